@@ -1,0 +1,1 @@
+//! Job libraries of the clipstream binary.

@@ -1,0 +1,3 @@
+//! The clipstream command-line entry point.
+
+fn main() {}

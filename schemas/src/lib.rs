@@ -1,0 +1,21 @@
+//! Data contracts of clipstream: the records that flow between stages and land in shards, the configuration with
+//! its documented defaults, metric names, the Arrow schema of clip metadata, and the pure helpers that every crate
+//! agrees on (InternVid timestamps, object-key sanitising). No I/O and no native dependencies.
+
+pub mod arrow;
+pub mod clip;
+pub mod config;
+pub mod error;
+pub mod key;
+pub mod manifest;
+pub mod metrics;
+pub mod timestamp;
+pub mod video;
+
+pub use clip::{ClipRecord, SourcePosition};
+pub use config::CurateConfig;
+pub use error::{ErrorRecord, Stage};
+pub use key::{KeyError, clip_key, safe_key};
+pub use manifest::{ShardFile, ShardManifest};
+pub use timestamp::{TimestampError, format_timestamp, parse_timestamp};
+pub use video::{VideoRequest, VideoRequestError};

@@ -1,0 +1,29 @@
+//! Prometheus metric names, as constants so dashboards, alerts and code agree. Labels stay low-cardinality:
+//! `stage`, `worker`, `outcome`, `code` — never a URL or a video id.
+
+/// Items entering a stage. Labels: `stage`.
+pub const STAGE_ITEMS_IN_TOTAL: &str = "clipstream_stage_items_in_total";
+/// Items leaving a stage successfully. Labels: `stage`.
+pub const STAGE_ITEMS_OUT_TOTAL: &str = "clipstream_stage_items_out_total";
+/// Failures of a stage. Labels: `stage`, `code`.
+pub const STAGE_ERRORS_TOTAL: &str = "clipstream_stage_errors_total";
+/// Time a stage spent on one item. Labels: `stage`.
+pub const STAGE_LATENCY_SECONDS: &str = "clipstream_stage_latency_seconds";
+/// Videos read from the source. Labels: `outcome` (`accepted`, `skipped_done`, `duplicate`, `invalid`).
+pub const SOURCE_VIDEOS_TOTAL: &str = "clipstream_source_videos_total";
+/// Clips found by scene cutting. Labels: `outcome` (`kept`, `too_short`, `still`, `dynamic`).
+pub const CLIPS_TOTAL: &str = "clipstream_clips_total";
+/// Frames decoded by the scene detector.
+pub const SCENE_FRAMES_TOTAL: &str = "clipstream_scene_frames_total";
+/// Bytes fetched from video URLs.
+pub const FETCH_BYTES_TOTAL: &str = "clipstream_fetch_bytes_total";
+/// Shards committed (manifest written).
+pub const SINK_SHARDS_TOTAL: &str = "clipstream_sink_shards_total";
+/// Bytes written to the output store. Labels: `kind` (`tar`, `parquet`, `manifest`, `errors`).
+pub const SINK_BYTES_TOTAL: &str = "clipstream_sink_bytes_total";
+/// Clips committed in shards.
+pub const SINK_CLIPS_TOTAL: &str = "clipstream_sink_clips_total";
+/// Time to write one shard (tar + parquet + manifest).
+pub const SINK_SHARD_SECONDS: &str = "clipstream_sink_shard_seconds";
+/// Error records written.
+pub const ERROR_RECORDS_TOTAL: &str = "clipstream_error_records_total";
