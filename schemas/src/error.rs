@@ -110,6 +110,23 @@ impl ErrorRecord {
     }
 }
 
+impl ErrorRecord {
+    /// A non-retryable record from plain parts (for failures that are not a [`StageError`]).
+    pub fn from_parts(stage: Stage, video_id: &str, url: &str, code: &str, reason: impl Into<String>) -> Self {
+        Self {
+            video_id: video_id.to_string(),
+            url: url.to_string(),
+            stage,
+            code: code.to_string(),
+            reason: reason.into(),
+            retryable: false,
+            at: now_rfc3339(),
+            source: None,
+            raw: None,
+        }
+    }
+}
+
 /// The error and all its sources, joined by `: `.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

@@ -1,2 +1,10 @@
 //! Pure timely operators of clipstream: the stage wrapper that counts, times and routes failures to an error
-//! stream, and exchange by video id. No native dependencies.
+//! stream, and routing by video id. No native dependencies.
+
+pub mod metrics;
+pub mod route;
+pub mod stage;
+
+pub use metrics::StageMetrics;
+pub use route::{RouteByVideo, route_hash};
+pub use stage::StageExt;

@@ -1,0 +1,106 @@
+//! Per-stage Prometheus metrics (items in/out, errors by code, latency), registered once in the default registry.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use clipstream_schemas::metrics as names;
+use clipstream_schemas::{ErrorRecord, Stage};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, register_histogram_vec, register_int_counter_vec};
+
+struct Families {
+    items_in: IntCounterVec,
+    items_out: IntCounterVec,
+    errors: IntCounterVec,
+    latency: HistogramVec,
+}
+
+fn families() -> &'static Families {
+    static FAMILIES: OnceLock<Families> = OnceLock::new();
+    FAMILIES.get_or_init(|| {
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            register_int_counter_vec!(Opts::new(name, help), labels).expect("metric names are unique constants")
+        };
+        let buckets = prometheus::exponential_buckets(0.001, 2.5, 14).expect("static bucket layout");
+        Families {
+            items_in: counter(names::STAGE_ITEMS_IN_TOTAL, "Items entering a stage", &["stage"]),
+            items_out: counter(names::STAGE_ITEMS_OUT_TOTAL, "Items leaving a stage successfully", &["stage"]),
+            errors: counter(names::STAGE_ERRORS_TOTAL, "Failures of a stage by code", &["stage", "code"]),
+            latency: register_histogram_vec!(
+                HistogramOpts::new(names::STAGE_LATENCY_SECONDS, "Time a stage spent on one item").buckets(buckets),
+                &["stage"]
+            )
+            .expect("metric names are unique constants"),
+        }
+    })
+}
+
+/// The metrics of one stage; cheap to clone.
+#[derive(Clone)]
+pub struct StageMetrics {
+    stage: Stage,
+    items_in: prometheus::IntCounter,
+    items_out: prometheus::IntCounter,
+    latency: prometheus::Histogram,
+}
+
+impl StageMetrics {
+    /// Handles for `stage`, creating its series on first use.
+    pub fn for_stage(stage: Stage) -> Self {
+        let f = families();
+        let label = [stage.as_str()];
+        Self {
+            stage,
+            items_in: f.items_in.with_label_values(&label),
+            items_out: f.items_out.with_label_values(&label),
+            latency: f.latency.with_label_values(&label),
+        }
+    }
+
+    /// Runs `logic` on one item, counting it in, timing it, and counting the outcome.
+    pub fn observe<R>(&self, logic: impl FnOnce() -> Result<R, ErrorRecord>) -> Result<R, ErrorRecord> {
+        self.items_in.inc();
+        let started = Instant::now();
+        let result = logic();
+        self.latency.observe(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(_) => self.items_out.inc(),
+            Err(record) => self.error(&record.code),
+        }
+        result
+    }
+
+    /// Counts one failure with `code` (for failures found outside [`Self::observe`]).
+    pub fn error(&self, code: &str) {
+        families().errors.with_label_values(&[self.stage.as_str(), code]).inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("broken")]
+    struct Broken;
+    impl clipstream_schemas::error::StageError for Broken {
+        fn code(&self) -> &'static str {
+            "clip.test_broken"
+        }
+    }
+
+    #[test]
+    fn counts_in_out_and_errors_by_code() {
+        let m = StageMetrics::for_stage(Stage::Clip);
+        let before_in = m.items_in.get();
+        let before_out = m.items_out.get();
+        let errors = families().errors.with_label_values(&["clip", "clip.test_broken"]);
+        let before_err = errors.get();
+        assert_eq!(m.observe(|| Ok::<_, ErrorRecord>(3)).ok(), Some(3));
+        let failed = m.observe(|| Err::<(), _>(ErrorRecord::new(Stage::Clip, "v", "u", &Broken)));
+        assert!(failed.is_err());
+        assert_eq!(m.items_in.get() - before_in, 2);
+        assert_eq!(m.items_out.get() - before_out, 1);
+        assert_eq!(errors.get() - before_err, 1);
+        assert!(m.latency.get_sample_count() >= 2);
+    }
+}

@@ -1,0 +1,32 @@
+//! What the media stages hand to the sink: one curated video with the bytes of its clips. Clip video files stay on
+//! disk in a scratch folder owned by the payload (deleted when the last clone is dropped), so a long video never has
+//! to fit in memory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::clip::ClipRecord;
+use crate::video::VideoRequest;
+
+/// One clip ready for a shard. `record.shard` and `record.key` are filled in by the sink.
+#[derive(Debug, Clone)]
+pub struct ClipPayload {
+    pub record: ClipRecord,
+    /// The middle frame as JPEG (`{key}.jpg`).
+    pub middle_jpeg: Vec<u8>,
+    /// Uniformly sampled frames as JPEG (`{key}.f{i}.jpg`), `record.num_frames` of them.
+    pub frames_jpeg: Vec<Vec<u8>>,
+    /// The clip's mp4 file (`{key}.mp4`), inside `CuratedVideo::scratch`, when clips are cut.
+    pub video_mp4: Option<PathBuf>,
+}
+
+/// A video after curation: all its kept clips, in time order (possibly none).
+#[derive(Debug, Clone)]
+pub struct CuratedVideo {
+    pub request: VideoRequest,
+    pub video_id: String,
+    pub video_key: String,
+    pub clips: Vec<ClipPayload>,
+    /// Keeps the folder holding the clip files alive until the sink has copied them.
+    pub scratch: Option<Arc<tempfile::TempDir>>,
+}
