@@ -8,8 +8,8 @@ pub mod config;
 pub mod error;
 pub mod key;
 pub mod manifest;
-pub mod payload;
 pub mod metrics;
+pub mod payload;
 pub mod timestamp;
 pub mod video;
 

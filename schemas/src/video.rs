@@ -75,8 +75,8 @@ impl VideoRequest {
         if !has_scheme {
             return Ok(Location::Local(PathBuf::from(raw)));
         }
-        let url = Url::parse(raw)
-            .map_err(|e| VideoRequestError::BadUrl { url: raw.to_string(), reason: e.to_string() })?;
+        let url =
+            Url::parse(raw).map_err(|e| VideoRequestError::BadUrl { url: raw.to_string(), reason: e.to_string() })?;
         match url.scheme() {
             "file" => url
                 .to_file_path()
@@ -131,10 +131,7 @@ mod tests {
         assert!(matches!(VideoRequest::new("gopher://x").location(), Err(VideoRequestError::UnsupportedScheme(_))));
         assert!(matches!(VideoRequest::new("http://").location(), Err(VideoRequestError::BadUrl { .. })));
         assert!(matches!(VideoRequest::new("http://[::1").location(), Err(VideoRequestError::BadUrl { .. })));
-        assert!(matches!(
-            VideoRequest::new("/tmp/a\u{0}b").location(),
-            Err(VideoRequestError::ControlCharacters(_))
-        ));
+        assert!(matches!(VideoRequest::new("/tmp/a\u{0}b").location(), Err(VideoRequestError::ControlCharacters(_))));
     }
 
     #[test]

@@ -34,11 +34,7 @@ pub trait StageExt<'scope, T: Timestamp, D> {
 }
 
 impl<'scope, T: Timestamp, D: Clone + 'static> StageExt<'scope, T, D> for Stream<'scope, T, Vec<D>> {
-    fn stage<R, F>(
-        self,
-        stage: Stage,
-        mut logic: F,
-    ) -> (Stream<'scope, T, Vec<R>>, Stream<'scope, T, Vec<ErrorRecord>>)
+    fn stage<R, F>(self, stage: Stage, mut logic: F) -> (Stream<'scope, T, Vec<R>>, Stream<'scope, T, Vec<ErrorRecord>>)
     where
         R: Clone + 'static,
         F: FnMut(D) -> Result<R, ErrorRecord> + 'static,

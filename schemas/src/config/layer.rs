@@ -161,8 +161,8 @@ mod tests {
     fn typos_and_bad_values_are_refused_with_all_problems() {
         assert!(matches!(load(Some("[scene]\nthreshhold = 3\n"), [], &[]), Err(ConfigError::Shape(_))));
         assert!(matches!(load(None, [], &["nodot=1".to_string()]), Err(ConfigError::Override(_))));
-        let err = load(None, [], &["frames.count=0".to_string(), "scene.threshold=-1".to_string()])
-            .expect_err("invalid");
+        let err =
+            load(None, [], &["frames.count=0".to_string(), "scene.threshold=-1".to_string()]).expect_err("invalid");
         let ConfigError::Invalid(problems) = err else { panic!("expected Invalid") };
         assert_eq!(problems.len(), 2, "{problems:?}");
     }
