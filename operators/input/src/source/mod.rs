@@ -1,0 +1,17 @@
+//! The list-file source: reads video requests from a txt/csv/tsv/jsonl/parquet list or a directory of videos,
+//! streaming, one `Result<VideoRequest, ErrorRecord>` per row.
+
+mod delimited;
+mod directory;
+mod error;
+mod format;
+mod jsonl;
+mod lines;
+mod parquet_rows;
+mod reader;
+mod row;
+mod text;
+
+pub use error::SourceError;
+pub use format::ListFormat;
+pub use reader::{ListReader, read_list};

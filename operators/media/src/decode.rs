@@ -1,0 +1,201 @@
+//! `VideoDecoder`: sequential decoding of a video's best video stream, frame by frame in presentation order, with
+//! optional conversion to a packed pixel format and size. Every stage that looks at pixels (scene_cut, frames,
+//! precise clip cutting) decodes through this one loop.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next::codec::threading;
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::media::Type;
+use ffmpeg_next::software::scaling;
+use ffmpeg_next::util::frame::Video as VideoFrame;
+
+use crate::error::MediaError;
+use crate::probe::init;
+
+/// A decoded frame: its 0-based index in presentation order, its time in seconds from the stream start, and the
+/// frame itself (native pixel format, or the converted one when scaled).
+pub struct DecodedFrame<'a> {
+    pub index: u64,
+    pub time_s: f64,
+    pub frame: &'a VideoFrame,
+}
+
+/// What a decode pass saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    pub frames: u64,
+    /// Packets the decoder refused (corrupt data it skipped past).
+    pub bad_packets: u64,
+}
+
+/// An opened video stream, ready to decode.
+pub struct VideoDecoder {
+    path: PathBuf,
+    input: ffmpeg_next::format::context::Input,
+    stream_index: usize,
+    decoder: ffmpeg_next::decoder::Video,
+    time_base: f64,
+    start_pts: i64,
+}
+
+impl VideoDecoder {
+    /// Opens `path`; `threads` = 0 lets ffmpeg choose, 1 decodes on the calling thread only.
+    pub fn open(path: &Path, threads: usize) -> Result<Self, MediaError> {
+        init();
+        let input =
+            ffmpeg_next::format::input(path).map_err(|source| MediaError::Open { path: path.to_path_buf(), source })?;
+        let stream = input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
+        let stream_index = stream.index();
+        let tb = stream.time_base();
+        let time_base = if tb.denominator() == 0 {
+            0.0
+        } else {
+            f64::from(tb.numerator()) / f64::from(tb.denominator())
+        };
+        let start_pts = if stream.start_time() == ffmpeg_next::ffi::AV_NOPTS_VALUE { 0 } else { stream.start_time() };
+        let codec_error = |source| MediaError::Codec {
+            path: path.into(),
+            codec: format!("{:?}", stream.parameters().id()).to_lowercase(),
+            source,
+        };
+        let mut context = ffmpeg_next::codec::context::Context::from_parameters(stream.parameters()).map_err(codec_error)?;
+        context.set_threading(threading::Config { kind: threading::Type::Frame, count: threads, ..Default::default() });
+        let decoder = context.decoder().video().map_err(codec_error)?;
+        Ok(Self { path: path.to_path_buf(), input, stream_index, decoder, time_base, start_pts })
+    }
+
+    pub fn width(&self) -> u32 {
+        self.decoder.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.decoder.height()
+    }
+
+    pub fn format(&self) -> Pixel {
+        self.decoder.format()
+    }
+
+    /// Decodes every frame in presentation order and hands it to `visit` in the decoder's native format; `visit`
+    /// may stop early with `ControlFlow::Break`. A stream that yields no frame at all is an error.
+    pub fn for_each_frame(
+        &mut self,
+        mut visit: impl FnMut(DecodedFrame<'_>) -> ControlFlow<()>,
+    ) -> Result<DecodeStats, MediaError> {
+        let mut stats = DecodeStats::default();
+        let mut frame = VideoFrame::empty();
+        let mut stopped = false;
+        let mut packet = ffmpeg_next::Packet::empty();
+        loop {
+            match packet.read(&mut self.input) {
+                Ok(()) => {}
+                Err(ffmpeg_next::Error::Eof) => break,
+                Err(ffmpeg_next::Error::InvalidData) => {
+                    stats.bad_packets += 1;
+                    continue;
+                }
+                Err(source) if stats.frames == 0 => {
+                    return Err(MediaError::Decode { path: self.path.clone(), frames: 0, source });
+                }
+                Err(_) => break,
+            }
+            if packet.stream() != self.stream_index {
+                continue;
+            }
+            if self.decoder.send_packet(&packet).is_err() {
+                stats.bad_packets += 1;
+                continue;
+            }
+            if self.drain(&mut frame, &mut stats, &mut visit).is_break() {
+                stopped = true;
+                break;
+            }
+        }
+        if !stopped {
+            // EOF flush; the decoder refuses a second EOF, which is fine.
+            let _ = self.decoder.send_eof();
+            let _ = self.drain(&mut frame, &mut stats, &mut visit);
+        }
+        if stats.frames == 0 {
+            return Err(MediaError::NoFrames { path: self.path.clone() });
+        }
+        Ok(stats)
+    }
+
+    fn drain(
+        &mut self,
+        frame: &mut VideoFrame,
+        stats: &mut DecodeStats,
+        visit: &mut impl FnMut(DecodedFrame<'_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        while self.decoder.receive_frame(frame).is_ok() {
+            let pts = frame.timestamp().or(frame.pts()).unwrap_or(self.start_pts);
+            let time_s = (pts - self.start_pts) as f64 * self.time_base;
+            let index = stats.frames;
+            stats.frames += 1;
+            visit(DecodedFrame { index, time_s, frame })?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Like [`Self::for_each_frame`] but converts each frame to `format` at `width`x`height` first.
+    pub fn for_each_converted(
+        &mut self,
+        format: Pixel,
+        width: u32,
+        height: u32,
+        flags: scaling::Flags,
+        mut visit: impl FnMut(DecodedFrame<'_>) -> ControlFlow<()>,
+    ) -> Result<DecodeStats, MediaError> {
+        let mut scaler: Option<(Pixel, u32, u32, scaling::Context)> = None;
+        let mut converted = VideoFrame::empty();
+        let mut failure = None;
+        let stats = self.for_each_frame(|decoded| {
+            let src = decoded.frame;
+            let key = (src.format(), src.width(), src.height());
+            let stale = scaler.as_ref().is_none_or(|(f, w, h, _)| (*f, *w, *h) != key);
+            if stale {
+                match scaling::Context::get(key.0, key.1, key.2, format, width, height, flags) {
+                    Ok(ctx) => scaler = Some((key.0, key.1, key.2, ctx)),
+                    Err(e) => {
+                        failure = Some(MediaError::Scale(e));
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+            let Some((_, _, _, ctx)) = scaler.as_mut() else { return ControlFlow::Break(()) };
+            if let Err(e) = ctx.run(src, &mut converted) {
+                failure = Some(MediaError::Scale(e));
+                return ControlFlow::Break(());
+            }
+            converted.set_pts(src.pts());
+            visit(DecodedFrame { index: decoded.index, time_s: decoded.time_s, frame: &converted })
+        })?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(stats),
+        }
+    }
+}
+
+/// The packed bytes of row `y` of plane 0 of a packed-pixel frame (`bytes_per_pixel` * width bytes).
+pub fn packed_row(frame: &VideoFrame, y: usize, bytes_per_pixel: usize) -> &[u8] {
+    let stride = frame.stride(0);
+    let width = frame.width() as usize * bytes_per_pixel;
+    &frame.data(0)[y * stride..y * stride + width]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_and_truncated_inputs_fail_cleanly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let junk = dir.path().join("junk.mp4");
+        std::fs::write(&junk, vec![0x42u8; 10_000]).expect("write");
+        assert!(VideoDecoder::open(&junk, 1).is_err());
+    }
+}
