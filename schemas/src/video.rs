@@ -52,6 +52,17 @@ pub enum VideoRequestError {
     BadId { id: String, source: KeyError },
 }
 
+impl crate::error::StageError for VideoRequestError {
+    fn code(&self) -> &'static str {
+        match self {
+            VideoRequestError::EmptyUrl => "source.missing_url",
+            VideoRequestError::ControlCharacters(_) | VideoRequestError::BadUrl { .. } => "source.bad_url",
+            VideoRequestError::UnsupportedScheme(_) => "source.unsupported_scheme",
+            VideoRequestError::BadId { .. } => "source.bad_id",
+        }
+    }
+}
+
 const OBJECT_SCHEMES: &[&str] = &["s3", "s3a", "gs", "az", "adl", "azure", "abfs", "abfss"];
 
 impl VideoRequest {

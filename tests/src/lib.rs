@@ -1,1 +1,73 @@
-//! Test harness shared by the end-to-end tests: locating the binary, the Python tools and the real test videos.
+//! Test harness shared by the end-to-end tests: locating the binary, the Python tools and the real test videos,
+//! and running commands with readable failures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anyhow::{Context, bail};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `clipstream` binary built by `cargo test` (`$CLIPSTREAM_BIN` overrides).
+pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CLIPSTREAM_BIN") {
+        return bin.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    target.join(profile).join("clipstream")
+}
+
+/// The Python interpreter with PySceneDetect, webdataset and pyarrow (`$CLIPSTREAM_PYTHON` or `.venv`).
+pub fn python() -> anyhow::Result<PathBuf> {
+    let python = std::env::var_os("CLIPSTREAM_PYTHON").map_or_else(|| repo_root().join(".venv/bin/python"), PathBuf::from);
+    if !python.exists() {
+        bail!("{} is missing: run scripts/setup (scripts/test does)", python.display());
+    }
+    Ok(python)
+}
+
+/// Folder of the real test videos (`$CLIPSTREAM_TESTDATA` or `.cache/testdata`).
+pub fn testdata() -> PathBuf {
+    std::env::var_os("CLIPSTREAM_TESTDATA").map_or_else(|| repo_root().join(".cache/testdata"), PathBuf::from)
+}
+
+/// One real test video by name; fails with a hint when the cache is empty.
+pub fn real_video(name: &str) -> anyhow::Result<PathBuf> {
+    let path = testdata().join(name);
+    if !path.exists() {
+        bail!("{} is missing: run scripts/fetch-testdata (scripts/test does)", path.display());
+    }
+    Ok(path)
+}
+
+/// Runs `command`, failing with its stderr unless it exits 0.
+pub fn run_ok(command: &mut Command) -> anyhow::Result<Output> {
+    let output = command.output().with_context(|| format!("starting {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} exited with {}\nstdout:\n{}\nstderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(output)
+}
+
+/// A `clipstream` command with quiet logs and no metrics port clash.
+pub fn clipstream() -> Command {
+    let mut command = Command::new(binary());
+    command.env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs `clipstream synth` into `dir` and returns the parsed ground truth lines.
+pub fn synth(dir: &Path, videos: usize, seed: u64) -> anyhow::Result<Vec<serde_json::Value>> {
+    run_ok(clipstream().args(["synth", "--videos", &videos.to_string(), "--seed", &seed.to_string(), "--out"]).arg(dir))?;
+    let text = std::fs::read_to_string(dir.join("ground_truth.jsonl")).context("reading ground_truth.jsonl")?;
+    text.lines().map(|line| serde_json::from_str(line).context("ground truth line")).collect()
+}

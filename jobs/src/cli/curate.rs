@@ -1,0 +1,60 @@
+//! `clipstream curate --input X --output Y`: runs the curation dataflow on the embedded default (list files or
+//! directories in, local directory or object-store URL out).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::config::ConfigArgs;
+use crate::curate::{CurateOptions, run};
+
+#[derive(Debug, Args)]
+pub struct CurateArgs {
+    /// Inputs: list files (.txt .csv .jsonl .parquet), directories of videos, or video files (repeatable).
+    #[arg(long, short = 'i', required = true)]
+    input: Vec<PathBuf>,
+    /// Output root: a directory, file://, s3://bucket/prefix, gs://..., az://...
+    #[arg(long, short = 'o')]
+    output: String,
+    /// timely worker threads per process.
+    #[arg(short = 'w', long, default_value_t = 1)]
+    workers: usize,
+    /// timely processes in the cluster.
+    #[arg(short = 'n', long, default_value_t = 1)]
+    processes: usize,
+    /// This process's index in the cluster.
+    #[arg(short = 'p', long, default_value_t = 0)]
+    process: usize,
+    /// timely hostfile (one host:port per process) for cluster mode.
+    #[arg(long)]
+    hostfile: Option<PathBuf>,
+    /// Prometheus endpoint address (overrides metrics.listen; "" disables).
+    #[arg(long)]
+    metrics_listen: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+impl CurateArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut config = self.config.load()?;
+        if let Some(listen) = self.metrics_listen {
+            config.metrics.listen = listen;
+        }
+        if !config.metrics.listen.is_empty() {
+            let addr = crate::metrics_server::serve(&config.metrics.listen)?;
+            tracing::info!("metrics on http://{addr}/metrics");
+        }
+        let mut timely_args = vec!["-w".to_string(), self.workers.to_string()];
+        if self.processes > 1 {
+            timely_args.extend(["-n".to_string(), self.processes.to_string(), "-p".to_string(), self.process.to_string()]);
+            if let Some(hostfile) = &self.hostfile {
+                timely_args.extend(["-h".to_string(), hostfile.display().to_string()]);
+            }
+        }
+        let summary = run(CurateOptions { inputs: self.input, output: self.output, config, timely_args })?;
+        print!("{}", summary.render());
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,14 @@
+//! Fetch: makes a video's bytes available as a local file: local paths in place, http(s) behind an SSRF guard and
+//! object-store URLs streamed into a temporary file, all within size and time limits.
+
+mod download;
+mod error;
+mod fetcher;
+mod guard;
+mod http;
+mod local;
+mod object;
+
+pub use error::FetchError;
+pub use fetcher::{Fetched, Fetcher};
+pub use guard::is_forbidden;

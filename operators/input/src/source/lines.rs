@@ -1,0 +1,127 @@
+//! A line reader for text-like lists that never holds more than one bounded line in memory and reports invalid
+//! UTF-8 and overlong lines per line instead of failing the whole file.
+
+use std::io::{BufRead, Read};
+
+/// Longest accepted line, bytes. Longer lines are reported and skipped.
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// One physical line: its 0-based index and its bytes (without the line ending), or why it is unusable.
+pub(crate) struct Line {
+    pub index: u64,
+    pub content: Result<Vec<u8>, LineError>,
+}
+
+pub(crate) enum LineError {
+    /// The line exceeded [`MAX_LINE_BYTES`]; the prefix that was read.
+    TooLong(Vec<u8>),
+    /// Reading failed; the iterator ends after this.
+    Io(std::io::Error),
+}
+
+/// Iterates the lines of a reader.
+pub(crate) struct Lines<R> {
+    reader: R,
+    next_index: u64,
+    done: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(reader: R) -> Self {
+        Self { reader, next_index: 0, done: false }
+    }
+
+    /// Reads up to and including the next newline, at most `limit` bytes.
+    fn read_bounded(&mut self, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+        (&mut self.reader).take(limit as u64).read_until(b'\n', buf)
+    }
+
+    /// Discards the rest of an overlong line.
+    fn skip_rest_of_line(&mut self) -> std::io::Result<()> {
+        let mut sink = Vec::new();
+        loop {
+            sink.clear();
+            let n = self.read_bounded(&mut sink, 64 << 10)?;
+            if n == 0 || sink.last() == Some(&b'\n') {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = Line;
+
+    fn next(&mut self) -> Option<Line> {
+        if self.done {
+            return None;
+        }
+        let index = self.next_index;
+        let mut buf = Vec::new();
+        let content = match self.read_bounded(&mut buf, MAX_LINE_BYTES + 1) {
+            Ok(0) => {
+                self.done = true;
+                return None;
+            }
+            Ok(_) if buf.last() != Some(&b'\n') && buf.len() > MAX_LINE_BYTES => match self.skip_rest_of_line() {
+                Ok(()) => Err(LineError::TooLong(buf)),
+                Err(e) => {
+                    self.done = true;
+                    Err(LineError::Io(e))
+                }
+            },
+            Ok(_) => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                }
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+                if index == 0 && buf.starts_with(b"\xEF\xBB\xBF") {
+                    buf.drain(..3);
+                }
+                Ok(buf)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(LineError::Io(e))
+            }
+        };
+        self.next_index += 1;
+        Some(Line { index, content })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8]) -> Vec<(u64, Result<Vec<u8>, usize>)> {
+        Lines::new(input)
+            .map(|line| {
+                let content = match line.content {
+                    Ok(bytes) => Ok(bytes),
+                    Err(LineError::TooLong(prefix)) => Err(prefix.len()),
+                    Err(LineError::Io(_)) => Err(0),
+                };
+                (line.index, content)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_lines_and_strips_endings_and_bom() {
+        let got = collect(b"\xEF\xBB\xBFa\r\nb\n\nc");
+        assert_eq!(got, vec![(0, Ok(b"a".to_vec())), (1, Ok(b"b".to_vec())), (2, Ok(vec![])), (3, Ok(b"c".to_vec()))]);
+    }
+
+    #[test]
+    fn skips_overlong_lines() {
+        let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
+        input.extend_from_slice(b"\nnext\n");
+        let got = collect(&input);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], (0, Err(MAX_LINE_BYTES + 1)));
+        assert_eq!(got[1], (1, Ok(b"next".to_vec())));
+    }
+}

@@ -1,0 +1,77 @@
+//! The plain-text list: one URL or path per line; blank lines and `#` comments are skipped.
+
+use std::io::BufRead;
+
+use clipstream_schemas::{ErrorRecord, VideoRequest};
+
+use super::error::RowError;
+use super::lines::{LineError, Lines, MAX_LINE_BYTES};
+use super::row::{RowAt, RowFields, finish, reject_raw};
+
+/// Requests from a text list; `SourcePosition::offset` is the 0-based line index.
+pub(crate) struct TextRows<R> {
+    lines: Lines<R>,
+}
+
+impl<R: BufRead> TextRows<R> {
+    pub fn new(reader: R) -> Self {
+        Self { lines: Lines::new(reader) }
+    }
+}
+
+impl<R: BufRead> Iterator for TextRows<R> {
+    type Item = Result<VideoRequest, ErrorRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let line = self.lines.next()?;
+            let at = RowAt::line(line.index);
+            let bytes = match line.content {
+                Ok(bytes) => bytes,
+                Err(error) => return Some(Err(line_error(error, &at))),
+            };
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                return Some(Err(reject_raw(RowError::InvalidUtf8, &at, String::from_utf8_lossy(&bytes).into())));
+            };
+            let url = text.trim();
+            if url.is_empty() || url.starts_with('#') {
+                continue;
+            }
+            let fields = RowFields { url: url.to_string(), ..RowFields::default() };
+            return Some(finish(fields, &at, || text.to_string()));
+        }
+    }
+}
+
+/// The error record for a line that could not be read at all.
+pub(crate) fn line_error(error: LineError, at: &RowAt) -> ErrorRecord {
+    match error {
+        LineError::TooLong(prefix) => {
+            reject_raw(RowError::TooLong(MAX_LINE_BYTES), at, String::from_utf8_lossy(&prefix).into())
+        }
+        LineError::Io(e) => reject_raw(RowError::Io(e), at, String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_urls_skipping_blanks_and_comments() {
+        let input = b"# header comment\nhttps://e.com/a.mp4\n\n   \n/data/b.mp4  \n  # indented comment\nftp://x/y\n\xff\xfe\n";
+        let rows: Vec<_> = TextRows::new(&input[..]).collect();
+        assert_eq!(rows.len(), 4);
+        let a = rows[0].as_ref().expect("a");
+        assert_eq!(a.url, "https://e.com/a.mp4");
+        assert_eq!(a.source.map(|s| s.offset), Some(1));
+        assert_eq!(rows[1].as_ref().expect("b").url, "/data/b.mp4");
+        let ftp = rows[2].as_ref().expect_err("ftp");
+        assert_eq!(ftp.code, "source.bad_url");
+        assert!(ftp.reason.starts_with("line 7:"), "{}", ftp.reason);
+        assert_eq!(ftp.raw.as_deref(), Some("ftp://x/y"));
+        let utf8 = rows[3].as_ref().expect_err("bad utf8");
+        assert_eq!(utf8.code, "source.bad_row");
+        assert_eq!(utf8.raw.as_deref(), Some("\u{fffd}\u{fffd}"));
+    }
+}

@@ -1,0 +1,64 @@
+//! `ErrorWriter`: buffers `ErrorRecord`s and writes them as one jsonl object per flush,
+//! `errors/{run_id}-w{worker:03}-{seq:05}.jsonl`, so runs and workers never overwrite each other.
+
+use clipstream_schemas::ErrorRecord;
+use clipstream_schemas::manifest::ERROR_DIR;
+
+use crate::error::SinkError;
+use crate::metrics::{count_bytes, sink_metrics};
+use crate::store::Output;
+
+/// The error-record writer of one worker.
+#[derive(Debug)]
+pub struct ErrorWriter {
+    output: Output,
+    run_id: String,
+    worker: usize,
+    seq: u32,
+    buffer: Vec<ErrorRecord>,
+}
+
+impl ErrorWriter {
+    /// A writer for `worker` of run `run_id` (any string safe in an object key, e.g. a timestamp).
+    pub fn new(output: Output, run_id: impl Into<String>, worker: usize) -> Self {
+        Self { output, run_id: run_id.into(), worker, seq: 0, buffer: Vec::new() }
+    }
+
+    /// Buffers one record.
+    pub fn push(&mut self, record: ErrorRecord) {
+        self.buffer.push(record);
+    }
+
+    /// Records waiting for a flush.
+    pub fn pending(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// The key the next flush writes to.
+    pub fn next_key(&self) -> String {
+        format!("{ERROR_DIR}/{}-w{:03}-{:05}.jsonl", self.run_id, self.worker, self.seq)
+    }
+
+    /// Writes the buffered records, if any, and returns the key written. On failure the records stay buffered.
+    pub fn flush(&mut self) -> Result<Option<String>, SinkError> {
+        if self.buffer.is_empty() {
+            return Ok(None);
+        }
+        let key = self.next_key();
+        let mut body = Vec::new();
+        for record in &self.buffer {
+            serde_json::to_writer(&mut body, record)
+                .map_err(|source| SinkError::Json { what: format!("error record of {:?}", record.video_id), source })?;
+            body.push(b'\n');
+        }
+        let bytes = body.len() as u64;
+        self.output.put(&key, body)?;
+        count_bytes("errors", bytes);
+        if let Some(metrics) = sink_metrics() {
+            metrics.error_records.inc_by(self.buffer.len() as u64);
+        }
+        self.buffer.clear();
+        self.seq += 1;
+        Ok(Some(key))
+    }
+}

@@ -1,0 +1,298 @@
+//! `Output`: the dataset root (local directory or object-store URL) behind a blocking facade, so timely worker
+//! threads can write shards without being async themselves.
+//!
+//! Keys passed to every method are relative to the root (`shards/x.tar`). The facade owns a small tokio runtime;
+//! its methods must not be called from inside another tokio runtime.
+
+use std::io::Read;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+use crate::error::SinkError;
+
+/// Bytes per part of a multipart upload (S3 wants at least 5 MiB for all parts but the last).
+pub const MULTIPART_CHUNK_BYTES: usize = 16 << 20;
+/// Parts in flight at once during a multipart upload.
+const MULTIPART_CONCURRENCY: usize = 4;
+/// Objects fetched at once by [`Output::get_many`].
+const GET_CONCURRENCY: usize = 16;
+
+/// One listed object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Key relative to the output root.
+    pub key: String,
+    pub bytes: u64,
+    pub modified: SystemTime,
+}
+
+/// Size and checksum of an uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    pub bytes: u64,
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// Digest of bytes in memory.
+    pub fn of(data: &[u8]) -> Self {
+        Self { bytes: data.len() as u64, sha256: hex::encode(Sha256::digest(data)) }
+    }
+}
+
+/// The output root: an object store, a prefix inside it, and the runtime that drives it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Output {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    url: String,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl Output {
+    /// Opens a plain path or `file://` URL (the directory is created), or an `s3://bucket/prefix`,
+    /// `gs://bucket/prefix` or `az://container/prefix` URL configured from the environment (`AWS_ENDPOINT_URL`,
+    /// `AWS_ALLOW_HTTP`, credentials, ...).
+    pub fn open(url_or_path: &str) -> Result<Self, SinkError> {
+        let url = url_or_path.trim();
+        let open_err = |reason: &str| SinkError::OpenOutput { url: url.to_string(), reason: reason.to_string() };
+        let store_err = |source| SinkError::OpenStore { url: url.to_string(), source: Box::new(source) };
+        if url.is_empty() {
+            return Err(open_err("empty output location"));
+        }
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Self::open_local(url);
+        };
+        let root = rest.split_once('/').map_or("", |(_, path)| path);
+        let store: Arc<dyn ObjectStore> = match scheme.to_ascii_lowercase().as_str() {
+            "file" => return Self::open_local(rest),
+            "s3" | "s3a" => Arc::new(
+                object_store::aws::AmazonS3Builder::from_env().with_url(url).build().map_err(store_err)?,
+            ),
+            "gs" => Arc::new(
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(store_err)?,
+            ),
+            "az" | "azure" | "abfs" | "abfss" | "adl" => Arc::new(
+                object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url).build().map_err(store_err)?,
+            ),
+            other => return Err(open_err(&format!("unsupported scheme {other:?} (file, s3, gs, az)"))),
+        };
+        Self::from_store(store, root, url)
+    }
+
+    fn open_local(dir: &str) -> Result<Self, SinkError> {
+        std::fs::create_dir_all(dir).map_err(|e| SinkError::io("create output directory", dir, e))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|source| SinkError::OpenStore { url: dir.to_string(), source: Box::new(source) })?
+            .with_automatic_cleanup(true);
+        Self::from_store(Arc::new(store), "", dir)
+    }
+
+    /// Wraps an existing store (tests, custom backends); `root` is the prefix inside it, `url` is for messages.
+    pub fn from_store(store: Arc<dyn ObjectStore>, root: &str, url: &str) -> Result<Self, SinkError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("clipstream-sink-io")
+            .enable_all()
+            .build()
+            .map_err(SinkError::Runtime)?;
+        Ok(Self { store, root: Path::from(root.trim_matches('/')), url: url.to_string(), runtime: Arc::new(runtime) })
+    }
+
+    /// The location this output was opened from.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn path(&self, key: &str) -> Path {
+        let key = key.trim_matches('/');
+        if self.root.as_ref().is_empty() { Path::from(key) } else { Path::from(format!("{}/{key}", self.root)) }
+    }
+
+    fn relative(&self, path: &Path) -> String {
+        let full = path.as_ref();
+        let root = self.root.as_ref();
+        if root.is_empty() {
+            return full.to_string();
+        }
+        full.strip_prefix(root).map_or(full, |rest| rest.trim_start_matches('/')).to_string()
+    }
+
+    /// Writes a small object atomically.
+    pub fn put(&self, key: &str, data: impl Into<Bytes>) -> Result<(), SinkError> {
+        let path = self.path(key);
+        let payload = PutPayload::from_bytes(data.into());
+        self.runtime
+            .block_on(self.store.put(&path, payload))
+            .map(drop)
+            .map_err(|source| SinkError::store("put", key, source))
+    }
+
+    /// Streams a local file to `key` as a multipart upload, returning its size and SHA-256.
+    pub fn put_file_multipart(&self, key: &str, file: &FsPath) -> Result<FileDigest, SinkError> {
+        self.put_file_with_chunk(key, file, MULTIPART_CHUNK_BYTES)
+    }
+
+    /// [`Self::put_file_multipart`] with a chosen part size (tests use small parts).
+    pub fn put_file_with_chunk(&self, key: &str, file: &FsPath, chunk_bytes: usize) -> Result<FileDigest, SinkError> {
+        let path = self.path(key);
+        let mut reader = std::fs::File::open(file).map_err(|e| SinkError::io("open for upload", file, e))?;
+        self.runtime.block_on(async {
+            let upload =
+                self.store.put_multipart(&path).await.map_err(|e| SinkError::store("start multipart", key, e))?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, chunk_bytes.max(1));
+            let mut hasher = Sha256::new();
+            let mut total = 0u64;
+            let mut buf = vec![0u8; chunk_bytes.clamp(1, MULTIPART_CHUNK_BYTES)];
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        abort(writer, key).await;
+                        return Err(SinkError::io("read for upload", file, e));
+                    }
+                };
+                hasher.update(&buf[..n]);
+                total += n as u64;
+                if let Err(e) = writer.wait_for_capacity(MULTIPART_CONCURRENCY).await {
+                    abort(writer, key).await;
+                    return Err(SinkError::store("upload part", key, e));
+                }
+                writer.write(&buf[..n]);
+            }
+            writer.finish().await.map_err(|e| SinkError::store("finish multipart", key, e))?;
+            Ok(FileDigest { bytes: total, sha256: hex::encode(hasher.finalize()) })
+        })
+    }
+
+    /// Reads a whole object.
+    pub fn get(&self, key: &str) -> Result<Bytes, SinkError> {
+        let path = self.path(key);
+        self.runtime.block_on(async {
+            let result = self.store.get(&path).await.map_err(|e| SinkError::store("get", key, e))?;
+            result.bytes().await.map_err(|e| SinkError::store("read", key, e))
+        })
+    }
+
+    /// Reads many objects concurrently; results are in the order of `keys`.
+    pub fn get_many(&self, keys: &[String]) -> Vec<Result<Bytes, SinkError>> {
+        self.runtime.block_on(
+            futures::stream::iter(keys.iter().map(|key| async move {
+                let path = self.path(key);
+                let result = self.store.get(&path).await.map_err(|e| SinkError::store("get", key, e))?;
+                result.bytes().await.map_err(|e| SinkError::store("read", key, e))
+            }))
+            .buffered(GET_CONCURRENCY)
+            .collect(),
+        )
+    }
+
+    /// Lists every object under `prefix` (a folder such as `manifests`), recursively, sorted by key.
+    pub fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, SinkError> {
+        let path = self.path(prefix);
+        let metas = self
+            .runtime
+            .block_on(self.store.list(Some(&path)).try_collect::<Vec<_>>())
+            .map_err(|e| SinkError::store("list", prefix, e))?;
+        let mut infos: Vec<ObjectInfo> = metas
+            .into_iter()
+            .map(|meta| {
+                let millis = u64::try_from(meta.last_modified.timestamp_millis()).unwrap_or(0);
+                ObjectInfo {
+                    key: self.relative(&meta.location),
+                    bytes: meta.size,
+                    modified: UNIX_EPOCH + Duration::from_millis(millis),
+                }
+            })
+            .collect();
+        infos.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(infos)
+    }
+
+    /// Deletes one object; a missing object is not an error.
+    pub fn delete(&self, key: &str) -> Result<(), SinkError> {
+        let path = self.path(key);
+        match self.runtime.block_on(self.store.delete(&path)) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(SinkError::store("delete", key, e)),
+        }
+    }
+}
+
+async fn abort(writer: WriteMultipart, key: &str) {
+    if let Err(error) = writer.abort().await {
+        tracing::warn!(key, %error, "aborting a failed multipart upload failed too");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_round_trip_list_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let output = Output::open(root.to_str().unwrap()).unwrap();
+        assert!(root.is_dir(), "open creates the directory");
+        output.put("a/one.txt", Bytes::from_static(b"one")).unwrap();
+        output.put("a/two.txt", Bytes::from_static(b"two")).unwrap();
+        output.put("b/three.txt", Bytes::from_static(b"three")).unwrap();
+        assert_eq!(output.get("a/one.txt").unwrap().as_ref(), b"one");
+        let listed: Vec<_> = output.list("a").unwrap().into_iter().map(|o| (o.key, o.bytes)).collect();
+        assert_eq!(listed, vec![("a/one.txt".to_string(), 3), ("a/two.txt".to_string(), 3)]);
+        assert!(output.list("missing").unwrap().is_empty());
+        output.delete("a/one.txt").unwrap();
+        output.delete("a/one.txt").unwrap();
+        assert_eq!(output.list("a").unwrap().len(), 1);
+        let many = output.get_many(&["a/two.txt".into(), "nope".into()]);
+        assert_eq!(many[0].as_ref().unwrap().as_ref(), b"two");
+        assert!(many[1].is_err());
+    }
+
+    #[test]
+    fn file_url_and_prefixed_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", dir.path().join("x").display());
+        let output = Output::open(&url).unwrap();
+        output.put("k.txt", Bytes::from_static(b"v")).unwrap();
+        assert!(dir.path().join("x/k.txt").is_file());
+
+        let memory = Arc::new(object_store::memory::InMemory::new());
+        let prefixed = Output::from_store(memory, "/some/prefix/", "memory").unwrap();
+        prefixed.put("shards/s.tar", Bytes::from_static(b"t")).unwrap();
+        let listed = prefixed.list("shards").unwrap();
+        assert_eq!(listed[0].key, "shards/s.tar");
+    }
+
+    #[test]
+    fn multipart_upload_streams_and_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Output::open(dir.path().join("out").to_str().unwrap()).unwrap();
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let file = dir.path().join("big.bin");
+        std::fs::write(&file, &data).unwrap();
+        let digest = output.put_file_with_chunk("shards/big.bin", &file, 7_000).unwrap();
+        assert_eq!(digest, FileDigest::of(&data));
+        assert_eq!(output.get("shards/big.bin").unwrap().as_ref(), data.as_slice());
+    }
+
+    #[test]
+    fn rejects_unknown_schemes() {
+        assert!(matches!(Output::open("ftp://host/x"), Err(SinkError::OpenOutput { .. })));
+        assert!(matches!(Output::open(" "), Err(SinkError::OpenOutput { .. })));
+    }
+}
