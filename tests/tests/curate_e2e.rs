@@ -33,7 +33,7 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
         (text_mp4.display().to_string(), "probe.not_a_video"),
         (truncated.display().to_string(), "probe.not_a_video"),
         (dir.path().join("missing.mp4").display().to_string(), "fetch.not_found"),
-        ("ftp://example.com/video.mp4".to_string(), "source.unsupported_scheme"),
+        ("ftp://example.com/video.mp4".to_string(), "source.bad_url"),
         ("http://127.0.0.1:9/video.mp4".to_string(), "fetch.refused_address"),
     ]
     .into_iter()
@@ -95,7 +95,7 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
     let second = run_ok(&mut curate())?;
     let again = read_back(&output)?;
     assert_eq!(again["shards"], report["shards"], "a second run adds no shard");
-    assert_eq!(again["errors"].as_array().map(Vec::len), Some(broken.len()), "and no error record");
+    assert_eq!(again["errors"].as_array().map(Vec::len), Some(broken.len()), "and no error record: {}", again["errors"]);
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(stdout.contains("0 curated"), "{stdout}");
     Ok(())

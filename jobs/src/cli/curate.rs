@@ -53,7 +53,14 @@ impl CurateArgs {
                 timely_args.extend(["-h".to_string(), hostfile.display().to_string()]);
             }
         }
-        let summary = run(CurateOptions { inputs: self.input, output: self.output, config, timely_args })?;
+        let summary = run(CurateOptions {
+            inputs: self.input,
+            output: self.output,
+            config,
+            timely_args,
+            workers: self.workers,
+            processes: self.processes,
+        })?;
         print!("{}", summary.render());
         Ok(ExitCode::SUCCESS)
     }

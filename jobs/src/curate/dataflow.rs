@@ -10,9 +10,10 @@ use std::time::Instant;
 use anyhow::Context;
 use clipstream_core::{StageExt, route_hash};
 use clipstream_input::fetch::Fetcher;
-use clipstream_schemas::{CurateConfig, ErrorRecord, Stage};
+use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, ShardManifest, Stage};
 use clipstream_sink::{ErrorSinkExt, Output, ShardSinkExt};
 use timely::dataflow::operators::core::{Concatenate, Exchange, Inspect, Map, Probe};
+use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
 use timely::dataflow::{InputHandle, ProbeHandle};
 
@@ -29,6 +30,9 @@ pub struct CurateOptions {
     pub config: CurateConfig,
     /// timely's own arguments (`-w N`, `-n`, `-p`, `-h`).
     pub timely_args: Vec<String>,
+    /// Worker threads per process and processes, as in `timely_args` (for the summary).
+    pub workers: usize,
+    pub processes: usize,
 }
 
 type SharedSource = Mutex<Option<Box<dyn Iterator<Item = SourceItem> + Send>>>;
@@ -50,6 +54,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     );
     let timely_config = timely::Config::from_args(options.timely_args.iter().cloned())
         .map_err(|e| anyhow::anyhow!("timely arguments {:?}: {e}", options.timely_args))?;
+    let total_workers = options.workers * options.processes;
     let output = Arc::new(Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?);
     let mut done = clipstream_sink::committed_videos(&output).context("listing committed manifests")?;
     if !options.config.source.retry_errors {
@@ -66,7 +71,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let (worker_counters, worker_run) = (counters.clone(), run_id.clone());
     let guards = timely::execute(timely_config, move |worker| {
         let (index, peers) = (worker.index(), worker.peers());
-        let mut input = InputHandle::<u64, Vec<SourceItem>>::new();
+        let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
         let probe = ProbeHandle::new();
         let (config, fetcher, output, done, counters) =
             (config.clone(), fetcher.clone(), output.clone(), done.clone(), worker_counters.clone());
@@ -80,7 +85,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                         let key = request.key().map(|k| k.to_string()).unwrap_or_default();
                         !done.contains(&key) && !done.contains(&request.raw_id()) && seen.insert(key)
                     }
-                    Err(_) => true,
+                    Err(record) => !done.contains(&record.video_id),
                 };
                 if !fresh {
                     Counters::add(&skip_counters.skipped, 1);
@@ -98,26 +103,24 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
             let c = config.clone();
             let (curated, e_frames) = cut.stage(Stage::Frames, move |v| video::frame_video(&c, v));
             let sink_counters = counters.clone();
-            let committed = curated
-                .inspect(move |v: &clipstream_schemas::CuratedVideo| {
+            let shard_counters = counters.clone();
+            curated
+                .inspect(move |v: &CuratedVideo| {
                     Counters::add(&sink_counters.videos_done, 1);
                     Counters::add(&sink_counters.clips, v.clips.len() as u64);
                 })
-                .shard_sink(output.clone(), config.sink.clone());
-            let shard_counters = counters.clone();
-            committed.probe_with(&probe).inspect(move |m: &clipstream_schemas::ShardManifest| {
-                Counters::add(&shard_counters.shards, 1);
-                Counters::add(&shard_counters.bytes, m.files.iter().map(|f| f.bytes).sum());
-            });
+                .probe_with(&probe)
+                .shard_sink(output.clone(), config.sink.clone())
+                .inspect(move |m: &ShardManifest| {
+                    Counters::add(&shard_counters.shards, 1);
+                    Counters::add(&shard_counters.bytes, m.files.iter().map(|f| f.bytes).sum());
+                });
             let error_counters = counters.clone();
             scope
                 .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames])
-                .map(move |record: ErrorRecord| {
-                    Counters::add(&error_counters.videos_failed, 1);
-                    record
-                })
-                .error_sink(output.clone(), run_id.clone(), index)
-                .probe_with(&probe);
+                .inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1))
+                .probe_with(&probe)
+                .error_sink(output.clone(), run_id.clone(), index);
         });
 
         if index == 0 {
@@ -143,11 +146,10 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         result.map_err(|e| anyhow::anyhow!("a worker failed: {e}"))?;
     }
     drop(progress);
-    let summary = Summary::from_counters(&run_id, &options.output, &counters, started.elapsed().as_secs_f64(), 1);
-    clipstream_sink::write_run_summary(&output_handle(&options.output)?, &run_id, &summary)?;
+    let summary =
+        Summary::from_counters(&run_id, &options.output, &counters, started.elapsed().as_secs_f64(), total_workers);
+    let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
+    clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
+    clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
     Ok(summary)
-}
-
-fn output_handle(url: &str) -> anyhow::Result<Output> {
-    Output::open(url).with_context(|| format!("opening output {url}"))
 }

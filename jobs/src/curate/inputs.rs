@@ -4,25 +4,19 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clipstream_input::source::is_video_file_name;
 use clipstream_schemas::{ErrorRecord, SourcePosition, VideoRequest};
-
-const VIDEO_EXTENSIONS: &[&str] =
-    &["mp4", "mkv", "webm", "mov", "avi", "mpg", "mpeg", "m4v", "flv", "ts", "wmv", "3gp", "ogv"];
 
 /// One input row: a request, or the error record of an unusable row.
 pub type SourceItem = Result<VideoRequest, ErrorRecord>;
 
 fn is_video_file(path: &Path) -> bool {
-    path.is_file()
-        && path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    path.is_file() && is_video_file_name(path)
 }
 
 /// All rows of all inputs, in order, read lazily.
-pub fn open_inputs(inputs: &[PathBuf]) -> anyhow::Result<Box<dyn Iterator<Item = SourceItem>>> {
-    let mut iters: Vec<Box<dyn Iterator<Item = SourceItem>>> = Vec::new();
+pub fn open_inputs(inputs: &[PathBuf]) -> anyhow::Result<Box<dyn Iterator<Item = SourceItem> + Send>> {
+    let mut iters: Vec<Box<dyn Iterator<Item = SourceItem> + Send>> = Vec::new();
     for (partition, input) in inputs.iter().enumerate() {
         if is_video_file(input) {
             let mut request = VideoRequest::new(input.display().to_string());

@@ -38,6 +38,8 @@ pub enum MediaError {
     },
     #[error("{path}: no frame could be decoded")]
     NoFrames { path: PathBuf },
+    #[error("{path}: frame {first_missing} is needed but the video decoded only {decoded} frames")]
+    MissingFrames { path: PathBuf, first_missing: u64, decoded: u64 },
     #[error("pixel conversion failed")]
     Scale(#[source] ffmpeg_next::Error),
     #[error("encoding failed: {what}")]
@@ -68,6 +70,7 @@ impl StageError for MediaError {
             MediaError::TooSmall { .. } => "probe.too_small",
             MediaError::Decode { .. } => "decode.failed",
             MediaError::NoFrames { .. } => "decode.no_frames",
+            MediaError::MissingFrames { .. } => "decode.missing_frames",
             MediaError::Scale(_) => "decode.scale",
             MediaError::Encode { .. } => "encode.failed",
             MediaError::Io { .. } => "media.io",

@@ -78,3 +78,95 @@ fn manifest_for(shard: &ClosedShard, files: Vec<ShardFile>) -> ShardManifest {
         clipstream_version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{Array, Int32Array, StringArray, UInt32Array};
+    use clipstream_schemas::arrow::clip_schema;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+    use crate::fixtures::{temp_output, video};
+
+    fn builder(keys: &[&str]) -> ShardBuilder {
+        let mut builder = ShardBuilder::new().unwrap();
+        for key in keys {
+            builder.add(video(key, 2, true)).unwrap();
+        }
+        builder
+    }
+
+    #[test]
+    fn writes_tar_parquet_and_manifest() {
+        let (_dir, output) = temp_output();
+        let manifest = commit(&output, builder(&["vb", "va"])).unwrap();
+        let name = manifest.shard.clone();
+        assert_eq!(manifest.video_ids, ["id/va", "id/vb"]);
+        assert_eq!(manifest.video_keys, ["va", "vb"]);
+        assert_eq!(manifest.clips, 4);
+        assert_eq!(manifest.clipstream_version, env!("CARGO_PKG_VERSION"));
+        let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [tar_key(&name), parquet_key(&name)]);
+        for file in &manifest.files {
+            let data = output.get(&file.path).unwrap();
+            assert_eq!(FileDigest::of(&data), FileDigest { bytes: file.bytes, sha256: file.sha256.clone() });
+        }
+        let stored: ShardManifest =
+            serde_json::from_slice(&output.get(&ShardManifest::path_for(&name)).unwrap()).unwrap();
+        assert_eq!(stored, manifest);
+
+        let parquet = output.get(&parquet_key(&name)).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(parquet).unwrap().build().unwrap();
+        let batches: Vec<_> = reader.map(Result::unwrap).collect();
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+        let batch = &batches[0];
+        assert_eq!(batch.schema().fields(), clip_schema().fields());
+        let strings = |name: &str| batch.column_by_name(name).unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(strings("key").value(3), "vb_0001");
+        assert!((0..4).all(|i| strings("shard").value(i) == name));
+        assert_eq!(strings("caption").value(0), "a caption of va clip 0");
+        assert!(strings("caption").is_null(1));
+        assert_eq!(strings("metadata").value(0), r#"{"title":"T"}"#);
+        let clip_index = batch.column_by_name("clip_index").unwrap().as_any().downcast_ref::<UInt32Array>().unwrap();
+        assert_eq!(clip_index.values().to_vec(), [0, 1, 0, 1]);
+        let partition =
+            batch.column_by_name("source_partition").unwrap().as_any().downcast_ref::<Int32Array>().unwrap();
+        assert_eq!(partition.value(0), 1);
+    }
+
+    /// Puts a non-empty directory where an object should go, so the local store cannot write it.
+    fn block(output_root: &std::path::Path, key: &str) {
+        std::fs::create_dir_all(output_root.join(key).join("blocker")).unwrap();
+    }
+
+    #[test]
+    fn manifest_is_written_last() {
+        let (dir, output) = temp_output();
+        let root = dir.path().join("out");
+        let shard = builder(&["v1"]);
+        let name = shard.name();
+        block(&root, &parquet_key(&name));
+        let error = commit(&output, shard).unwrap_err();
+        assert!(matches!(error, SinkError::Store { .. }), "{error}");
+        assert!(error.to_string().contains(".parquet"), "{error}");
+        assert!(root.join(tar_key(&name)).is_file(), "tar went first");
+        assert!(!root.join(ShardManifest::path_for(&name)).exists(), "no manifest without parquet");
+
+        let shard = builder(&["v2"]);
+        let name = shard.name();
+        block(&root, &tar_key(&name));
+        assert!(commit(&output, shard).is_err());
+        assert!(!root.join(parquet_key(&name)).is_file());
+        assert!(!root.join(ShardManifest::path_for(&name)).exists());
+    }
+
+    #[test]
+    fn recommitting_the_same_videos_is_idempotent() {
+        let (_dir, output) = temp_output();
+        let first = commit(&output, builder(&["a", "b"])).unwrap();
+        let second = commit(&output, builder(&["b", "a"])).unwrap();
+        assert_eq!(first.shard, second.shard);
+        assert_eq!(first.files, second.files);
+        assert_eq!(output.list(clipstream_schemas::manifest::MANIFEST_DIR).unwrap().len(), 1);
+    }
+}

@@ -32,9 +32,56 @@ pub fn permanent_failures(output: &Output) -> Result<HashSet<String>, SinkError>
                     failed.insert(record.video_id);
                 }
                 Ok(_) => {}
-                Err(error) => tracing::warn!(key = %key, line = number + 1, %error, "skipping an unreadable error record"),
+                Err(error) => {
+                    tracing::warn!(key = %key, line = number + 1, %error, "skipping an unreadable error record")
+                }
             }
         }
     }
     Ok(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use clipstream_schemas::Stage;
+
+    use super::*;
+    use crate::commit::commit;
+    use crate::errors::ErrorWriter;
+    use crate::fixtures::{temp_output, video};
+    use crate::shard::ShardBuilder;
+
+    #[test]
+    fn committed_videos_come_from_manifests() {
+        let (_dir, output) = temp_output();
+        assert!(committed_videos(&output).unwrap().is_empty());
+        for keys in [&["a", "b"][..], &["c"][..]] {
+            let mut builder = ShardBuilder::new().unwrap();
+            keys.iter().for_each(|k| builder.add(video(k, 1, false)).unwrap());
+            commit(&output, builder).unwrap();
+        }
+        output.put("manifests/shard-broken.json", "{not json").unwrap();
+        let done = committed_videos(&output).unwrap();
+        assert_eq!(done, HashSet::from(["a".to_string(), "b".to_string(), "c".to_string()]));
+    }
+
+    #[test]
+    fn permanent_failures_skip_retryable_and_garbage() {
+        let (_dir, output) = temp_output();
+        let mut writer = ErrorWriter::new(output.clone(), "r", 0);
+        let record = |id: &str, retryable: bool| {
+            let mut r = ErrorRecord::from_parts(Stage::Fetch, id, "u", "fetch.x", "x");
+            r.retryable = retryable;
+            r
+        };
+        writer.push(record("bad", false));
+        writer.push(record("flaky", true));
+        writer.push(record("", false));
+        writer.flush().unwrap();
+        let garbage = format!("not json\n{}\n", serde_json::to_string(&record("bad2", false)).unwrap());
+        output.put("errors/other.jsonl", garbage).unwrap();
+        output.put("errors/readme.txt", "ignored").unwrap();
+        let failed = permanent_failures(&output).unwrap();
+        assert_eq!(failed, HashSet::from(["bad".to_string(), "bad2".to_string()]));
+    }
 }

@@ -79,6 +79,9 @@ impl StageError for SinkError {
 
     /// Store and local-disk trouble may pass; bad keys and encoding errors will not.
     fn retryable(&self) -> bool {
-        matches!(self, SinkError::Store { .. } | SinkError::Io { .. } | SinkError::Runtime(_) | SinkError::OpenStore { .. })
+        matches!(
+            self,
+            SinkError::Store { .. } | SinkError::Io { .. } | SinkError::Runtime(_) | SinkError::OpenStore { .. }
+        )
     }
 }

@@ -34,6 +34,13 @@ impl ErrorWriter {
         self.buffer.len()
     }
 
+    /// Drops the buffered records (after a final failed flush); returns how many were dropped.
+    pub fn discard(&mut self) -> usize {
+        let dropped = self.buffer.len();
+        self.buffer.clear();
+        dropped
+    }
+
     /// The key the next flush writes to.
     pub fn next_key(&self) -> String {
         format!("{ERROR_DIR}/{}-w{:03}-{:05}.jsonl", self.run_id, self.worker, self.seq)
@@ -60,5 +67,38 @@ impl ErrorWriter {
         self.buffer.clear();
         self.seq += 1;
         Ok(Some(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clipstream_schemas::Stage;
+
+    use super::*;
+    use crate::fixtures::temp_output;
+
+    #[test]
+    fn jsonl_round_trip_with_sequenced_names() {
+        let (_dir, output) = temp_output();
+        let mut writer = ErrorWriter::new(output.clone(), "run1", 3);
+        assert_eq!(writer.flush().unwrap(), None, "nothing buffered, nothing written");
+        let records: Vec<ErrorRecord> = (0..3)
+            .map(|i| {
+                let mut r = ErrorRecord::from_parts(Stage::Probe, &format!("v{i}"), "u", "probe.too_short", "short");
+                r.retryable = i == 1;
+                r
+            })
+            .collect();
+        records.iter().cloned().for_each(|r| writer.push(r));
+        assert_eq!(writer.pending(), 3);
+        let key = writer.flush().unwrap().unwrap();
+        assert_eq!(key, "errors/run1-w003-00000.jsonl");
+        assert_eq!(writer.pending(), 0);
+        let body = output.get(&key).unwrap();
+        let read: Vec<ErrorRecord> =
+            std::str::from_utf8(&body).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(read, records);
+        writer.push(records[0].clone());
+        assert_eq!(writer.flush().unwrap().unwrap(), "errors/run1-w003-00001.jsonl");
     }
 }

@@ -59,3 +59,57 @@ pub fn gc(output: &Output, min_age: Duration, dry_run: bool) -> Result<GcReport,
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+
+    use super::*;
+    use crate::commit::{commit, parquet_key, tar_key};
+    use crate::fixtures::{temp_output, video};
+    use crate::shard::ShardBuilder;
+
+    fn age(path: &std::path::Path, by: Duration) {
+        let file = File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() - by).unwrap();
+    }
+
+    #[test]
+    fn removes_old_orphans_only() {
+        let (dir, output) = temp_output();
+        let root = dir.path().join("out");
+        let mut builder = ShardBuilder::new().unwrap();
+        builder.add(video("kept", 1, false)).unwrap();
+        let committed = commit(&output, builder).unwrap();
+        output.put(&tar_key("shard-old"), "old orphan").unwrap();
+        output.put(&parquet_key("shard-old"), "old orphan").unwrap();
+        output.put(&tar_key("shard-fresh"), "in flight").unwrap();
+        output.put(&tar_key("shard-garbled"), "manifest unreadable").unwrap();
+        output.put("manifests/shard-garbled.json", "{").unwrap();
+        let hour = Duration::from_secs(3600);
+        for key in [tar_key("shard-old"), parquet_key("shard-old"), tar_key("shard-garbled")] {
+            age(&root.join(key), 2 * hour);
+        }
+        for file in &committed.files {
+            age(&root.join(&file.path), 2 * hour);
+        }
+
+        let dry = gc(&output, hour, true).unwrap();
+        assert_eq!(dry.removed, [parquet_key("shard-old"), tar_key("shard-old")]);
+        assert!(root.join(tar_key("shard-old")).is_file(), "dry run removes nothing");
+
+        let report = gc(&output, hour, false).unwrap();
+        assert_eq!(report.removed, dry.removed);
+        assert_eq!(report.removed_bytes, 20);
+        assert_eq!(report.kept_young, [tar_key("shard-fresh")]);
+        assert_eq!(report.referenced, 3);
+        assert!(!root.join(tar_key("shard-old")).exists());
+        assert!(root.join(tar_key("shard-fresh")).is_file());
+        for file in &committed.files {
+            assert!(root.join(&file.path).is_file(), "{} kept", file.path);
+        }
+
+        let now = gc(&output, Duration::ZERO, false).unwrap();
+        assert_eq!(now.removed, [tar_key("shard-fresh")]);
+    }
+}

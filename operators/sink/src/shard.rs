@@ -15,7 +15,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clipstream_schemas::config::SinkConfig;
-use clipstream_schemas::{ClipRecord, CuratedVideo, SourcePosition, clip_key, safe_key};
+use clipstream_schemas::key::MAX_KEY_LEN;
+use clipstream_schemas::{ClipRecord, CuratedVideo, SourcePosition, clip_key};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
@@ -118,7 +119,7 @@ impl ShardBuilder {
             tracing::warn!(video_key = %video.video_key, "video already in this shard; ignoring the repeat");
             return Ok(());
         }
-        if safe_key(&video.video_key).ok().as_deref() != Some(video.video_key.as_str()) {
+        if !is_safe_key(&video.video_key) {
             return Err(SinkError::BadKey { video_id: video.video_id.clone(), key: video.video_key.clone() });
         }
         let dir = self.spool.path().join(self.next_dir.to_string());
@@ -225,7 +226,7 @@ fn spool_video(dir: &Path, video: &CuratedVideo) -> Result<(Vec<SpooledClip>, u6
             record.key = clip_key(&video.video_key, record.clip_index);
         }
         let key = record.key.clone();
-        if safe_key(&key).ok().as_deref() != Some(key.as_str()) {
+        if !is_safe_key(&key) {
             return Err(SinkError::BadKey { video_id: video.video_id.clone(), key });
         }
         record.num_frames = u32::try_from(clip.frames_jpeg.len()).unwrap_or(u32::MAX);
@@ -264,6 +265,15 @@ fn spool_video(dir: &Path, video: &CuratedVideo) -> Result<(Vec<SpooledClip>, u6
         clips.push(SpooledClip { record, middle, frames, mp4 });
     }
     Ok((clips, bytes))
+}
+
+/// Whether `key` can name tar entries and spool files: `[A-Za-z0-9_-]`, not empty, not starting with `-`, and
+/// short (a clip key is a safe video key of up to `MAX_KEY_LEN` bytes plus `_NNNN`).
+fn is_safe_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 2 * MAX_KEY_LEN
+        && !key.starts_with('-')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Hard-links `source` into the spool (cheap, and survives the deletion of the scratch folder), copying when the
@@ -330,4 +340,143 @@ fn write_clip<W: Write>(
         append_file(tar, &format!("{key}.mp4"), path)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::fixtures::video;
+
+    fn entries(tar_path: &Path) -> Vec<(String, Vec<u8>, tar::Header)> {
+        let mut archive = tar::Archive::new(File::open(tar_path).unwrap());
+        archive
+            .entries()
+            .unwrap()
+            .map(|entry| {
+                let mut entry = entry.unwrap();
+                let name = entry.path().unwrap().to_string_lossy().into_owned();
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data).unwrap();
+                (name, data, entry.header().clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tar_has_webdataset_layout() {
+        let mut builder = ShardBuilder::new().unwrap();
+        builder.add(video("vb", 1, false)).unwrap();
+        builder.add(video("va", 2, true)).unwrap();
+        assert_eq!((builder.video_count(), builder.clip_count()), (2, 3));
+        let estimated = builder.tar_bytes();
+        let shard = builder.close().unwrap();
+        assert_eq!(shard.name, shard_name(["va", "vb"]));
+        assert_eq!(shard.tar_bytes, estimated, "size is tracked exactly");
+
+        let entries = entries(shard.tar_path());
+        let names: Vec<&str> = entries.iter().map(|(name, _, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "va_0000.json",
+                "va_0000.jpg",
+                "va_0000.f0.jpg",
+                "va_0000.f1.jpg",
+                "va_0000.txt",
+                "va_0000.mp4",
+                "va_0001.json",
+                "va_0001.jpg",
+                "va_0001.f0.jpg",
+                "va_0001.f1.jpg",
+                "va_0001.mp4",
+                "vb_0000.json",
+                "vb_0000.jpg",
+                "vb_0000.f0.jpg",
+                "vb_0000.f1.jpg",
+                "vb_0000.txt",
+            ]
+        );
+        let data = |name: &str| entries.iter().find(|(n, _, _)| n == name).map(|(_, d, _)| d.clone()).unwrap();
+        assert_eq!(data("va_0000.jpg"), "\u{ff}middle va 0".as_bytes());
+        assert_eq!(data("va_0001.f1.jpg"), b"frame 1 of va 1");
+        assert_eq!(data("va_0000.txt"), b"a caption of va clip 0");
+        assert_eq!(data("va_0001.mp4"), b"mp4 of va 1");
+        let record: ClipRecord = serde_json::from_slice(&data("va_0001.json")).unwrap();
+        assert_eq!(record.shard, shard.name);
+        assert_eq!(record.key, "va_0001");
+        assert_eq!((record.num_frames, record.has_video), (2, true));
+        assert_eq!(shard.records.len(), 3);
+        assert!(shard.records.iter().all(|r| r.shard == shard.name));
+        assert_eq!(shard.videos.iter().map(|v| v.video_key.as_str()).collect::<Vec<_>>(), ["va", "vb"]);
+        for (_, _, header) in &entries {
+            assert_eq!(header.mtime().unwrap(), 0);
+            assert_eq!(header.mode().unwrap(), 0o644);
+            assert_eq!((header.uid().unwrap(), header.gid().unwrap()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn same_videos_give_identical_shards() {
+        let build = |keys: &[&str]| {
+            let mut builder = ShardBuilder::new().unwrap();
+            for key in keys {
+                builder.add(video(key, 2, true)).unwrap();
+            }
+            let shard = builder.close().unwrap();
+            (shard.name.clone(), std::fs::read(shard.tar_path()).unwrap())
+        };
+        let first = build(&["v1", "v2", "v3"]);
+        let second = build(&["v3", "v1", "v2"]);
+        assert_eq!(first.0, second.0);
+        assert!(first.1 == second.1, "tar bytes differ");
+        assert_ne!(first.0, build(&["v1", "v2"]).0);
+        assert!(first.0.starts_with("shard-") && first.0.len() == 22);
+    }
+
+    #[test]
+    fn long_keys_use_gnu_long_names_and_are_counted() {
+        let key = "k".repeat(96);
+        let mut builder = ShardBuilder::new().unwrap();
+        builder.add(video(&key, 1, false)).unwrap();
+        let estimated = builder.tar_bytes();
+        let shard = builder.close().unwrap();
+        assert_eq!(shard.tar_bytes, estimated);
+        let names: Vec<String> = entries(shard.tar_path()).into_iter().map(|(n, _, _)| n).collect();
+        assert!(names.contains(&format!("{key}_0000.f1.jpg")));
+    }
+
+    #[test]
+    fn bad_keys_fail_alone_and_repeats_are_ignored() {
+        let mut builder = ShardBuilder::new().unwrap();
+        builder.add(video("good", 1, false)).unwrap();
+        let before = builder.tar_bytes();
+        let mut hostile = video("evil", 1, false);
+        hostile.clips[0].record.key = "../evil".into();
+        assert!(matches!(builder.add(hostile), Err(SinkError::BadKey { .. })));
+        assert!(matches!(builder.add(video("a.b", 1, false)), Err(SinkError::BadKey { .. })));
+        builder.add(video("good", 3, false)).unwrap();
+        assert_eq!((builder.video_count(), builder.clip_count(), builder.tar_bytes()), (1, 1, before));
+    }
+
+    #[test]
+    fn fullness_by_clips_and_bytes() {
+        let mut builder = ShardBuilder::new().unwrap();
+        builder.add(video("a", 2, false)).unwrap();
+        assert!(!builder.is_full(&SinkConfig { max_shard_bytes: 1 << 20, max_shard_clips: 3 }));
+        assert!(builder.is_full(&SinkConfig { max_shard_bytes: 1 << 20, max_shard_clips: 2 }));
+        assert!(builder.is_full(&SinkConfig { max_shard_bytes: builder.tar_bytes(), max_shard_clips: 100 }));
+        assert!(matches!(ShardBuilder::new().unwrap().close(), Err(SinkError::EmptyShard)));
+    }
+
+    #[test]
+    fn videos_without_clips_are_listed() {
+        let mut builder = ShardBuilder::new().unwrap();
+        builder.add(video("empty", 0, false)).unwrap();
+        let shard = builder.close().unwrap();
+        assert_eq!(shard.videos.len(), 1);
+        assert!(shard.records.is_empty());
+        assert_eq!(shard.tar_bytes, 1024);
+    }
 }

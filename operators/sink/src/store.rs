@@ -74,14 +74,11 @@ impl Output {
         let root = rest.split_once('/').map_or("", |(_, path)| path);
         let store: Arc<dyn ObjectStore> = match scheme.to_ascii_lowercase().as_str() {
             "file" => return Self::open_local(rest),
-            "s3" | "s3a" => Arc::new(
-                object_store::aws::AmazonS3Builder::from_env().with_url(url).build().map_err(store_err)?,
-            ),
+            "s3" | "s3a" => {
+                Arc::new(object_store::aws::AmazonS3Builder::from_env().with_url(url).build().map_err(store_err)?)
+            }
             "gs" => Arc::new(
-                object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(url)
-                    .build()
-                    .map_err(store_err)?,
+                object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(url).build().map_err(store_err)?,
             ),
             "az" | "azure" | "abfs" | "abfss" | "adl" => Arc::new(
                 object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url).build().map_err(store_err)?,
@@ -232,6 +229,12 @@ impl Output {
     }
 }
 
+impl AsRef<Output> for Output {
+    fn as_ref(&self) -> &Output {
+        self
+    }
+}
+
 async fn abort(writer: WriteMultipart, key: &str) {
     if let Err(error) = writer.abort().await {
         tracing::warn!(key, %error, "aborting a failed multipart upload failed too");
@@ -288,6 +291,15 @@ mod tests {
         let digest = output.put_file_with_chunk("shards/big.bin", &file, 7_000).unwrap();
         assert_eq!(digest, FileDigest::of(&data));
         assert_eq!(output.get("shards/big.bin").unwrap().as_ref(), data.as_slice());
+    }
+
+    #[test]
+    fn cloud_urls_keep_their_prefix() {
+        let output = Output::open("s3://bucket/pre/fix/").unwrap();
+        assert_eq!(output.path("shards/x.tar").as_ref(), "pre/fix/shards/x.tar");
+        assert_eq!(output.relative(&Path::from("pre/fix/shards/x.tar")), "shards/x.tar");
+        let bare = Output::open("s3://bucket").unwrap();
+        assert_eq!(bare.path("manifests/m.json").as_ref(), "manifests/m.json");
     }
 
     #[test]

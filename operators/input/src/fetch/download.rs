@@ -118,7 +118,8 @@ mod tests {
         drop(done);
         assert!(!path.exists(), "temp file removed on drop");
 
-        let big = runtime.block_on(stream_to_temp(chunks(vec![b"ab", b"cde"]), &limits(dir.path(), 4), "x", "", io_err));
+        let big =
+            runtime.block_on(stream_to_temp(chunks(vec![b"ab", b"cde"]), &limits(dir.path(), 4), "x", "", io_err));
         assert!(matches!(big, Err(FetchError::TooLarge { .. })));
 
         let stalled = futures::stream::pending::<Result<&'static [u8], std::io::Error>>();

@@ -64,8 +64,7 @@ impl HttpFetcher {
             {
                 return Err(FetchError::TooLarge { what: current.to_string(), limit: self.limits.max_bytes });
             }
-            let content_type =
-                response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
             let what = current.to_string();
             let suffix = suffix_of(current.path());
             let body = response.bytes_stream();
@@ -120,6 +119,40 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn connections_go_only_to_pinned_addresses() {
+        use std::io::{Read, Write};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut buf = [0u8; 1024];
+            let n = stream.read(&mut buf).expect("read");
+            let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+            stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").expect("write");
+            head
+        });
+        let fetcher = HttpFetcher {
+            allow: AllowList::default(),
+            user_agent: "test-agent/1".into(),
+            connect_timeout: Duration::from_secs(2),
+            max_redirects: 0,
+            limits: Limits { max_bytes: 10, read_timeout: Duration::from_secs(2), temp_dir: std::env::temp_dir() },
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let pinned = Url::parse(&format!("http://pinned.invalid:{}/x", addr.port())).expect("url");
+        let client = fetcher.pinned_client(&pinned, &[addr]).expect("client");
+        let status = runtime.block_on(client.get(pinned.clone()).send()).expect("pinned name connects").status();
+        assert_eq!(status.as_u16(), 204);
+        let head = server.join().expect("server");
+        assert!(head.contains("user-agent: test-agent/1"), "{head}");
+
+        let other = Url::parse(&format!("http://other.invalid:{}/x", addr.port())).expect("url");
+        let unpinned = runtime.block_on(client.get(other).send()).expect_err("no resolver behind the pins");
+        assert!(unpinned.is_connect(), "{unpinned:?}");
+    }
 
     #[test]
     fn redirect_targets() {

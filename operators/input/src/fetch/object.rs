@@ -49,7 +49,8 @@ pub(crate) fn store_key(url: &Url) -> String {
 
 /// The object path inside its store (percent-decoded, without the leading `/`).
 pub(crate) fn object_path(url: &Url) -> Result<ObjectPath, FetchError> {
-    ObjectPath::from_url_path(url.path()).map_err(|e| FetchError::ObjectStore { url: url.to_string(), source: e.into() })
+    ObjectPath::from_url_path(url.path())
+        .map_err(|e| FetchError::ObjectStore { url: url.to_string(), source: e.into() })
 }
 
 /// A store for the bucket of `url`: S3, GCS and Azure from their `from_env` builders (so AWS_ENDPOINT_URL,
@@ -63,7 +64,8 @@ pub(crate) fn build_store(url: &Url, bucket_url: &str) -> Result<Arc<dyn ObjectS
             Arc::new(MicrosoftAzureBuilder::from_env().with_url(bucket_url).build().map_err(failed)?)
         }
         _ => {
-            let (store, _) = object_store::parse_url_opts(url, std::iter::empty::<(String, String)>()).map_err(failed)?;
+            let (store, _) =
+                object_store::parse_url_opts(url, std::iter::empty::<(String, String)>()).map_err(failed)?;
             Arc::from(store)
         }
     };
@@ -129,11 +131,8 @@ mod tests {
         let store = InMemory::new();
         let path = ObjectPath::from("videos/a.mp4");
         runtime.block_on(store.put(&path, vec![7u8; 1000].into())).expect("put");
-        let limits = |max_bytes| Limits {
-            max_bytes,
-            read_timeout: Duration::from_secs(5),
-            temp_dir: dir.path().to_path_buf(),
-        };
+        let limits =
+            |max_bytes| Limits { max_bytes, read_timeout: Duration::from_secs(5), temp_dir: dir.path().to_path_buf() };
 
         let got = runtime.block_on(get_to_temp(&store, &path, "mem://a", &limits(1000))).expect("fits");
         assert_eq!(got.bytes, 1000);

@@ -38,8 +38,10 @@ impl DirectoryRows {
     }
 
     fn at(&mut self, path: &Path) -> RowAt {
-        let at =
-            RowAt { offset: i64::try_from(self.next_index).unwrap_or(i64::MAX), label: format!("entry {}", path.display()) };
+        let at = RowAt {
+            offset: i64::try_from(self.next_index).unwrap_or(i64::MAX),
+            label: format!("entry {}", path.display()),
+        };
         self.next_index += 1;
         at
     }
@@ -112,7 +114,8 @@ impl Iterator for DirectoryRows {
 
 /// The entries of `dir`, sorted by file name.
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut names: Vec<OsString> = fs::read_dir(dir)?.map(|entry| entry.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+    let mut names: Vec<OsString> =
+        fs::read_dir(dir)?.map(|entry| entry.map(|e| e.file_name())).collect::<Result<_, _>>()?;
     names.sort();
     Ok(names.into_iter().map(|name| dir.join(name)).collect())
 }

@@ -76,7 +76,7 @@ impl FromStr for ListFormat {
 }
 
 /// Whether `path` has one of the [`VIDEO_EXTENSIONS`] (case-insensitive).
-pub(crate) fn is_video_file_name(path: &Path) -> bool {
+pub fn is_video_file_name(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
         .is_some_and(|ext| VIDEO_EXTENSIONS.iter().any(|known| known.eq_ignore_ascii_case(ext)))

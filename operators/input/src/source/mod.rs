@@ -13,5 +13,5 @@ mod row;
 mod text;
 
 pub use error::SourceError;
-pub use format::ListFormat;
+pub use format::{ListFormat, UnknownFormat, VIDEO_EXTENSIONS, is_video_file_name};
 pub use reader::{ListReader, read_list};

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
-    UInt64Type,
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
@@ -212,8 +211,8 @@ mod tests {
     fn requires_a_string_url_column() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("list.parquet");
-        let batch = RecordBatch::try_from_iter(vec![("url", Arc::new(Int64Array::from(vec![1])) as ArrayRef)])
-            .expect("batch");
+        let batch =
+            RecordBatch::try_from_iter(vec![("url", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).expect("batch");
         let mut writer = ArrowWriter::try_new(File::create(&path).expect("create"), batch.schema(), None).expect("w");
         writer.write(&batch).expect("write");
         writer.close().expect("close");

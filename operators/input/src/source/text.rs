@@ -59,7 +59,8 @@ mod tests {
 
     #[test]
     fn reads_urls_skipping_blanks_and_comments() {
-        let input = b"# header comment\nhttps://e.com/a.mp4\n\n   \n/data/b.mp4  \n  # indented comment\nftp://x/y\n\xff\xfe\n";
+        let input =
+            b"# header comment\nhttps://e.com/a.mp4\n\n   \n/data/b.mp4  \n  # indented comment\nftp://x/y\n\xff\xfe\n";
         let rows: Vec<_> = TextRows::new(&input[..]).collect();
         assert_eq!(rows.len(), 4);
         let a = rows[0].as_ref().expect("a");

@@ -1,0 +1,156 @@
+//! `Fetcher`: the blocking entry point of the fetch stage. It owns a small tokio runtime (timely workers are plain
+//! threads) and sends each request to the local, http or object-store fetcher under the total time limit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clipstream_schemas::VideoRequest;
+use clipstream_schemas::config::FetchConfig;
+use clipstream_schemas::video::Location;
+use tempfile::TempPath;
+
+use super::download::Limits;
+use super::error::FetchError;
+use super::guard::AllowList;
+use super::http::HttpFetcher;
+use super::local::open_local;
+use super::object::ObjectFetcher;
+
+/// A video's bytes as a local file.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The file to read: the original for local inputs, else a temporary download.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// The guard of a temporary download: the file is deleted when the last clone is dropped. `None` for local files.
+    pub temp: Option<Arc<TempPath>>,
+    /// The `Content-Type` of an http download, when sent.
+    pub content_type: Option<String>,
+}
+
+impl Fetched {
+    pub(crate) fn temporary(temp: TempPath, bytes: u64, content_type: Option<String>) -> Self {
+        Self { path: temp.to_path_buf(), bytes, temp: Some(Arc::new(temp)), content_type }
+    }
+
+    /// Whether the file is a temporary download (deleted once every clone is dropped).
+    pub fn is_temporary(&self) -> bool {
+        self.temp.is_some()
+    }
+}
+
+/// Fetches videos for the pipeline. Cheap to share behind an `Arc` between worker threads.
+pub struct Fetcher {
+    config: FetchConfig,
+    runtime: tokio::runtime::Runtime,
+    http: HttpFetcher,
+    objects: ObjectFetcher,
+    limits: Limits,
+    total_timeout: Duration,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Fetcher {
+    /// Validates `config` and starts the fetcher's runtime (two threads).
+    pub fn new(config: FetchConfig) -> Result<Self, FetchError> {
+        let seconds = |name: &str, value: f64| {
+            Duration::try_from_secs_f64(value).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+                FetchError::Setup(format!("fetch.{name} must be a positive number of seconds, not {value}"))
+            })
+        };
+        let connect_timeout = seconds("connect_timeout_s", config.connect_timeout_s)?;
+        let read_timeout = seconds("read_timeout_s", config.read_timeout_s)?;
+        let total_timeout = seconds("total_timeout_s", config.total_timeout_s)?;
+        let temp_dir =
+            if config.temp_dir.as_os_str().is_empty() { std::env::temp_dir() } else { config.temp_dir.clone() };
+        let limits = Limits { max_bytes: config.max_bytes, read_timeout, temp_dir };
+        let http = HttpFetcher {
+            allow: AllowList::new(&config.allow_hosts),
+            user_agent: config.user_agent.clone(),
+            connect_timeout,
+            max_redirects: config.max_redirects,
+            limits: limits.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("clipstream-fetch")
+            .enable_all()
+            .build()
+            .map_err(|e| FetchError::Setup(format!("cannot start the fetch runtime: {e}")))?;
+        Ok(Self { config, runtime, http, objects: ObjectFetcher::default(), limits, total_timeout })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &FetchConfig {
+        &self.config
+    }
+
+    /// Fetches `request`, blocking the calling thread. Must not be called from inside an async runtime (use
+    /// [`Fetcher::fetch_async`] there); doing so returns a `fetch.setup` error instead of panicking.
+    pub fn fetch(&self, request: &VideoRequest) -> Result<Fetched, FetchError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(FetchError::Setup("Fetcher::fetch called inside an async runtime; use fetch_async".into()));
+        }
+        self.runtime.block_on(self.fetch_async(request))
+    }
+
+    /// Fetches `request` from async code (any tokio runtime with time and I/O enabled).
+    pub async fn fetch_async(&self, request: &VideoRequest) -> Result<Fetched, FetchError> {
+        let location = request.location().map_err(FetchError::BadUrl)?;
+        let remote = match location {
+            Location::Local(path) => return open_local(&path, self.limits.max_bytes),
+            Location::Http(url) => tokio::time::timeout(self.total_timeout, self.http.fetch(url)).await,
+            Location::Object(url) => {
+                tokio::time::timeout(self.total_timeout, self.objects.fetch(&url, &self.limits)).await
+            }
+        };
+        remote.unwrap_or_else(|_| {
+            Err(FetchError::Timeout(format!("fetching {} (over {:?})", request.url, self.total_timeout)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clipstream_schemas::error::StageError;
+
+    use super::*;
+
+    #[test]
+    fn rejects_bad_timeouts() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let config = FetchConfig { read_timeout_s: bad, ..FetchConfig::default() };
+            assert_eq!(Fetcher::new(config).map_err(|e| e.code()).err(), Some("fetch.setup"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fetches_local_files_and_refuses_bad_urls() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("v.mp4");
+        std::fs::write(&file, b"12345").expect("write");
+        let fetcher = Fetcher::new(FetchConfig::default()).expect("fetcher");
+        let url = url::Url::from_file_path(&file).expect("file url");
+        for request in [VideoRequest::new(file.to_string_lossy()), VideoRequest::new(url.as_str())] {
+            let got = fetcher.fetch(&request).expect("local");
+            assert_eq!((got.path.as_path(), got.bytes, got.is_temporary()), (file.as_path(), 5, false));
+        }
+        let ftp = fetcher.fetch(&VideoRequest::new("ftp://h/x.mp4")).expect_err("ftp");
+        assert_eq!(ftp.code(), "fetch.bad_url");
+    }
+
+    #[test]
+    fn refuses_blocking_fetch_inside_a_runtime() {
+        let fetcher = Fetcher::new(FetchConfig::default()).expect("fetcher");
+        let outer = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let got = outer.block_on(async { fetcher.fetch(&VideoRequest::new("/nonexistent.mp4")).map_err(|e| e.code()) });
+        assert_eq!(got.err(), Some("fetch.setup"));
+    }
+}

@@ -1,0 +1,57 @@
+//! Prints clipstream's scene cuts of videos as JSON, shaped like `scripts/pyscenedetect_cuts.py`'s output, with the
+//! decode-inclusive speed: `cargo run --release -p clipstream-media --example scenes -- [--threads N]
+//! [--swscale] [--scores] [--threshold T] [--min-scene-len N] VIDEO...`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clipstream_media::scene::{ColorPath, DetectOptions, detect_scenes_with};
+use clipstream_schemas::config::SceneConfig;
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, 100 ticks per second).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = SceneConfig::default();
+    let mut options = DetectOptions { threads: 1, color: ColorPath::Sampled };
+    let mut with_scores = false;
+    let mut videos = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--threads" => options.threads = value()?.parse()?,
+            "--threshold" => config.threshold = value()?.parse()?,
+            "--min-scene-len" => config.min_scene_len = value()?.parse()?,
+            "--swscale" => options.color = ColorPath::Swscale,
+            "--scores" => with_scores = true,
+            _ => videos.push(PathBuf::from(arg)),
+        }
+    }
+    let mut out = serde_json::Map::new();
+    for video in videos {
+        let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+        let scenes = detect_scenes_with(&video, &config, options)?;
+        let (wall, cpu) = (wall0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+        let mut entry = serde_json::json!({
+            "cut_frames": scenes.cuts,
+            "fps": scenes.fps,
+            "frames": scenes.frames,
+            "wall_s": wall,
+            "cpu_s": cpu,
+        });
+        if with_scores {
+            entry["scores"] = serde_json::json!(scenes.scores);
+        }
+        out.insert(video.display().to_string(), entry);
+    }
+    println!("{}", serde_json::Value::Object(out));
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! `cut_clips`: the clip stage's entry point: one output file per span, written by the configured cut mode.
+
+use std::path::{Path, PathBuf};
+
+use clipstream_schemas::config::{CutConfig, CutMode};
+
+use crate::clip::{cut_keyframe, cut_precise};
+use crate::error::MediaError;
+use crate::span::ClipSpan;
+
+/// Where clip `index` of a video goes: `out_dir/{index:04}.mp4`.
+pub fn clip_path(out_dir: &Path, index: usize) -> PathBuf {
+    out_dir.join(format!("{index:04}.mp4"))
+}
+
+/// Cuts every span of the video at `path` into `out_dir/{i:04}.mp4` (i = the span's position in `spans`) reading
+/// the video once, and returns the paths in span order. `keyframe` copies the streams (a clip may start up to one
+/// GOP early and end a few frames late), `precise` re-encodes exactly the span's frames, `none` writes nothing and
+/// returns no path.
+pub fn cut_clips(
+    path: &Path,
+    spans: &[ClipSpan],
+    config: &CutConfig,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, MediaError> {
+    if config.mode == CutMode::None || spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(bad) = spans.iter().find(|s| s.end_frame <= s.start_frame || !(s.end_s > s.start_s)) {
+        return Err(MediaError::Invalid(format!("empty clip span {bad:?}")));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|source| MediaError::Io { path: out_dir.to_path_buf(), source })?;
+    let paths: Vec<PathBuf> = (0..spans.len()).map(|i| clip_path(out_dir, i)).collect();
+    match config.mode {
+        CutMode::Keyframe => cut_keyframe(path, spans, &paths)?,
+        CutMode::Precise => cut_precise(path, spans, &paths, config)?,
+        CutMode::None => {}
+    }
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::fixtures::{barcode_video, read_barcodes};
+    use crate::probe::probe;
+    use clipstream_schemas::error::StageError;
+
+    const FPS: f64 = 25.0;
+
+    fn spans() -> Vec<ClipSpan> {
+        vec![
+            ClipSpan::from_frames(0, 40, FPS, 1.0),
+            ClipSpan::from_frames(37, 90, FPS, 1.0),
+            // Overlaps the previous one: both muxers/encoders are open at once.
+            ClipSpan::from_frames(60, 75, FPS, 1.0),
+            ClipSpan::from_frames(130, 200, FPS, 1.0),
+        ]
+    }
+
+    #[test]
+    fn precise_clips_hold_exactly_their_frames() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("in.mp4");
+        barcode_video(&video, 200, Some(25), false).expect("fixture");
+        let config = CutConfig { mode: CutMode::Precise, crf: 20, preset: "ultrafast".into() };
+        let paths = cut_clips(&video, &spans(), &config, &dir.path().join("clips")).expect("cut");
+        assert_eq!(paths.len(), 4);
+        assert_eq!(paths[3], dir.path().join("clips/0003.mp4"));
+        for (span, path) in spans().iter().zip(&paths) {
+            let codes = read_barcodes(path);
+            let expected: Vec<u64> = (span.start_frame..span.end_frame).collect();
+            assert_eq!(codes, expected, "{}", path.display());
+            let info = probe(path).expect("probe");
+            assert!((info.duration_s - span.duration_s()).abs() < 0.05, "{} vs {:?}", info.duration_s, span);
+            assert_eq!(info.audio_codec, None);
+        }
+    }
+
+    #[test]
+    fn keyframe_clips_start_at_the_keyframe_before_the_span() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("in.mp4");
+        let gop = 25u64;
+        barcode_video(&video, 200, Some(gop as u32), false).expect("fixture");
+        let config = CutConfig { mode: CutMode::Keyframe, ..CutConfig::default() };
+        let paths = cut_clips(&video, &spans(), &config, &dir.path().join("clips")).expect("cut");
+        for (span, path) in spans().iter().zip(&paths) {
+            let codes = read_barcodes(path);
+            let first = codes[0];
+            assert!(first <= span.start_frame && first + gop >= span.start_frame, "{first} for {span:?}");
+            // Consecutive frames from the keyframe through the span's last frame, plus at most a few reordered ones.
+            assert_eq!(codes[..(span.end_frame - first) as usize], (first..span.end_frame).collect::<Vec<_>>()[..]);
+            assert!(codes.len() as u64 <= span.end_frame - first + 3, "{} frames for {span:?}", codes.len());
+            let info = probe(path).expect("probe");
+            let expected_s = (span.end_frame - first) as f64 / FPS;
+            assert!(info.duration_s >= expected_s - 0.05 && info.duration_s < expected_s + 0.2, "{}", info.duration_s);
+        }
+    }
+
+    #[test]
+    fn keyframe_mode_copies_audio_when_present() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("av.mp4");
+        // The fixture with audio comes from the ffmpeg program; skip where it is not installed.
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=6", "-f", "lavfi"])
+            .args(["-i", "sine=frequency=440:duration=6", "-c:v", "libx264", "-g", "25", "-c:a", "aac", "-shortest"])
+            .arg(&video)
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("ffmpeg program not available; skipping");
+            return;
+        }
+        let spans = [ClipSpan::from_frames(30, 80, FPS, 1.0), ClipSpan::from_frames(100, 150, FPS, 1.0)];
+        let config = CutConfig { mode: CutMode::Keyframe, ..CutConfig::default() };
+        let paths = cut_clips(&video, &spans, &config, dir.path()).expect("cut");
+        for path in &paths {
+            let info = probe(path).expect("probe");
+            assert_eq!(info.audio_codec.as_deref(), Some("aac"));
+            assert!(info.duration_s > 1.9 && info.duration_s < 3.2, "{}", info.duration_s);
+        }
+    }
+
+    #[test]
+    fn none_mode_and_bad_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = CutConfig { mode: CutMode::None, ..CutConfig::default() };
+        let missing = dir.path().join("missing.mp4");
+        assert!(cut_clips(&missing, &spans(), &config, dir.path()).expect("none").is_empty());
+        let keyframe = CutConfig::default();
+        assert_eq!(cut_clips(&missing, &spans(), &keyframe, dir.path()).expect_err("missing").code(), "probe.not_a_video");
+        let empty = [ClipSpan::from_frames(5, 5, FPS, 0.0)];
+        assert_eq!(cut_clips(&missing, &empty, &keyframe, dir.path()).expect_err("empty").code(), "media.invalid");
+        let video = dir.path().join("in.mp4");
+        barcode_video(&video, 50, None, false).expect("fixture");
+        let late = [ClipSpan::from_frames(40, 80, FPS, 0.0)];
+        let precise = CutConfig { mode: CutMode::Precise, ..CutConfig::default() };
+        let err = cut_clips(&video, &late, &precise, &dir.path().join("p")).expect_err("past the end");
+        assert_eq!(err.code(), "decode.missing_frames");
+    }
+}

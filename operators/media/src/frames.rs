@@ -1,0 +1,268 @@
+//! `sample_frames`: the frames stage. One decode pass over a video collects, for every clip span, its uniformly
+//! spaced sample frames and its middle frame, resized (shorter side = `short_side`, never upscaled) and JPEG-encoded
+//! with ffmpeg's mjpeg encoder. Only the JPEGs are kept, never a clip's raw frames.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use clipstream_schemas::config::FramesConfig;
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::software::scaling;
+use ffmpeg_next::util::frame::Video as VideoFrame;
+use ffmpeg_next::{Packet, Rational, codec, encoder};
+
+use crate::decode::VideoDecoder;
+use crate::error::MediaError;
+use crate::span::ClipSpan;
+
+/// The JPEG frames of one clip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClipFrames {
+    /// The clip's middle frame (for the coarse caption).
+    pub middle_jpeg: Vec<u8>,
+    /// `count` uniformly spaced frames in time order (see [`ClipSpan::sample_indices`]).
+    pub frames_jpeg: Vec<Vec<u8>>,
+}
+
+/// Output size for a `width`x`height` source: the shorter side becomes `short_side` unless that would upscale;
+/// aspect kept, both sides even and at least 2.
+pub fn target_size(width: u32, height: u32, short_side: u32) -> (u32, u32) {
+    let short = width.min(height).max(1);
+    let scale = if short_side > 0 && short > short_side { f64::from(short_side) / f64::from(short) } else { 1.0 };
+    let even = |v: u32| ((f64::from(v) * scale).round() as u32 & !1).max(2);
+    (even(width), even(height))
+}
+
+/// ffmpeg mjpeg quantiser scale (2 best .. 31 worst) for a libjpeg-style quality 1..100: libjpeg scales its tables
+/// by `5000/q` % below 50 and `200 - 2q` % above; the mjpeg tables at qscale `s` are roughly libjpeg's at `10 s` %.
+/// So quality 90 -> 2, 75 -> 5, 50 -> 10, 25 -> 20, <= 16 -> 31.
+pub fn qscale_for_quality(quality: u8) -> i32 {
+    let q = f64::from(quality.clamp(1, 100));
+    let percent = if q < 50.0 { 5000.0 / q } else { 200.0 - 2.0 * q };
+    ((percent / 10.0).round() as i32).clamp(2, 31)
+}
+
+/// Scales decoded frames to the output size and encodes them as baseline JPEGs (yuvj420p).
+struct JpegEncoder {
+    width: u32,
+    height: u32,
+    qscale: i32,
+    encoder: Option<encoder::Video>,
+    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
+    pts: i64,
+}
+
+impl JpegEncoder {
+    fn new(width: u32, height: u32, quality: u8) -> Self {
+        Self { width, height, qscale: qscale_for_quality(quality), encoder: None, scaler: None, pts: 0 }
+    }
+
+    fn fail(what: &str) -> impl FnOnce(ffmpeg_next::Error) -> MediaError + '_ {
+        move |source| MediaError::Encode { what: format!("jpeg: {what}"), source }
+    }
+
+    fn open_encoder(&self) -> Result<encoder::Video, MediaError> {
+        let codec = encoder::find(codec::Id::MJPEG)
+            .ok_or_else(|| Self::fail("finding the mjpeg encoder")(ffmpeg_next::Error::EncoderNotFound))?;
+        let mut context =
+            codec::context::Context::new_with_codec(codec).encoder().video().map_err(Self::fail("configuring"))?;
+        context.set_width(self.width);
+        context.set_height(self.height);
+        context.set_format(Pixel::YUVJ420P);
+        context.set_time_base(Rational(1, 25));
+        context.set_color_range(ffmpeg_next::color::Range::JPEG);
+        // A fixed quantiser: qmin = qmax with the QSCALE flag pins every frame to it.
+        context.set_flags(codec::Flags::QSCALE);
+        context.set_qmin(self.qscale);
+        context.set_qmax(self.qscale);
+        context.set_global_quality(self.qscale * ffmpeg_next::ffi::FF_QP2LAMBDA);
+        context.open_as(codec).map_err(Self::fail("opening the mjpeg encoder"))
+    }
+
+    fn encode(&mut self, frame: &VideoFrame) -> Result<Vec<u8>, MediaError> {
+        let key = (frame.format(), frame.width(), frame.height());
+        if self.scaler.as_ref().is_none_or(|(f, w, h, _)| (*f, *w, *h) != key) {
+            let ctx = scaling::Context::get(
+                key.0,
+                key.1,
+                key.2,
+                Pixel::YUVJ420P,
+                self.width,
+                self.height,
+                scaling::Flags::BICUBIC,
+            )
+            .map_err(MediaError::Scale)?;
+            self.scaler = Some((key.0, key.1, key.2, ctx));
+        }
+        let mut scaled = VideoFrame::new(Pixel::YUVJ420P, self.width, self.height);
+        if let Some((_, _, _, ctx)) = self.scaler.as_mut() {
+            ctx.run(frame, &mut scaled).map_err(MediaError::Scale)?;
+        }
+        scaled.set_pts(Some(self.pts));
+        self.pts += 1;
+        if self.encoder.is_none() {
+            self.encoder = Some(self.open_encoder()?);
+        }
+        let Some(encoder) = self.encoder.as_mut() else { return Err(MediaError::Invalid("no jpeg encoder".into())) };
+        encoder.send_frame(&scaled).map_err(Self::fail("sending a frame"))?;
+        let mut packet = Packet::empty();
+        encoder.receive_packet(&mut packet).map_err(Self::fail("receiving the image"))?;
+        Ok(packet.data().map(<[u8]>::to_vec).unwrap_or_default())
+    }
+}
+
+/// Where a decoded frame goes: sample `slot` of clip `clip`, or its middle frame.
+#[derive(Clone, Copy)]
+enum Use {
+    Sample { clip: usize, slot: usize },
+    Middle { clip: usize },
+}
+
+/// Decodes the video at `path` once and returns, for every span (in order), its `config.count` sample frames and
+/// its middle frame as JPEGs. A span needing a frame past the last decodable one fails the whole video with
+/// `decode.missing_frames` (the spans come from a decode of the same file, so this means a damaged file).
+pub fn sample_frames(path: &Path, spans: &[ClipSpan], config: &FramesConfig) -> Result<Vec<ClipFrames>, MediaError> {
+    let mut wanted: BTreeMap<u64, Vec<Use>> = BTreeMap::new();
+    for (clip, span) in spans.iter().enumerate() {
+        let (samples, middle) = span.sample_indices(config.count);
+        for (slot, index) in samples.into_iter().enumerate() {
+            wanted.entry(index).or_default().push(Use::Sample { clip, slot });
+        }
+        wanted.entry(middle).or_default().push(Use::Middle { clip });
+    }
+    let count = config.count.max(1) as usize;
+    let mut out: Vec<ClipFrames> =
+        spans.iter().map(|_| ClipFrames { middle_jpeg: Vec::new(), frames_jpeg: vec![Vec::new(); count] }).collect();
+    let Some(&last) = wanted.keys().next_back() else { return Ok(out) };
+
+    let mut decoder = VideoDecoder::open(path, 0)?;
+    let (width, height) = target_size(decoder.width(), decoder.height(), config.short_side);
+    let mut jpeg = JpegEncoder::new(width, height, config.jpeg_quality);
+    let mut failure = None;
+    let stats = decoder.for_each_frame(|decoded| {
+        if let Some(uses) = wanted.get(&decoded.index) {
+            match jpeg.encode(decoded.frame) {
+                Ok(bytes) => {
+                    for use_ in uses {
+                        match *use_ {
+                            Use::Sample { clip, slot } => out[clip].frames_jpeg[slot] = bytes.clone(),
+                            Use::Middle { clip } => out[clip].middle_jpeg = bytes.clone(),
+                        }
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        if decoded.index >= last { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if stats.frames <= last {
+        let first_missing = wanted.keys().find(|&&i| i >= stats.frames).copied().unwrap_or(last);
+        return Err(MediaError::MissingFrames { path: path.to_path_buf(), first_missing, decoded: stats.frames });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::fixtures::{HEIGHT, WIDTH, barcode_video, read_barcodes};
+    use clipstream_schemas::error::StageError;
+
+    fn config(count: u32, short_side: u32) -> FramesConfig {
+        FramesConfig { count, short_side, jpeg_quality: 90 }
+    }
+
+    /// The barcode and size of a JPEG, decoded by ffmpeg.
+    fn decode_jpeg(bytes: &[u8]) -> (u64, u32, u32) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("frame.jpg");
+        std::fs::write(&path, bytes).expect("write");
+        let decoder = VideoDecoder::open(&path, 1).expect("open jpeg");
+        let size = (decoder.width(), decoder.height());
+        let codes = read_barcodes(&path);
+        assert_eq!(codes.len(), 1);
+        (codes[0], size.0, size.1)
+    }
+
+    /// Sum of the first quantisation table (DQT segment) of a JPEG: larger = coarser.
+    fn luma_table_sum(jpeg: &[u8]) -> u32 {
+        let at = jpeg.windows(2).position(|w| w == [0xFF, 0xDB]).expect("DQT");
+        jpeg[at + 5..at + 5 + 64].iter().map(|&v| u32::from(v)).sum()
+    }
+
+    #[test]
+    fn sizes_and_qualities() {
+        assert_eq!(target_size(1920, 1080, 224), (398, 224));
+        assert_eq!(target_size(1080, 1920, 224), (224, 398));
+        assert_eq!(target_size(160, 96, 224), (160, 96));
+        assert_eq!(target_size(161, 97, 224), (160, 96));
+        assert_eq!(target_size(160, 96, 48), (80, 48));
+        assert_eq!(qscale_for_quality(90), 2);
+        assert_eq!(qscale_for_quality(75), 5);
+        assert_eq!(qscale_for_quality(50), 10);
+        assert_eq!(qscale_for_quality(1), 31);
+        assert_eq!(qscale_for_quality(100), 2);
+    }
+
+    #[test]
+    fn samples_the_right_frames_as_jpeg() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("in.mp4");
+        barcode_video(&video, 120, None, false).expect("fixture");
+        let spans = [
+            ClipSpan::from_frames(0, 40, 25.0, 1.0),
+            ClipSpan::from_frames(30, 100, 25.0, 1.0),
+            ClipSpan::from_frames(117, 120, 25.0, 1.0),
+        ];
+        let clips = sample_frames(&video, &spans, &config(4, 48)).expect("sample");
+        assert_eq!(clips.len(), 3);
+        for (span, clip) in spans.iter().zip(&clips) {
+            let (indices, middle) = span.sample_indices(4);
+            assert_eq!(clip.frames_jpeg.len(), 4);
+            for (jpeg, index) in clip.frames_jpeg.iter().zip(&indices) {
+                assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
+                assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9]);
+                assert!(jpeg.len() > 200 && jpeg.len() < 20_000, "{}", jpeg.len());
+                assert_eq!(decode_jpeg(jpeg), (*index, 80, 48));
+            }
+            assert_eq!(decode_jpeg(&clip.middle_jpeg).0, middle);
+        }
+        // Never upscaled: a larger short side keeps the source size.
+        let full = sample_frames(&video, &spans[..1], &config(1, 224)).expect("sample");
+        assert_eq!(decode_jpeg(&full[0].middle_jpeg), (20, WIDTH, HEIGHT));
+        // Lower quality, smaller files.
+        let low = sample_frames(&video, &spans[..1], &FramesConfig { jpeg_quality: 20, ..config(1, 224) }).expect("low");
+        assert!(low[0].middle_jpeg.len() < full[0].middle_jpeg.len());
+        assert!(luma_table_sum(&low[0].middle_jpeg) > 4 * luma_table_sum(&full[0].middle_jpeg));
+        assert!(sample_frames(&video, &[], &config(4, 48)).expect("no spans").is_empty());
+    }
+
+    #[test]
+    fn truncated_video() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("in.mp4");
+        // faststart puts the index first, so the cut-off file still opens and its first part decodes.
+        barcode_video(&video, 200, None, true).expect("fixture");
+        let bytes = std::fs::read(&video).expect("read");
+        std::fs::write(&video, &bytes[..bytes.len() / 2]).expect("truncate");
+        let early = [ClipSpan::from_frames(0, 30, 25.0, 1.0)];
+        let clips = sample_frames(&video, &early, &config(2, 48)).expect("the early part decodes");
+        assert_eq!(decode_jpeg(&clips[0].frames_jpeg[1]).0, 22);
+        let late = [ClipSpan::from_frames(150, 200, 25.0, 1.0)];
+        let err = sample_frames(&video, &late, &config(2, 48)).expect_err("frames past the cut are missing");
+        assert_eq!(err.code(), "decode.missing_frames");
+        // Without faststart the index is at the end: a truncated file does not open at all.
+        let plain = dir.path().join("plain.mp4");
+        barcode_video(&plain, 200, None, false).expect("fixture");
+        let bytes = std::fs::read(&plain).expect("read");
+        std::fs::write(&plain, &bytes[..bytes.len() / 2]).expect("truncate");
+        assert_eq!(sample_frames(&plain, &early, &config(2, 48)).expect_err("no index").code(), "probe.not_a_video");
+    }
+}

@@ -1,0 +1,17 @@
+//! scene_cut: PySceneDetect 0.7 ContentDetector semantics (OpenCV-exact downscale and HSV), the fixed-stride
+//! splitter, and the clip planner that turns scenes into clips.
+
+pub mod content;
+pub mod detect;
+pub mod hsv;
+pub mod plan;
+pub mod resize;
+pub mod stride;
+pub mod yuv;
+
+pub use content::{Components, ContentDetector};
+pub use detect::{ColorPath, DetectOptions, SceneList, detect_scenes, detect_scenes_with, normalize_fps};
+pub use hsv::HsvFrame;
+pub use plan::{ClipPlan, DropCounts, plan_clips};
+pub use resize::{BgrRows, PackedBgr, Resizer, auto_downscale_factor, downscale_factor, downscaled_size};
+pub use stride::stride_cuts;

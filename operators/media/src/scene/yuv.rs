@@ -1,0 +1,173 @@
+//! YUV 4:2:0 -> BGR24 of single pixels, bit-exact with swscale's unscaled x86 converter (`yuv420_bgr24_ssse3`,
+//! BT.601 coefficients of `ff_yuv2rgb_c_init_tables`) — what OpenCV's video capture runs before PySceneDetect
+//! sees a frame. Lets the resizer convert only the pixels it samples (1 in 25 at 720p) instead of whole frames.
+//!
+//! swscale takes that unscaled path only for `yuv420p`/`yuvj420p` frames of even height; everything else goes
+//! through its general scaler, which the caller must use instead (see [`YuvPlanes::new`]).
+
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::util::frame::Video as VideoFrame;
+
+use crate::scene::resize::BgrRows;
+
+/// swscale's default (`SWS_CS_DEFAULT` = BT.601) inverse table: V->R, U->B, U->G, V->G in 16.16 fixed point.
+const INV_TABLE: [i64; 4] = [104_597, 132_201, 25_675, 53_279];
+
+/// swscale's `roundToInt16`.
+const fn round_to_int16(f: i64) -> i32 {
+    let r = (f + (1 << 15)) >> 16;
+    if r < -0x7FFF {
+        -0x8000
+    } else if r > 0x7FFF {
+        0x7FFF
+    } else {
+        r as i32
+    }
+}
+
+/// `pmulhw`: the high 16 bits of a signed 16x16 product.
+#[inline(always)]
+const fn mulhi(a: i32, b: i32) -> i32 {
+    (a * b) >> 16
+}
+
+/// Per-value contributions of Y, U and V to B, G and R (the SIMD arithmetic, tabulated per 8-bit input).
+#[derive(Debug, Clone)]
+struct Tables {
+    y: [i16; 256],
+    u_to_b: [i16; 256],
+    u_to_g: [i16; 256],
+    v_to_g: [i16; 256],
+    v_to_r: [i16; 256],
+}
+
+impl Tables {
+    fn new(full_range: bool) -> Self {
+        let [mut crv, mut cbu, mut cgu, mut cgv] = [INV_TABLE[0], INV_TABLE[1], -INV_TABLE[2], -INV_TABLE[3]];
+        let (cy, oy) = if full_range {
+            crv = crv * 224 / 255;
+            cbu = cbu * 224 / 255;
+            cgu = cgu * 224 / 255;
+            cgv = cgv * 224 / 255;
+            (1i64 << 16, 0i64)
+        } else {
+            ((1i64 << 16) * 255 / 219, 16i64 << 16)
+        };
+        let y_coeff = round_to_int16(cy * (1 << 13));
+        let y_offset = round_to_int16(oy * (1 << 3));
+        let [vr, ub, vg, ug] = [crv, cbu, cgv, cgu].map(|c| round_to_int16(c * (1 << 13)));
+        let mut t = Self { y: [0; 256], u_to_b: [0; 256], u_to_g: [0; 256], v_to_g: [0; 256], v_to_r: [0; 256] };
+        for i in 0..256 {
+            let value = i as i32;
+            // psllw 3 then psubw/psubsw of the offsets (0x0400 for chroma), then pmulhw.
+            t.y[i] = mulhi((value << 3) - y_offset, y_coeff) as i16;
+            let chroma = (value << 3) - 0x400;
+            t.u_to_b[i] = mulhi(chroma, ub) as i16;
+            t.u_to_g[i] = mulhi(chroma, ug) as i16;
+            t.v_to_g[i] = mulhi(chroma, vg) as i16;
+            t.v_to_r[i] = mulhi(chroma, vr) as i16;
+        }
+        t
+    }
+}
+
+/// `packuswb` of a 16-bit sum.
+#[inline(always)]
+fn saturate(value: i32) -> u8 {
+    value.clamp(0, 255) as u8
+}
+
+/// A decoded 4:2:0 frame read as BGR pixels the way swscale's unscaled converter writes them.
+pub struct YuvPlanes<'a> {
+    planes: [&'a [u8]; 3],
+    strides: [usize; 3],
+    tables: &'static Tables,
+}
+
+fn tables(full_range: bool) -> &'static Tables {
+    static LIMITED: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    static FULL: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    if full_range { FULL.get_or_init(|| Tables::new(true)) } else { LIMITED.get_or_init(|| Tables::new(false)) }
+}
+
+impl<'a> YuvPlanes<'a> {
+    /// `Some` for `yuv420p`/`yuvj420p` frames of even height (swscale's unscaled converter); `None` otherwise.
+    pub fn new(frame: &'a VideoFrame) -> Option<Self> {
+        let full_range = match frame.format() {
+            Pixel::YUV420P => false,
+            Pixel::YUVJ420P => true,
+            _ => return None,
+        };
+        if frame.height() % 2 != 0 {
+            return None;
+        }
+        Some(Self {
+            planes: [frame.data(0), frame.data(1), frame.data(2)],
+            strides: [frame.stride(0), frame.stride(1), frame.stride(2)],
+            tables: tables(full_range),
+        })
+    }
+}
+
+impl BgrRows for YuvPlanes<'_> {
+    fn gather(&mut self, y: usize, cols: &[usize], out: &mut [u8]) {
+        let t = self.tables;
+        let luma = &self.planes[0][y * self.strides[0]..];
+        let u_row = &self.planes[1][(y >> 1) * self.strides[1]..];
+        let v_row = &self.planes[2][(y >> 1) * self.strides[2]..];
+        let pixel = |px: &mut [u8], l: u8, u: u8, v: u8| {
+            let l = i32::from(t.y[usize::from(l)]);
+            let (u, v) = (usize::from(u), usize::from(v));
+            px[0] = saturate(l + i32::from(t.u_to_b[u]));
+            px[1] = saturate(l + i32::from(t.u_to_g[u]) + i32::from(t.v_to_g[v]));
+            px[2] = saturate(l + i32::from(t.v_to_r[v]));
+        };
+        if let (Some(&first), Some(&last)) = (cols.first(), cols.last())
+            && first % 2 == 0
+            && last + 1 - first == cols.len()
+        {
+            // A contiguous run from an even column: pixel pairs share one chroma sample.
+            let (luma, u_row, v_row) = (&luma[first..=last], &u_row[first / 2..], &v_row[first / 2..]);
+            let pairs = out.chunks_mut(6).zip(luma.chunks(2)).zip(u_row.iter().zip(v_row));
+            for ((px, l), (&u, &v)) in pairs {
+                for (px, &l) in px.chunks_exact_mut(3).zip(l) {
+                    pixel(px, l, u, v);
+                }
+            }
+            return;
+        }
+        for (px, &x) in out.chunks_exact_mut(3).zip(cols) {
+            let l = i32::from(t.y[usize::from(luma[x])]);
+            let (u, v) = (usize::from(u_row[x >> 1]), usize::from(v_row[x >> 1]));
+            px[0] = saturate(l + i32::from(t.u_to_b[u]));
+            px[1] = saturate(l + i32::from(t.u_to_g[u]) + i32::from(t.v_to_g[v]));
+            px[2] = saturate(l + i32::from(t.v_to_r[v]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coefficients_match_swscale() {
+        // yCoeff, vrCoeff, ubCoeff, vgCoeff, ugCoeff of swscale for BT.601 limited range.
+        assert_eq!(round_to_int16(76_309 * (1 << 13)), 9539);
+        assert_eq!(round_to_int16(104_597 * (1 << 13)), 13075);
+        assert_eq!(round_to_int16(132_201 * (1 << 13)), 16525);
+        assert_eq!(round_to_int16(-53_279 * (1 << 13)), -6660);
+        assert_eq!(round_to_int16(-25_675 * (1 << 13)), -3209);
+        let t = Tables::new(false);
+        let bgr = |y: usize, u: usize, v: usize| {
+            let l = i32::from(t.y[y]);
+            [
+                saturate(l + i32::from(t.u_to_b[u])),
+                saturate(l + i32::from(t.u_to_g[u]) + i32::from(t.v_to_g[v])),
+                saturate(l + i32::from(t.v_to_r[v])),
+            ]
+        };
+        assert_eq!(bgr(16, 128, 128), [0, 0, 0]);
+        assert_eq!(bgr(235, 128, 128), [254, 254, 254]);
+    }
+}

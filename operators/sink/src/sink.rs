@@ -1,0 +1,158 @@
+//! `ShardSink`: the per-worker shard writer. Videos go into the open shard; when it is full it is committed and a
+//! new one starts; `finish` commits the partial last shard. Failures come back as error records, one per video.
+
+use std::path::PathBuf;
+
+use clipstream_schemas::config::SinkConfig;
+use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
+
+use crate::commit::commit;
+use crate::error::SinkError;
+use crate::shard::{ShardBuilder, ShardVideo};
+use crate::store::Output;
+
+/// A failure of the sink, with one error record for each video it cost.
+#[derive(Debug)]
+pub struct SinkFailure {
+    pub error: SinkError,
+    pub records: Vec<ErrorRecord>,
+}
+
+impl SinkFailure {
+    fn new<'a>(error: SinkError, videos: impl IntoIterator<Item = &'a ShardVideo>) -> Self {
+        let records = videos
+            .into_iter()
+            .map(|video| {
+                let mut record = ErrorRecord::new(Stage::Sink, &video.video_id, &video.url, &error);
+                record.source = video.source;
+                record
+            })
+            .collect();
+        Self { error, records }
+    }
+}
+
+/// Writes curated videos into shards of at most `config` size.
+#[derive(Debug)]
+pub struct ShardSink {
+    output: Output,
+    config: SinkConfig,
+    spool_dir: Option<PathBuf>,
+    current: Option<ShardBuilder>,
+}
+
+impl ShardSink {
+    pub fn new(output: Output, config: SinkConfig) -> Self {
+        Self { output, config, spool_dir: None, current: None }
+    }
+
+    /// Spools open shards under `dir` instead of the system temp directory.
+    pub fn with_spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// Videos in the open shard (0 when none is open).
+    pub fn pending_videos(&self) -> usize {
+        self.current.as_ref().map_or(0, ShardBuilder::video_count)
+    }
+
+    /// Adds a video; commits the shard when it is full. A video that cannot be added fails alone; a shard that
+    /// cannot be committed fails all its videos.
+    pub fn push(&mut self, video: CuratedVideo) -> Result<Option<ShardManifest>, SinkFailure> {
+        let info = ShardVideo {
+            video_id: video.video_id.clone(),
+            video_key: video.video_key.clone(),
+            url: video.request.url.clone(),
+            source: video.request.source,
+        };
+        let builder = match self.current.take() {
+            Some(builder) => builder,
+            None => self.new_builder().map_err(|error| SinkFailure::new(error, [&info]))?,
+        };
+        let builder = self.current.insert(builder);
+        builder.add(video).map_err(|error| SinkFailure::new(error, [&info]))?;
+        if builder.is_full(&self.config) { self.commit_current() } else { Ok(None) }
+    }
+
+    /// Commits the open shard, if any.
+    pub fn finish(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
+        self.commit_current()
+    }
+
+    fn new_builder(&self) -> Result<ShardBuilder, SinkError> {
+        match &self.spool_dir {
+            Some(dir) => ShardBuilder::new_in(dir),
+            None => ShardBuilder::new(),
+        }
+    }
+
+    fn commit_current(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
+        let Some(builder) = self.current.take() else { return Ok(None) };
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        let videos: Vec<ShardVideo> = builder.videos().cloned().collect();
+        commit(&self.output, builder).map(Some).map_err(|error| {
+            tracing::error!(%error, videos = videos.len(), "shard commit failed");
+            SinkFailure::new(error, &videos)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commit::tar_key;
+    use crate::fixtures::{temp_output, video};
+
+    fn config(max_shard_clips: u64) -> SinkConfig {
+        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips }
+    }
+
+    #[test]
+    fn commits_full_shards_and_the_partial_one_at_finish() {
+        let (_dir, output) = temp_output();
+        let mut sink = ShardSink::new(output.clone(), config(4));
+        assert!(sink.push(video("a", 2, false)).unwrap().is_none());
+        let full = sink.push(video("b", 2, false)).unwrap().unwrap();
+        assert_eq!((full.video_keys.clone(), full.clips), (vec!["a".to_string(), "b".to_string()], 4));
+        assert_eq!(sink.pending_videos(), 0);
+        assert!(sink.push(video("c", 1, false)).unwrap().is_none());
+        assert_eq!(sink.pending_videos(), 1);
+        let last = sink.finish().unwrap().unwrap();
+        assert_eq!(last.video_keys, ["c"]);
+        assert!(sink.finish().unwrap().is_none());
+        assert_eq!(crate::committed_videos(&output).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_bad_video_fails_alone() {
+        let (_dir, output) = temp_output();
+        let mut sink = ShardSink::new(output, config(100));
+        sink.push(video("ok", 1, false)).unwrap();
+        let mut bad = video("bad", 1, false);
+        bad.clips[0].record.key = "a/b".into();
+        let failure = sink.push(bad).unwrap_err();
+        assert_eq!(failure.records.len(), 1);
+        assert_eq!(failure.records[0].video_id, "id/bad");
+        assert_eq!(failure.records[0].code, "sink.bad_key");
+        assert!(!failure.records[0].retryable);
+        assert_eq!(sink.finish().unwrap().unwrap().video_keys, ["ok"]);
+    }
+
+    #[test]
+    fn a_failed_commit_fails_every_video_of_the_shard() {
+        let (dir, output) = temp_output();
+        let mut sink = ShardSink::new(output, config(2));
+        sink.push(video("x", 1, false)).unwrap();
+        let name = crate::shard_name(["x", "y"]);
+        std::fs::create_dir_all(dir.path().join("out").join(tar_key(&name)).join("blocker")).unwrap();
+        let failure = sink.push(video("y", 1, false)).unwrap_err();
+        let mut ids: Vec<&str> = failure.records.iter().map(|r| r.video_id.as_str()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["id/x", "id/y"]);
+        assert!(failure.records.iter().all(|r| r.retryable && r.code == "sink.store" && r.source.is_some()));
+        assert_eq!(sink.pending_videos(), 0);
+    }
+}
