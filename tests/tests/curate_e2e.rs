@@ -22,7 +22,7 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
     let truth = synth(&synth_dir, 3, 11)?;
     let mut good: Vec<String> =
         truth.iter().map(|v| synth_dir.join(v["path"].as_str().unwrap_or_default()).display().to_string()).collect();
-    for name in ["bikes.mp4", "cockatoo.mp4", "cityCC0.mpg", "demo.mp4"] {
+    for name in ["bikes.mp4", "cockatoo.mp4", "cityCC0.mpg", "demo.mp4", "vtest.avi"] {
         good.push(real_video(name)?.display().to_string());
     }
     let text_mp4 = dir.path().join("notes.mp4");
@@ -62,7 +62,7 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
         assert_eq!(shard["samples_complete"], true, "{shard}");
         assert_eq!(shard["tar_samples"], shard["clips"], "{shard}");
         assert_eq!(shard["sample_keys"], shard["parquet_keys"], "{shard}");
-        assert_eq!(shard["mp4_samples"], shard["clips"], "keyframe cut mode stores every clip's mp4");
+        assert_eq!(shard["mp4_samples"], shard["clips"], "every clip has its mp4 (AVI/MS-MPEG4 falls back to precise)");
         for d in shard["durations"].as_array().context("durations")? {
             let d = d.as_f64().context("duration")?;
             assert!((2.0..=60.0 + 1e-6).contains(&d), "clip duration {d} outside the default policy");
@@ -80,7 +80,7 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
     }
     assert_eq!(seen.len(), good.len(), "only the good videos are committed: {seen:?}");
     let total_clips: u64 = shards.iter().map(|s| s["clips"].as_u64().unwrap_or(0)).sum();
-    assert!(total_clips >= 10, "expected clips from 7 videos, got {total_clips}");
+    assert!(total_clips >= 10, "expected clips from 8 videos, got {total_clips}");
     assert_eq!(report["orphans"], serde_json::json!([]));
 
     let errors = report["errors"].as_array().context("errors")?;

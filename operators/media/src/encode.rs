@@ -98,9 +98,9 @@ impl Mp4Writer {
         options.set("preset", &settings.preset);
         let encoder = context.open_with(options).map_err(fail("opening the H.264 encoder"))?;
         {
-            let mut stream = output.stream_mut(stream_index).ok_or_else(|| {
-                fail("finding the video stream")(ffmpeg_next::Error::StreamNotFound)
-            })?;
+            let mut stream = output
+                .stream_mut(stream_index)
+                .ok_or_else(|| fail("finding the video stream")(ffmpeg_next::Error::StreamNotFound))?;
             stream.set_parameters(&encoder);
             stream.set_time_base(encoder_time_base);
         }
@@ -148,10 +148,7 @@ impl Mp4Writer {
     pub fn write_rgb24(&mut self, rgb: &[u8], width: u32, height: u32) -> Result<(), MediaError> {
         let row = width as usize * 3;
         if rgb.len() != row * height as usize {
-            return Err(MediaError::Invalid(format!(
-                "RGB24 buffer of {} bytes is not {width}x{height}x3",
-                rgb.len()
-            )));
+            return Err(MediaError::Invalid(format!("RGB24 buffer of {} bytes is not {width}x{height}x3", rgb.len())));
         }
         let mut staging = VideoFrame::new(Pixel::RGB24, width, height);
         let stride = staging.stride(0);
@@ -207,7 +204,9 @@ impl Mp4Writer {
                 packet.set_duration(1);
             }
             packet.rescale_ts(self.encoder_time_base, self.stream_time_base);
-            packet.write_interleaved(&mut self.output).map_err(|source| self.encode_error("muxing a packet", source))?;
+            packet
+                .write_interleaved(&mut self.output)
+                .map_err(|source| self.encode_error("muxing a packet", source))?;
         }
         Ok(())
     }
@@ -323,7 +322,8 @@ pub(crate) mod fixtures {
 
     /// Writes `frames` barcode frames at 25 fps.
     pub fn barcode_video(path: &Path, frames: u64, gop: Option<u32>, faststart: bool) -> Result<(), MediaError> {
-        let settings = Mp4Settings { crf: 18, preset: "ultrafast".into(), gop, faststart, ..Mp4Settings::new(WIDTH, HEIGHT, 25) };
+        let settings =
+            Mp4Settings { crf: 18, preset: "ultrafast".into(), gop, faststart, ..Mp4Settings::new(WIDTH, HEIGHT, 25) };
         let mut writer = Mp4Writer::create(path, &settings)?;
         for index in 0..frames {
             writer.write_rgb24(&barcode_frame(index), WIDTH, HEIGHT)?;

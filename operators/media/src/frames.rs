@@ -238,7 +238,8 @@ mod tests {
         let full = sample_frames(&video, &spans[..1], &config(1, 224)).expect("sample");
         assert_eq!(decode_jpeg(&full[0].middle_jpeg), (20, WIDTH, HEIGHT));
         // Lower quality, smaller files.
-        let low = sample_frames(&video, &spans[..1], &FramesConfig { jpeg_quality: 20, ..config(1, 224) }).expect("low");
+        let low =
+            sample_frames(&video, &spans[..1], &FramesConfig { jpeg_quality: 20, ..config(1, 224) }).expect("low");
         assert!(low[0].middle_jpeg.len() < full[0].middle_jpeg.len());
         assert!(luma_table_sum(&low[0].middle_jpeg) > 4 * luma_table_sum(&full[0].middle_jpeg));
         assert!(sample_frames(&video, &[], &config(4, 48)).expect("no spans").is_empty());

@@ -26,13 +26,23 @@ pub fn cut_clips(
     if config.mode == CutMode::None || spans.is_empty() {
         return Ok(Vec::new());
     }
-    if let Some(bad) = spans.iter().find(|s| s.end_frame <= s.start_frame || !(s.end_s > s.start_s)) {
+    if let Some(bad) = spans
+        .iter()
+        .find(|s| s.end_frame <= s.start_frame || s.end_s.partial_cmp(&s.start_s) != Some(std::cmp::Ordering::Greater))
+    {
         return Err(MediaError::Invalid(format!("empty clip span {bad:?}")));
     }
     std::fs::create_dir_all(out_dir).map_err(|source| MediaError::Io { path: out_dir.to_path_buf(), source })?;
     let paths: Vec<PathBuf> = (0..spans.len()).map(|i| clip_path(out_dir, i)).collect();
     match config.mode {
-        CutMode::Keyframe => cut_keyframe(path, spans, &paths)?,
+        CutMode::Keyframe => match cut_keyframe(path, spans, &paths) {
+            // The stream cannot be copied into mp4 (e.g. MS-MPEG4 from AVI): re-encode instead of losing the video.
+            Err(MediaError::Encode { what, .. }) if what.contains("header") => {
+                tracing::debug!(path = %path.display(), "stream copy into mp4 refused; cutting precisely");
+                cut_precise(path, spans, &paths, config)?
+            }
+            other => other?,
+        },
         CutMode::Precise => cut_precise(path, spans, &paths, config)?,
         CutMode::None => {}
     }
@@ -129,7 +139,10 @@ mod tests {
         let missing = dir.path().join("missing.mp4");
         assert!(cut_clips(&missing, &spans(), &config, dir.path()).expect("none").is_empty());
         let keyframe = CutConfig::default();
-        assert_eq!(cut_clips(&missing, &spans(), &keyframe, dir.path()).expect_err("missing").code(), "probe.not_a_video");
+        assert_eq!(
+            cut_clips(&missing, &spans(), &keyframe, dir.path()).expect_err("missing").code(),
+            "probe.not_a_video"
+        );
         let empty = [ClipSpan::from_frames(5, 5, FPS, 0.0)];
         assert_eq!(cut_clips(&missing, &empty, &keyframe, dir.path()).expect_err("empty").code(), "media.invalid");
         let video = dir.path().join("in.mp4");

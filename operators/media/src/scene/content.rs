@@ -115,14 +115,11 @@ pub struct ContentDetector {
 impl ContentDetector {
     /// A detector with PySceneDetect's parameters. The edge weight must be 0 (edges are not computed) and the
     /// weights must not all be 0.
-    pub fn new(
-        threshold: f64,
-        min_scene_len: u32,
-        weights: [f64; 4],
-        mode: FlashMode,
-    ) -> Result<Self, MediaError> {
+    pub fn new(threshold: f64, min_scene_len: u32, weights: [f64; 4], mode: FlashMode) -> Result<Self, MediaError> {
         if weights[3] != 0.0 {
-            return Err(MediaError::Invalid("scene.weights: the edge weight must be 0 (edges are not computed)".into()));
+            return Err(MediaError::Invalid(
+                "scene.weights: the edge weight must be 0 (edges are not computed)".into(),
+            ));
         }
         if weights.iter().map(|w| w.abs()).sum::<f64>() <= 0.0 {
             return Err(MediaError::Invalid("scene.weights: at least one weight must be non-zero".into()));

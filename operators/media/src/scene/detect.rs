@@ -116,9 +116,16 @@ impl FramePipeline {
             resizer.run(&mut planes, &mut self.small);
         } else {
             if self.scaler.is_none() {
-                let scaler =
-                    scaling::Context::get(frame.format(), width, height, Pixel::BGR24, width, height, scaling::Flags::BICUBIC)
-                        .map_err(MediaError::Scale)?;
+                let scaler = scaling::Context::get(
+                    frame.format(),
+                    width,
+                    height,
+                    Pixel::BGR24,
+                    width,
+                    height,
+                    scaling::Flags::BICUBIC,
+                )
+                .map_err(MediaError::Scale)?;
                 self.scaler = Some(scaler);
             }
             if let Some(scaler) = self.scaler.as_mut() {

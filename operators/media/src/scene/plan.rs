@@ -49,7 +49,7 @@ fn split(start: u64, end: u64, max_frames: u64) -> impl Iterator<Item = (u64, u6
 pub fn plan_clips(scenes: &SceneList, filter: &ClipFilter) -> ClipPlan {
     let fps = scenes.fps;
     let mut plan = ClipPlan::default();
-    if !(fps > 0.0) {
+    if fps.is_nan() || fps <= 0.0 {
         return plan;
     }
     // The longest clip in frames; a tiny epsilon keeps 30.0 s * 29.97 from losing a frame to rounding.
@@ -113,7 +113,18 @@ mod tests {
 
     #[test]
     fn still_and_dynamic_clips_are_dropped() {
-        let plan = plan_clips(&scenes(300, vec![100, 200], |i| if i < 100 { 0.1 } else if i < 200 { 30.0 } else { 5.0 }), &filter());
+        let plan = plan_clips(
+            &scenes(300, vec![100, 200], |i| {
+                if i < 100 {
+                    0.1
+                } else if i < 200 {
+                    30.0
+                } else {
+                    5.0
+                }
+            }),
+            &filter(),
+        );
         assert_eq!(plan.dropped, DropCounts { too_short: 0, still: 1, dynamic: 1 });
         assert_eq!(plan.kept.len(), 1);
         assert_eq!(plan.kept[0].start_frame, 200);

@@ -244,9 +244,9 @@ impl Resizer {
 
     fn run_linear(&mut self, src: &mut impl BgrRows, out: &mut [u8]) {
         let width = self.dst.0 * 3;
-        // OpenCV's vertical pass (VResizeLinearVec_32s8u, 128-bit lanes) covers the first multiple of 8 values;
-        // the scalar FixedPtCast rounds the tail differently.
-        let simd = width - width % 8;
+        // OpenCV's vertical pass (VResizeLinearVec_32s8u): v_mul_hi of the values >> 4 by the 16-bit weights, then
+        // a rounding shift by 2. opencv-python 5.0 applies it to whole rows, tails included (checked against
+        // cv2.resize on widths that are not a multiple of the vector width).
         for dy in 0..self.dst.1 {
             let tap = self.ytaps[dy];
             self.horizontal(src, tap.first, 0);
@@ -257,19 +257,13 @@ impl Resizer {
             let s0 = &self.cache[0].1;
             let (b0, b1) = (tap.w0, tap.w1);
             if b1 == 0 {
-                for (o, &a) in row[..simd].iter_mut().zip(s0) {
+                for (o, &a) in row.iter_mut().zip(s0) {
                     *o = ((mulhi(a, b0) + 2) >> 2).clamp(0, 255) as u8;
-                }
-                for (o, &a) in row[simd..].iter_mut().zip(&s0[simd..]) {
-                    *o = ((a * b0 + (1 << 21)) >> 22).clamp(0, 255) as u8;
                 }
             } else {
                 let s1 = &self.cache[1].1;
-                for ((o, &a), &b) in row[..simd].iter_mut().zip(s0).zip(s1) {
+                for ((o, &a), &b) in row.iter_mut().zip(s0).zip(s1) {
                     *o = ((mulhi(a, b0) + mulhi(b, b1) + 2) >> 2).clamp(0, 255) as u8;
-                }
-                for ((o, &a), &b) in row[simd..].iter_mut().zip(&s0[simd..]).zip(&s1[simd..]) {
-                    *o = ((a * b0 + b * b1 + (1 << 21)) >> 22).clamp(0, 255) as u8;
                 }
             }
         }

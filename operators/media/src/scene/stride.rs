@@ -8,16 +8,15 @@ pub fn stride_cuts(frames: u64, fps: f64, stride_s: f64) -> Vec<u64> {
     }
     // Never less than a frame, so a tiny stride cannot spin through billions of rounded-away steps.
     let step = (stride_s * fps).max(1.0);
-    (1u64..)
-        .map(|k| (k as f64 * step).round() as u64)
-        .take_while(|&cut| cut < frames)
-        .filter(|&cut| cut > 0)
-        .fold(Vec::new(), |mut cuts, cut| {
+    (1u64..).map(|k| (k as f64 * step).round() as u64).take_while(|&cut| cut < frames).filter(|&cut| cut > 0).fold(
+        Vec::new(),
+        |mut cuts, cut| {
             if cuts.last() != Some(&cut) {
                 cuts.push(cut);
             }
             cuts
-        })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ impl<'a> YuvPlanes<'a> {
             Pixel::YUVJ420P => true,
             _ => return None,
         };
-        if frame.height() % 2 != 0 {
+        if !frame.height().is_multiple_of(2) {
             return None;
         }
         Some(Self {

@@ -16,7 +16,8 @@ pub const GROUND_TRUTH_FILE: &str = "ground_truth.jsonl";
 /// Renders `plan` into an H.264 mp4 at `path` with the spec's crf and preset.
 pub fn write_video(plan: &VideoPlan, spec: &SynthSpec, path: &Path) -> Result<(), MediaError> {
     let fps = i32::try_from(plan.truth.fps).map_err(|_| MediaError::Invalid(format!("fps {}", plan.truth.fps)))?;
-    let settings = Mp4Settings { crf: spec.crf, preset: spec.preset.clone(), ..Mp4Settings::new(plan.width, plan.height, fps) };
+    let settings =
+        Mp4Settings { crf: spec.crf, preset: spec.preset.clone(), ..Mp4Settings::new(plan.width, plan.height, fps) };
     let mut writer = Mp4Writer::create(path, &settings)?;
     let mut renderer = Renderer::new(plan);
     let mut rgb = Vec::new();

@@ -13,5 +13,6 @@ mod tests;
 
 pub use dataset::{GROUND_TRUTH_FILE, write_dataset, write_video};
 pub use plan::{VideoPlan, plan_video};
+pub use render::Renderer;
 pub use spec::SynthSpec;
 pub use truth::{ShotKind, SynthShot, SynthVideo, read_ground_truth};

@@ -14,11 +14,18 @@ use crate::synth::truth::{ShotKind, SynthShot, SynthVideo};
 pub enum Pattern {
     Solid,
     /// Brightness ramps across the frame at `angle` radians.
-    Gradient { angle: f64 },
+    Gradient {
+        angle: f64,
+    },
     /// Bands `period` pixels wide, vertical (side by side) or horizontal.
-    Stripes { period: f64, vertical: bool },
+    Stripes {
+        period: f64,
+        vertical: bool,
+    },
     /// Squares of `cell` pixels.
-    Checker { cell: f64 },
+    Checker {
+        cell: f64,
+    },
 }
 
 /// Which way a scrolling background moves.
@@ -73,11 +80,16 @@ pub enum Motion {
     Up,
     Down,
     /// Starts at the shape's position with this velocity (pixels per frame) and reflects off the frame edges.
-    Bouncing { vx: f64, vy: f64 },
+    Bouncing {
+        vx: f64,
+        vy: f64,
+    },
     Growing,
     Shrinking,
     /// Turns by this many radians per frame.
-    Rotating { speed: f64 },
+    Rotating {
+        speed: f64,
+    },
 }
 
 impl Motion {
@@ -171,7 +183,14 @@ pub fn video_name(index: usize) -> String {
     format!("synth-{index:04}")
 }
 
-fn background(rng: &mut ChaCha8Rng, colour: Colour, bright: bool, kind: ShotKind, width: u32, height: u32) -> Background {
+fn background(
+    rng: &mut ChaCha8Rng,
+    colour: Colour,
+    bright: bool,
+    kind: ShotKind,
+    width: u32,
+    height: u32,
+) -> Background {
     let (saturation, value) = if bright {
         (rng.random_range(0.55..0.8), rng.random_range(0.86..0.94))
     } else {
@@ -182,7 +201,9 @@ fn background(rng: &mut ChaCha8Rng, colour: Colour, bright: bool, kind: ShotKind
     let pattern = match rng.random_range(if scrolls { 2..4 } else { 0..4 }) {
         0 => Pattern::Solid,
         1 => Pattern::Gradient { angle: rng.random_range(0.0..std::f64::consts::TAU) },
-        2 => Pattern::Stripes { period: (short * rng.random_range(0.08..0.14)).max(3.0), vertical: rng.random_bool(0.5) },
+        2 => {
+            Pattern::Stripes { period: (short * rng.random_range(0.08..0.14)).max(3.0), vertical: rng.random_bool(0.5) }
+        }
         _ => Pattern::Checker { cell: (short * rng.random_range(0.08..0.14)).max(3.0) },
     };
     let scroll = scrolls.then(|| {
@@ -272,8 +293,11 @@ pub fn plan_video(spec: &SynthSpec, index: usize) -> VideoPlan {
         };
         let background = background(&mut rng, theme.backgrounds[bg_index], bright, kind, width, height);
         let shapes = shapes(&mut rng, theme, kind, width, height);
-        let flash_targets =
-            if kind == ShotKind::Flashing { (0..frames).map(|_| rng.random_range(20.5..23.5)).collect() } else { Vec::new() };
+        let flash_targets = if kind == ShotKind::Flashing {
+            (0..frames).map(|_| rng.random_range(20.0..22.5)).collect()
+        } else {
+            Vec::new()
+        };
         shots.push(ShotPlan { start, end: start + frames, kind, background, shapes, flash_targets });
         start += frames;
     }

@@ -190,7 +190,7 @@ fn draw_shape(rgb: &mut [u8], width: u32, height: u32, shape: &ShapePlan) {
 /// sized so the mean |dV| / 3 between it and its neighbours equals the planned target score (H and S do not change
 /// when RGB is scaled).
 fn strobe(rgb: &mut [u8], shot: &ShotPlan, t: u64) {
-    if t % 2 == 0 || t + 1 == shot.frames() {
+    if t.is_multiple_of(2) || t + 1 == shot.frames() {
         return;
     }
     let pixels = (rgb.len() / 3).max(1);

@@ -16,7 +16,7 @@ pub enum ShotKind {
     Normal,
     /// Nothing moves: every frame is the same image (content score 0).
     Still,
-    /// Strobing brightness: content score per frame about 20-24, under the cut threshold 27.
+    /// Strobing brightness: content score per frame about 20-23 (mean ~21), under the cut threshold 27.
     Flashing,
 }
 
