@@ -27,10 +27,11 @@ impl ConfigArgs {
             }
             None => None,
         };
-        clipstream_schemas::config::load(text.as_deref(), std::env::vars(), &self.sets)
-            .with_context(|| match &self.config {
+        clipstream_schemas::config::load(text.as_deref(), std::env::vars(), &self.sets).with_context(|| {
+            match &self.config {
                 Some(path) => format!("configuration from {}", path.display()),
                 None => "configuration".to_string(),
-            })
+            }
+        })
     }
 }

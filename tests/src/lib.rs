@@ -23,7 +23,8 @@ pub fn binary() -> PathBuf {
 
 /// The Python interpreter with PySceneDetect, webdataset and pyarrow (`$CLIPSTREAM_PYTHON` or `.venv`).
 pub fn python() -> anyhow::Result<PathBuf> {
-    let python = std::env::var_os("CLIPSTREAM_PYTHON").map_or_else(|| repo_root().join(".venv/bin/python"), PathBuf::from);
+    let python =
+        std::env::var_os("CLIPSTREAM_PYTHON").map_or_else(|| repo_root().join(".venv/bin/python"), PathBuf::from);
     if !python.exists() {
         bail!("{} is missing: run scripts/setup (scripts/test does)", python.display());
     }
@@ -67,7 +68,9 @@ pub fn clipstream() -> Command {
 
 /// Runs `clipstream synth` into `dir` and returns the parsed ground truth lines.
 pub fn synth(dir: &Path, videos: usize, seed: u64) -> anyhow::Result<Vec<serde_json::Value>> {
-    run_ok(clipstream().args(["synth", "--videos", &videos.to_string(), "--seed", &seed.to_string(), "--out"]).arg(dir))?;
+    run_ok(
+        clipstream().args(["synth", "--videos", &videos.to_string(), "--seed", &seed.to_string(), "--out"]).arg(dir),
+    )?;
     let text = std::fs::read_to_string(dir.join("ground_truth.jsonl")).context("reading ground_truth.jsonl")?;
     text.lines().map(|line| serde_json::from_str(line).context("ground truth line")).collect()
 }

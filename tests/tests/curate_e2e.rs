@@ -47,7 +47,11 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
 
     let curate = || {
         let mut command = clipstream();
-        command.args(["curate", "-w", "2", "--metrics-listen", "127.0.0.1:0", "--input"]).arg(&list).arg("--output").arg(&output);
+        command
+            .args(["curate", "-w", "2", "--metrics-listen", "127.0.0.1:0", "--input"])
+            .arg(&list)
+            .arg("--output")
+            .arg(&output);
         command
     };
     run_ok(&mut curate())?;
@@ -95,7 +99,12 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
     let second = run_ok(&mut curate())?;
     let again = read_back(&output)?;
     assert_eq!(again["shards"], report["shards"], "a second run adds no shard");
-    assert_eq!(again["errors"].as_array().map(Vec::len), Some(broken.len()), "and no error record: {}", again["errors"]);
+    assert_eq!(
+        again["errors"].as_array().map(Vec::len),
+        Some(broken.len()),
+        "and no error record: {}",
+        again["errors"]
+    );
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(stdout.contains("0 curated"), "{stdout}");
     Ok(())

@@ -20,8 +20,12 @@ fn scene_cuts_match_synthetic_ground_truth() -> anyhow::Result<()> {
         let entry = &found[&path];
         let expected: Vec<i64> =
             video["cut_frames"].as_array().context("cut_frames")?.iter().filter_map(|v| v.as_i64()).collect();
-        let cuts: Vec<i64> =
-            entry["cut_frames"].as_array().with_context(|| format!("{path}: {entry}"))?.iter().filter_map(|v| v.as_i64()).collect();
+        let cuts: Vec<i64> = entry["cut_frames"]
+            .as_array()
+            .with_context(|| format!("{path}: {entry}"))?
+            .iter()
+            .filter_map(|v| v.as_i64())
+            .collect();
         assert_eq!(entry["frames"], video["frames"], "{path}: frame count");
         expected_total += expected.len();
         found_total += cuts.len();

@@ -48,7 +48,12 @@ impl CurateArgs {
         }
         let mut timely_args = vec!["-w".to_string(), self.workers.to_string()];
         if self.processes > 1 {
-            timely_args.extend(["-n".to_string(), self.processes.to_string(), "-p".to_string(), self.process.to_string()]);
+            timely_args.extend([
+                "-n".to_string(),
+                self.processes.to_string(),
+                "-p".to_string(),
+                self.process.to_string(),
+            ]);
             if let Some(hostfile) = &self.hostfile {
                 timely_args.extend(["-h".to_string(), hostfile.display().to_string()]);
             }

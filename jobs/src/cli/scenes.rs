@@ -32,18 +32,19 @@ impl ScenesArgs {
         let mut report = serde_json::Map::new();
         let mut failed = false;
         for file in &self.files {
-            let entry = match clipstream_media::probe(file).and_then(|_| detect_scenes(file, &config.scene, self.threads)) {
-                Ok(scenes) => json!({
-                    "cut_frames": scenes.cuts,
-                    "cut_seconds": scenes.cuts.iter().map(|&f| f as f64 / scenes.fps).collect::<Vec<_>>(),
-                    "fps": scenes.fps,
-                    "frames": scenes.frames,
-                }),
-                Err(error) => {
-                    failed = true;
-                    json!({ "error": clipstream_schemas::error::error_chain(&error) })
-                }
-            };
+            let entry =
+                match clipstream_media::probe(file).and_then(|_| detect_scenes(file, &config.scene, self.threads)) {
+                    Ok(scenes) => json!({
+                        "cut_frames": scenes.cuts,
+                        "cut_seconds": scenes.cuts.iter().map(|&f| f as f64 / scenes.fps).collect::<Vec<_>>(),
+                        "fps": scenes.fps,
+                        "frames": scenes.frames,
+                    }),
+                    Err(error) => {
+                        failed = true;
+                        json!({ "error": clipstream_schemas::error::error_chain(&error) })
+                    }
+                };
             if !self.json {
                 print_text(file, &entry);
             }

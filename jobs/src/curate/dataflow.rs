@@ -12,9 +12,9 @@ use clipstream_core::{StageExt, route_hash};
 use clipstream_input::fetch::Fetcher;
 use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, ShardManifest, Stage};
 use clipstream_sink::{ErrorSinkExt, Output, ShardSinkExt};
-use timely::dataflow::operators::core::{Concatenate, Exchange, Inspect, Map, Probe};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
+use timely::dataflow::operators::core::{Concatenate, Exchange, Inspect, Map, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
 use super::inputs::{SourceItem, open_inputs};

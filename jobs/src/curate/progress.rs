@@ -44,7 +44,10 @@ impl Progress {
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             while !flag.load(Ordering::Relaxed) {
                 let c = &counters;
                 bar.set_message(format!(

@@ -81,10 +81,9 @@ pub fn cut_video(config: &CurateConfig, planned: PlannedVideo) -> Result<CutVide
         let files = vec![None; spans.len()];
         return Ok(CutVideo { planned, scratch: None, files });
     }
-    let dir = tempfile::Builder::new()
-        .prefix("clipstream-clips-")
-        .tempdir()
-        .map_err(|e| fail(Stage::Clip, request, &clipstream_media::MediaError::Io { path: std::env::temp_dir(), source: e }))?;
+    let dir = tempfile::Builder::new().prefix("clipstream-clips-").tempdir().map_err(|e| {
+        fail(Stage::Clip, request, &clipstream_media::MediaError::Io { path: std::env::temp_dir(), source: e })
+    })?;
     let files = clipstream_media::clip::cut_clips(&planned.probed.video.fetched.path, spans, &config.cut, dir.path())
         .map_err(|e| fail(Stage::Clip, request, &e))?;
     Ok(CutVideo { planned, scratch: Some(Arc::new(dir)), files: files.into_iter().map(Some).collect() })
@@ -122,7 +121,13 @@ pub fn frame_video(config: &CurateConfig, cut: CutVideo) -> Result<CuratedVideo,
     })
 }
 
-fn clip_record(planned: &PlannedVideo, span: &ClipSpan, clip_index: u32, num_frames: u32, has_video: bool) -> ClipRecord {
+fn clip_record(
+    planned: &PlannedVideo,
+    span: &ClipSpan,
+    clip_index: u32,
+    num_frames: u32,
+    has_video: bool,
+) -> ClipRecord {
     let video = &planned.probed.video;
     let info = &planned.probed.info;
     let text = |key: &str| video.request.metadata.get(key).and_then(|v| v.as_str()).map(str::to_string);

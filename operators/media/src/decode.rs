@@ -46,21 +46,20 @@ impl VideoDecoder {
         init();
         let input =
             ffmpeg_next::format::input(path).map_err(|source| MediaError::Open { path: path.to_path_buf(), source })?;
-        let stream = input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
+        let stream =
+            input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
         let stream_index = stream.index();
         let tb = stream.time_base();
-        let time_base = if tb.denominator() == 0 {
-            0.0
-        } else {
-            f64::from(tb.numerator()) / f64::from(tb.denominator())
-        };
+        let time_base =
+            if tb.denominator() == 0 { 0.0 } else { f64::from(tb.numerator()) / f64::from(tb.denominator()) };
         let start_pts = if stream.start_time() == ffmpeg_next::ffi::AV_NOPTS_VALUE { 0 } else { stream.start_time() };
         let codec_error = |source| MediaError::Codec {
             path: path.into(),
             codec: format!("{:?}", stream.parameters().id()).to_lowercase(),
             source,
         };
-        let mut context = ffmpeg_next::codec::context::Context::from_parameters(stream.parameters()).map_err(codec_error)?;
+        let mut context =
+            ffmpeg_next::codec::context::Context::from_parameters(stream.parameters()).map_err(codec_error)?;
         context.set_threading(threading::Config { kind: threading::Type::Frame, count: threads, ..Default::default() });
         let decoder = context.decoder().video().map_err(codec_error)?;
         Ok(Self { path: path.to_path_buf(), input, stream_index, decoder, time_base, start_pts })

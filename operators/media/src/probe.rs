@@ -45,9 +45,10 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, MediaError> {
         ffmpeg_next::format::input(path).map_err(|source| MediaError::Open { path: path.to_path_buf(), source })?;
     let stream = input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
     let params = stream.parameters();
-    let codec = ffmpeg_next::codec::context::Context::from_parameters(params)
-        .and_then(|ctx| ctx.decoder().video())
-        .map_err(|source| MediaError::Codec { path: path.into(), codec: format!("{:?}", stream.parameters().id()), source })?;
+    let codec =
+        ffmpeg_next::codec::context::Context::from_parameters(params).and_then(|ctx| ctx.decoder().video()).map_err(
+            |source| MediaError::Codec { path: path.into(), codec: format!("{:?}", stream.parameters().id()), source },
+        )?;
     let mut fps = rational(stream.avg_frame_rate());
     if !(fps.is_finite() && fps > 0.0) {
         fps = rational(stream.rate());
@@ -58,7 +59,8 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, MediaError> {
     let stream_duration = stream.duration() as f64 * rational(stream.time_base());
     let container_duration = input.duration() as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE);
     let duration_s = if stream.duration() > 0 { stream_duration } else { container_duration.max(0.0) };
-    let audio_codec = input.streams().best(Type::Audio).map(|audio| format!("{:?}", audio.parameters().id()).to_lowercase());
+    let audio_codec =
+        input.streams().best(Type::Audio).map(|audio| format!("{:?}", audio.parameters().id()).to_lowercase());
     Ok(ProbeInfo {
         duration_s,
         fps,
