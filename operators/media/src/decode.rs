@@ -13,6 +13,7 @@ use ffmpeg_next::util::frame::Video as VideoFrame;
 
 use crate::error::MediaError;
 use crate::probe::init;
+use crate::scaler::CachedScaler;
 
 /// A decoded frame: its 0-based index in presentation order, its time in seconds from the stream start, and the
 /// frame itself (native pixel format, or the converted one when scaled).
@@ -148,25 +149,13 @@ impl VideoDecoder {
         flags: scaling::Flags,
         mut visit: impl FnMut(DecodedFrame<'_>) -> ControlFlow<()>,
     ) -> Result<DecodeStats, MediaError> {
-        let mut scaler: Option<(Pixel, u32, u32, scaling::Context)> = None;
+        let mut scaler = CachedScaler::new(format, width, height, flags);
         let mut converted = VideoFrame::empty();
         let mut failure = None;
         let stats = self.for_each_frame(|decoded| {
             let src = decoded.frame;
-            let key = (src.format(), src.width(), src.height());
-            let stale = scaler.as_ref().is_none_or(|(f, w, h, _)| (*f, *w, *h) != key);
-            if stale {
-                match scaling::Context::get(key.0, key.1, key.2, format, width, height, flags) {
-                    Ok(ctx) => scaler = Some((key.0, key.1, key.2, ctx)),
-                    Err(e) => {
-                        failure = Some(MediaError::Scale(e));
-                        return ControlFlow::Break(());
-                    }
-                }
-            }
-            let Some((_, _, _, ctx)) = scaler.as_mut() else { return ControlFlow::Break(()) };
-            if let Err(e) = ctx.run(src, &mut converted) {
-                failure = Some(MediaError::Scale(e));
+            if let Err(e) = scaler.run(src, &mut converted) {
+                failure = Some(e);
                 return ControlFlow::Break(());
             }
             converted.set_pts(src.pts());

@@ -10,6 +10,7 @@ use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format};
 
 use crate::error::MediaError;
 use crate::probe::init;
+use crate::scaler::CachedScaler;
 
 /// How an [`Mp4Writer`] encodes.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +49,7 @@ pub struct Mp4Writer {
     width: u32,
     height: u32,
     /// Converter from the last input format/size to yuv420p at the output size.
-    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
+    scaler: CachedScaler,
     frames: u64,
 }
 
@@ -119,7 +120,7 @@ impl Mp4Writer {
             stream_time_base,
             width,
             height,
-            scaler: None,
+            scaler: CachedScaler::new(Pixel::YUV420P, width, height, scaling::Flags::BILINEAR),
             frames: 0,
         })
     }
@@ -162,25 +163,9 @@ impl Mp4Writer {
     /// Appends one decoded frame in any pixel format and size; it is converted to yuv420p at the output size.
     /// Its own timestamps are ignored: frames are numbered in the order they arrive.
     pub fn write_frame(&mut self, frame: &VideoFrame) -> Result<(), MediaError> {
-        let key = (frame.format(), frame.width(), frame.height());
-        if self.scaler.as_ref().is_none_or(|(f, w, h, _)| (*f, *w, *h) != key) {
-            let ctx = scaling::Context::get(
-                key.0,
-                key.1,
-                key.2,
-                Pixel::YUV420P,
-                self.width,
-                self.height,
-                scaling::Flags::BILINEAR,
-            )
-            .map_err(MediaError::Scale)?;
-            self.scaler = Some((key.0, key.1, key.2, ctx));
-        }
         // A fresh frame every time: the encoder may still hold a reference to the previous one.
         let mut yuv = VideoFrame::new(Pixel::YUV420P, self.width, self.height);
-        if let Some((_, _, _, ctx)) = self.scaler.as_mut() {
-            ctx.run(frame, &mut yuv).map_err(MediaError::Scale)?;
-        }
+        self.scaler.run(frame, &mut yuv)?;
         yuv.set_pts(Some(i64::try_from(self.frames).unwrap_or(i64::MAX)));
         yuv.set_kind(ffmpeg_next::picture::Type::None);
         self.encoder.send_frame(&yuv).map_err(|source| self.encode_error("sending a frame", source))?;

@@ -14,6 +14,7 @@ use ffmpeg_next::{Packet, Rational, codec, encoder};
 
 use crate::decode::VideoDecoder;
 use crate::error::MediaError;
+use crate::scaler::CachedScaler;
 use crate::span::ClipSpan;
 
 /// The JPEG frames of one clip.
@@ -49,13 +50,20 @@ struct JpegEncoder {
     height: u32,
     qscale: i32,
     encoder: Option<encoder::Video>,
-    scaler: Option<(Pixel, u32, u32, scaling::Context)>,
+    scaler: CachedScaler,
     pts: i64,
 }
 
 impl JpegEncoder {
     fn new(width: u32, height: u32, quality: u8) -> Self {
-        Self { width, height, qscale: qscale_for_quality(quality), encoder: None, scaler: None, pts: 0 }
+        Self {
+            width,
+            height,
+            qscale: qscale_for_quality(quality),
+            encoder: None,
+            scaler: CachedScaler::new(Pixel::YUVJ420P, width, height, scaling::Flags::BICUBIC),
+            pts: 0,
+        }
     }
 
     fn fail(what: &str) -> impl FnOnce(ffmpeg_next::Error) -> MediaError + '_ {
@@ -81,24 +89,8 @@ impl JpegEncoder {
     }
 
     fn encode(&mut self, frame: &VideoFrame) -> Result<Vec<u8>, MediaError> {
-        let key = (frame.format(), frame.width(), frame.height());
-        if self.scaler.as_ref().is_none_or(|(f, w, h, _)| (*f, *w, *h) != key) {
-            let ctx = scaling::Context::get(
-                key.0,
-                key.1,
-                key.2,
-                Pixel::YUVJ420P,
-                self.width,
-                self.height,
-                scaling::Flags::BICUBIC,
-            )
-            .map_err(MediaError::Scale)?;
-            self.scaler = Some((key.0, key.1, key.2, ctx));
-        }
         let mut scaled = VideoFrame::new(Pixel::YUVJ420P, self.width, self.height);
-        if let Some((_, _, _, ctx)) = self.scaler.as_mut() {
-            ctx.run(frame, &mut scaled).map_err(MediaError::Scale)?;
-        }
+        self.scaler.run(frame, &mut scaled)?;
         scaled.set_pts(Some(self.pts));
         self.pts += 1;
         if self.encoder.is_none() {

@@ -7,6 +7,7 @@ pub mod encode;
 pub mod error;
 pub mod frames;
 pub mod probe;
+pub mod scaler;
 pub mod scene;
 pub mod span;
 pub mod synth;
