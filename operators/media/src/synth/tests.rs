@@ -14,28 +14,12 @@ use crate::decode::{VideoDecoder, packed_row};
 /// PySceneDetect's ContentDetector cut threshold.
 const THRESHOLD: f64 = 27.0;
 
-/// OpenCV's 8-bit RGB -> HSV (H in 0..180, S and V in 0..256), per pixel.
+/// OpenCV's 8-bit HSV of each RGB pixel, through the scene detector's bit-exact conversion.
 fn hsv(rgb: &[u8]) -> Vec<[i16; 3]> {
     rgb.chunks_exact(3)
         .map(|p| {
-            let (r, g, b) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
-            let v = r.max(g).max(b);
-            let diff = v - r.min(g).min(b);
-            let s = if v == 0 { 0 } else { (255.0 * f64::from(diff) / f64::from(v)).round() as i32 };
-            let h = if diff == 0 {
-                0
-            } else {
-                let sector = if v == r {
-                    g - b
-                } else if v == g {
-                    b - r + 2 * diff
-                } else {
-                    r - g + 4 * diff
-                };
-                let h = (30.0 * f64::from(sector) / f64::from(diff)).round() as i32;
-                if h < 0 { h + 180 } else { h }
-            };
-            [h as i16, s as i16, v as i16]
+            let (h, s, v) = crate::scene::hsv::bgr_pixel_to_hsv(p[2], p[1], p[0]);
+            [i16::from(h), i16::from(s), i16::from(v)]
         })
         .collect()
 }
