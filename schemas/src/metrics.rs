@@ -27,3 +27,15 @@ pub const SINK_CLIPS_TOTAL: &str = "clipstream_sink_clips_total";
 pub const SINK_SHARD_SECONDS: &str = "clipstream_sink_shard_seconds";
 /// Error records written.
 pub const ERROR_RECORDS_TOTAL: &str = "clipstream_error_records_total";
+/// Time to upload one object to the output store. Labels: `kind` (`tar`, `parquet`, `manifest`, `errors`).
+pub const SINK_UPLOAD_SECONDS: &str = "clipstream_sink_upload_seconds";
+/// Messages read from Kafka. Labels: `outcome` (`accepted`, `invalid`).
+pub const KAFKA_MESSAGES_TOTAL: &str = "clipstream_kafka_messages_total";
+/// Messages still to read per assigned partition (high watermark - position). Labels: `topic`, `partition`.
+pub const KAFKA_CONSUMER_LAG: &str = "clipstream_kafka_consumer_lag";
+/// Last offset committed to the consumer group per partition. Labels: `topic`, `partition`.
+pub const KAFKA_COMMITTED_OFFSET: &str = "clipstream_kafka_committed_offset";
+/// Offset commits to the consumer group. Labels: `outcome` (`ok`, `failed`).
+pub const KAFKA_COMMITS_TOTAL: &str = "clipstream_kafka_commits_total";
+/// Messages produced to the dead-letter topic.
+pub const DLQ_MESSAGES_TOTAL: &str = "clipstream_dlq_messages_total";
