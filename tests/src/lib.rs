@@ -61,10 +61,10 @@ pub fn run_ok(command: &mut Command) -> anyhow::Result<Output> {
 
 /// A `clipstream` command with quiet logs and no metrics port clash.
 ///
-/// Panics with a hint when the binary has not been built (`cargo build -p clipstream`; scripts/test does).
+/// Panics with a hint when the binary has not been built (`cargo build -p clipstream-jobs`; scripts/test does).
 pub fn clipstream() -> Command {
     let binary = binary();
-    assert!(binary.exists(), "{} is missing: run `cargo build -p clipstream` (scripts/test does)", binary.display());
+    assert!(binary.exists(), "{} is missing: run `cargo build -p clipstream-jobs` (scripts/test does)", binary.display());
     let mut command = Command::new(binary);
     command.env("RUST_LOG", "warn");
     command

@@ -1,5 +1,6 @@
 //! `clipstream curate --input X --output Y`: runs the curation dataflow on the embedded default (list files or
-//! directories in, local directory or object-store URL out).
+//! directories in, local directory or object-store URL out); `--source kafka` reads the `kafka` section's topic
+//! instead, until SIGTERM or, with `--until-empty`, until its partitions are read to their ends.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,13 +8,28 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::config::ConfigArgs;
-use crate::curate::{CurateOptions, run};
+use crate::curate::{CurateOptions, Source, run};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SourceKind {
+    /// `--input` list files, directories and video files.
+    Files,
+    /// The topic of the `kafka` config section (JSON VideoRequest messages).
+    Kafka,
+}
 
 #[derive(Debug, Args)]
 pub struct CurateArgs {
+    /// Where requests come from.
+    #[arg(long, value_enum, default_value_t = SourceKind::Files)]
+    source: SourceKind,
     /// Inputs: list files (.txt .csv .jsonl .parquet), directories of videos, or video files (repeatable).
-    #[arg(long, short = 'i', required = true)]
+    #[arg(long, short = 'i', required_if_eq("source", "files"))]
     input: Vec<PathBuf>,
+    /// With `--source kafka`: stop once every owned partition is read to its high watermark (tests, backfills)
+    /// instead of running until SIGTERM.
+    #[arg(long)]
+    until_empty: bool,
     /// Output root: a directory, file://, s3://bucket/prefix, gs://..., az://...
     #[arg(long, short = 'o')]
     output: String,
@@ -58,8 +74,13 @@ impl CurateArgs {
                 timely_args.extend(["-h".to_string(), hostfile.display().to_string()]);
             }
         }
+        let source = match self.source {
+            SourceKind::Files => Source::Files(self.input),
+            SourceKind::Kafka if !self.input.is_empty() => anyhow::bail!("--input is for --source files"),
+            SourceKind::Kafka => Source::Kafka { until_empty: self.until_empty },
+        };
         let summary = run(CurateOptions {
-            inputs: self.input,
+            source,
             output: self.output,
             config,
             timely_args,

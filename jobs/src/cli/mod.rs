@@ -2,7 +2,9 @@
 
 mod check_config;
 mod curate;
+mod export;
 mod gc;
+mod hydrate;
 mod scenes;
 mod synth;
 
@@ -33,6 +35,10 @@ pub enum Command {
     Gc(gc::GcArgs),
     /// Validate a configuration, or print the documented defaults.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Write a dataset's clip metadata in the released InternVid layout (jsonl), or as parquet/csv.
+    Export(export::ExportArgs),
+    /// Fetch the videos of released InternVid-style metadata once each, cut the listed clips, write shards.
+    Hydrate(hydrate::HydrateArgs),
 }
 
 impl Command {
@@ -44,6 +50,8 @@ impl Command {
             Command::Synth(args) => args.run(),
             Command::Gc(args) => args.run(),
             Command::CheckConfig(args) => args.run(),
+            Command::Export(args) => args.run(),
+            Command::Hydrate(args) => args.run(),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! `clipstream curate`: the timely dataflow source -> fetch -> probe -> scene_cut -> clip -> frames -> shard sink,
-//! with every failure routed to error records.
+//! with every failure routed to error records, fed from list files or Kafka.
 
 mod dataflow;
+mod files_source;
 mod inputs;
+mod kafka_source;
 mod progress;
+mod run;
 mod summary;
 mod video;
 
-pub use dataflow::{CurateOptions, run};
+pub use run::{CurateOptions, Source, run};
 pub use summary::Summary;

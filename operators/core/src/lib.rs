@@ -1,10 +1,12 @@
 //! Pure timely operators of clipstream: the stage wrapper that counts, times and routes failures to an error
 //! stream, and routing by video id. No native dependencies.
 
+pub mod fault;
 pub mod metrics;
 pub mod route;
 pub mod stage;
 
+pub use fault::crash_point;
 pub use metrics::StageMetrics;
 pub use route::{RouteByVideo, route_hash};
 pub use stage::StageExt;

@@ -8,7 +8,7 @@ use clipstream_schemas::manifest::SHARD_DIR;
 use clipstream_schemas::{ShardFile, ShardManifest};
 
 use crate::error::SinkError;
-use crate::metrics::{count_bytes, sink_metrics};
+use crate::metrics::{count_bytes, sink_metrics, timed_upload};
 use crate::parquet::records_parquet;
 use crate::shard::{ClosedShard, ShardBuilder};
 use crate::store::{FileDigest, Output};
@@ -33,13 +33,13 @@ pub fn commit(output: &Output, builder: ShardBuilder) -> Result<ShardManifest, S
 pub fn commit_closed(output: &Output, shard: &ClosedShard) -> Result<ShardManifest, SinkError> {
     let started = Instant::now();
     let tar_key = tar_key(&shard.name);
-    let tar = output.put_file_multipart(&tar_key, shard.tar_path())?;
+    let tar = timed_upload("tar", || output.put_file_multipart(&tar_key, shard.tar_path()))?;
     count_bytes("tar", tar.bytes);
 
     let parquet_key = parquet_key(&shard.name);
     let parquet = records_parquet(&shard.name, &shard.records)?;
     let parquet_digest = FileDigest::of(&parquet);
-    output.put(&parquet_key, parquet)?;
+    timed_upload("parquet", || output.put(&parquet_key, parquet))?;
     count_bytes("parquet", parquet_digest.bytes);
 
     let manifest = manifest_for(shard, vec![shard_file(tar_key, tar), shard_file(parquet_key, parquet_digest)]);
@@ -47,7 +47,8 @@ pub fn commit_closed(output: &Output, shard: &ClosedShard) -> Result<ShardManife
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|source| SinkError::Json { what: format!("manifest of {}", shard.name), source })?;
     let manifest_bytes = json.len() as u64;
-    output.put(&manifest_key, json)?;
+    clipstream_core::crash_point("sink.before_manifest");
+    timed_upload("manifest", || output.put(&manifest_key, json))?;
     count_bytes("manifest", manifest_bytes);
 
     if let Some(metrics) = sink_metrics() {

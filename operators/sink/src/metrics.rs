@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use clipstream_schemas::metrics as names;
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts};
 
 /// Handles to the sink's metric families.
 pub(crate) struct SinkMetrics {
@@ -12,6 +12,7 @@ pub(crate) struct SinkMetrics {
     pub bytes: IntCounterVec,
     pub clips: IntCounter,
     pub shard_seconds: Histogram,
+    pub upload_seconds: HistogramVec,
     pub error_records: IntCounter,
 }
 
@@ -52,6 +53,14 @@ pub(crate) fn sink_metrics() -> Option<&'static SinkMetrics> {
                         )?,
                         names::SINK_SHARD_SECONDS,
                     ),
+                    upload_seconds: register(
+                        HistogramVec::new(
+                            HistogramOpts::new(names::SINK_UPLOAD_SECONDS, "Time to upload one object by kind")
+                                .buckets(prometheus::exponential_buckets(0.001, 2.5, 14)?),
+                            &["kind"],
+                        )?,
+                        names::SINK_UPLOAD_SECONDS,
+                    ),
                     error_records: register(
                         IntCounter::new(names::ERROR_RECORDS_TOTAL, "Error records written")?,
                         names::ERROR_RECORDS_TOTAL,
@@ -68,4 +77,14 @@ pub(crate) fn count_bytes(kind: &str, bytes: u64) {
     if let Some(metrics) = sink_metrics() {
         metrics.bytes.with_label_values(&[kind]).inc_by(bytes);
     }
+}
+
+/// Runs `upload` and records its duration under `kind`.
+pub(crate) fn timed_upload<T, E>(kind: &str, upload: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let result = upload();
+    if let Some(metrics) = sink_metrics() {
+        metrics.upload_seconds.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
+    }
+    result
 }

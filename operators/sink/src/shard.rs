@@ -464,9 +464,17 @@ mod tests {
     fn fullness_by_clips_and_bytes() {
         let mut builder = ShardBuilder::new().unwrap();
         builder.add(video("a", 2, false)).unwrap();
-        assert!(!builder.is_full(&SinkConfig { max_shard_bytes: 1 << 20, max_shard_clips: 3 }));
-        assert!(builder.is_full(&SinkConfig { max_shard_bytes: 1 << 20, max_shard_clips: 2 }));
-        assert!(builder.is_full(&SinkConfig { max_shard_bytes: builder.tar_bytes(), max_shard_clips: 100 }));
+        assert!(!builder.is_full(&SinkConfig {
+            max_shard_bytes: 1 << 20,
+            max_shard_clips: 3,
+            ..SinkConfig::default()
+        }));
+        assert!(builder.is_full(&SinkConfig { max_shard_bytes: 1 << 20, max_shard_clips: 2, ..SinkConfig::default() }));
+        assert!(builder.is_full(&SinkConfig {
+            max_shard_bytes: builder.tar_bytes(),
+            max_shard_clips: 100,
+            ..SinkConfig::default()
+        }));
         assert!(matches!(ShardBuilder::new().unwrap().close(), Err(SinkError::EmptyShard)));
     }
 

@@ -2,6 +2,7 @@
 //! new one starts; `finish` commits the partial last shard. Failures come back as error records, one per video.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clipstream_schemas::config::SinkConfig;
 use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
@@ -39,11 +40,13 @@ pub struct ShardSink {
     config: SinkConfig,
     spool_dir: Option<PathBuf>,
     current: Option<ShardBuilder>,
+    /// When the open shard got its first video.
+    opened: Option<Instant>,
 }
 
 impl ShardSink {
     pub fn new(output: Output, config: SinkConfig) -> Self {
-        Self { output, config, spool_dir: None, current: None }
+        Self { output, config, spool_dir: None, current: None, opened: None }
     }
 
     /// Spools open shards under `dir` instead of the system temp directory.
@@ -68,7 +71,10 @@ impl ShardSink {
         };
         let builder = match self.current.take() {
             Some(builder) => builder,
-            None => self.new_builder().map_err(|error| SinkFailure::new(error, [&info]))?,
+            None => {
+                self.opened = Some(Instant::now());
+                self.new_builder().map_err(|error| SinkFailure::new(error, [&info]))?
+            }
         };
         let builder = self.current.insert(builder);
         builder.add(video).map_err(|error| SinkFailure::new(error, [&info]))?;
@@ -80,6 +86,15 @@ impl ShardSink {
         self.commit_current()
     }
 
+    /// Commits the open shard if its first video came `sink.max_shard_age_s` or longer ago (never when 0).
+    pub fn finish_if_stale(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
+        let max_age = Duration::from_secs_f64(self.config.max_shard_age_s);
+        match self.opened {
+            Some(opened) if !max_age.is_zero() && opened.elapsed() >= max_age => self.commit_current(),
+            _ => Ok(None),
+        }
+    }
+
     fn new_builder(&self) -> Result<ShardBuilder, SinkError> {
         match &self.spool_dir {
             Some(dir) => ShardBuilder::new_in(dir),
@@ -88,6 +103,7 @@ impl ShardSink {
     }
 
     fn commit_current(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
+        self.opened = None;
         let Some(builder) = self.current.take() else { return Ok(None) };
         if builder.is_empty() {
             return Ok(None);
@@ -107,7 +123,7 @@ mod tests {
     use crate::fixtures::{temp_output, video};
 
     fn config(max_shard_clips: u64) -> SinkConfig {
-        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips }
+        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips, ..SinkConfig::default() }
     }
 
     #[test]
@@ -124,6 +140,21 @@ mod tests {
         assert_eq!(last.video_keys, ["c"]);
         assert!(sink.finish().unwrap().is_none());
         assert_eq!(crate::committed_videos(&output).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn commits_a_stale_partial_shard() {
+        let (_dir, output) = temp_output();
+        let mut never = ShardSink::new(output.clone(), SinkConfig { max_shard_age_s: 0.0, ..config(100) });
+        never.push(video("n", 1, false)).unwrap();
+        assert!(never.finish_if_stale().unwrap().is_none());
+        let mut sink = ShardSink::new(output, SinkConfig { max_shard_age_s: 0.05, ..config(100) });
+        assert!(sink.finish_if_stale().unwrap().is_none());
+        sink.push(video("s", 1, false)).unwrap();
+        assert!(sink.finish_if_stale().unwrap().is_none());
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(sink.finish_if_stale().unwrap().unwrap().video_keys, ["s"]);
+        assert_eq!(sink.pending_videos(), 0);
     }
 
     #[test]

@@ -184,6 +184,27 @@ impl Output {
         })
     }
 
+    /// Streams an object into the local file `path` (created or truncated) without holding it in memory; returns
+    /// its size.
+    pub fn download(&self, key: &str, path: &FsPath) -> Result<u64, SinkError> {
+        use std::io::Write;
+        let object = self.path(key);
+        let mut file = std::fs::File::create(path).map_err(|e| SinkError::io("create download", path, e))?;
+        let bytes = self.runtime.block_on(async {
+            let result = self.store.get(&object).await.map_err(|e| SinkError::store("get", key, e))?;
+            let mut stream = result.into_stream();
+            let mut total = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| SinkError::store("read", key, e))?;
+                file.write_all(&chunk).map_err(|e| SinkError::io("write download", path, e))?;
+                total += chunk.len() as u64;
+            }
+            Ok::<u64, SinkError>(total)
+        })?;
+        file.flush().map_err(|e| SinkError::io("write download", path, e))?;
+        Ok(bytes)
+    }
+
     /// Reads many objects concurrently; results are in the order of `keys`.
     pub fn get_many(&self, keys: &[String]) -> Vec<Result<Bytes, SinkError>> {
         self.runtime.block_on(
@@ -264,6 +285,18 @@ mod tests {
         let many = output.get_many(&["a/two.txt".into(), "nope".into()]);
         assert_eq!(many[0].as_ref().unwrap().as_ref(), b"two");
         assert!(many[1].is_err());
+    }
+
+    #[test]
+    fn download_streams_an_object_to_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Output::open(dir.path().join("out").to_str().unwrap()).unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        output.put("shards/s.tar", data.clone()).unwrap();
+        let local = dir.path().join("copy.tar");
+        assert_eq!(output.download("shards/s.tar", &local).unwrap(), data.len() as u64);
+        assert_eq!(std::fs::read(&local).unwrap(), data);
+        assert!(output.download("shards/missing.tar", &local).is_err());
     }
 
     #[test]

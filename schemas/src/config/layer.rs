@@ -107,6 +107,14 @@ impl CurateConfig {
         check((1..=100).contains(&self.frames.jpeg_quality), "frames.jpeg_quality must be 1..=100");
         check(self.sink.max_shard_bytes >= 1 << 20, "sink.max_shard_bytes must be >= 1 MiB");
         check(self.sink.max_shard_clips >= 1, "sink.max_shard_clips must be >= 1");
+        check(self.sink.max_shard_age_s >= 0.0, "sink.max_shard_age_s must be >= 0");
+        check(!self.kafka.brokers.trim().is_empty(), "kafka.brokers must be set");
+        check(!self.kafka.topic.trim().is_empty(), "kafka.topic must be set");
+        check(!self.kafka.group_id.trim().is_empty(), "kafka.group_id must be set");
+        check(self.kafka.dlq_topic != self.kafka.topic, "kafka.dlq_topic must differ from kafka.topic");
+        check(self.kafka.epoch_ms >= 1, "kafka.epoch_ms must be >= 1");
+        check(self.kafka.poll_ms >= 1, "kafka.poll_ms must be >= 1");
+        check(self.kafka.request_timeout_ms >= 1, "kafka.request_timeout_ms must be >= 1");
         if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
     }
 }

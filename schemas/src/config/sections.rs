@@ -16,6 +16,7 @@ pub struct CurateConfig {
     pub cut: CutConfig,
     pub frames: FramesConfig,
     pub sink: SinkConfig,
+    pub kafka: KafkaConfig,
     pub metrics: MetricsConfig,
 }
 
@@ -202,11 +203,51 @@ pub struct SinkConfig {
     pub max_shard_bytes: u64,
     /// ... or holds this many clips.
     pub max_shard_clips: u64,
+    /// ... or its first video has waited this long, seconds (Kafka offsets are committed only after the shards
+    /// holding their videos are, so a quiet topic still makes progress). 0 = only at the end of the input.
+    pub max_shard_age_s: f64,
 }
 
 impl Default for SinkConfig {
     fn default() -> Self {
-        Self { max_shard_bytes: 1 << 30, max_shard_clips: 10_000 }
+        Self { max_shard_bytes: 1 << 30, max_shard_clips: 10_000, max_shard_age_s: 300.0 }
+    }
+}
+
+/// The Kafka source (`clipstream curate --source kafka`) and the `enqueue` producer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, `host:port[,host:port...]`.
+    pub brokers: String,
+    /// Topic of JSON `VideoRequest` messages, keyed by video id.
+    pub topic: String,
+    /// Consumer group whose committed offsets say where to resume.
+    pub group_id: String,
+    /// Dead-letter topic for messages and videos that failed (original bytes + reason headers); "" disables.
+    pub dlq_topic: String,
+    /// A timely epoch closes after this long, or after `source.batch_size` messages, whichever comes first.
+    pub epoch_ms: u64,
+    /// Longest wait for one message before checking for shutdown and progress.
+    pub poll_ms: u64,
+    /// Timeout of metadata, watermark and commit calls.
+    pub request_timeout_ms: u64,
+    /// Extra librdkafka properties (`security.protocol`, `sasl.*`, ...), passed through unchanged.
+    pub client: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".to_string(),
+            topic: "clipstream.videos".to_string(),
+            group_id: "clipstream-curate".to_string(),
+            dlq_topic: "clipstream.videos.dlq".to_string(),
+            epoch_ms: 1000,
+            poll_ms: 100,
+            request_timeout_ms: 10_000,
+            client: std::collections::BTreeMap::new(),
+        }
     }
 }
 

@@ -88,7 +88,8 @@ impl<R: Read> Iterator for DelimitedRows<R> {
         let index = self.next_index;
         let read = self.reader.read_byte_record(&mut self.record);
         let line = self.record.position().map_or(index + 2, |p| p.line());
-        let at = RowAt { offset: i64::try_from(index).unwrap_or(i64::MAX), label: format!("line {line}") };
+        let at =
+            RowAt { partition: 0, offset: i64::try_from(index).unwrap_or(i64::MAX), label: format!("line {line}") };
         match read {
             Ok(false) => {
                 self.done = true;

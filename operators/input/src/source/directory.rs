@@ -39,6 +39,7 @@ impl DirectoryRows {
 
     fn at(&mut self, path: &Path) -> RowAt {
         let at = RowAt {
+            partition: 0,
             offset: i64::try_from(self.next_index).unwrap_or(i64::MAX),
             label: format!("entry {}", path.display()),
         };

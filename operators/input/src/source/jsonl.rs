@@ -43,7 +43,7 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
     }
 }
 
-fn parse_line(text: &str, at: &RowAt) -> Result<VideoRequest, ErrorRecord> {
+pub(crate) fn parse_line(text: &str, at: &RowAt) -> Result<VideoRequest, ErrorRecord> {
     let object = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(object)) => object,
         Ok(other) => return Err(reject_raw(RowError::NotAnObject(json_kind(&other)), at, text.to_string())),

@@ -7,6 +7,7 @@ mod error;
 mod format;
 mod jsonl;
 mod lines;
+mod message;
 mod parquet_rows;
 mod reader;
 mod row;
@@ -14,4 +15,5 @@ mod text;
 
 pub use error::SourceError;
 pub use format::{ListFormat, UnknownFormat, VIDEO_EXTENSIONS, is_video_file_name};
+pub use message::parse_message;
 pub use reader::{ListReader, read_list};

@@ -14,7 +14,9 @@ pub(crate) const MAX_RAW_BYTES: usize = 4096;
 /// Where a row sits in its list: the offset stored in `SourcePosition` and a human label for reasons.
 #[derive(Debug, Clone)]
 pub(crate) struct RowAt {
-    /// 0-based position of the row (line index, record index, row index or entry index).
+    /// The Kafka partition of a message; 0 for list files.
+    pub partition: i32,
+    /// 0-based position of the row (line index, record index, row index, entry index or message offset).
     pub offset: i64,
     /// `line 12`, `row 3`, `entry a/b.mp4`: used as the prefix of error reasons.
     pub label: String,
@@ -23,16 +25,21 @@ pub(crate) struct RowAt {
 impl RowAt {
     /// A line of a text-like list; `index` is 0-based, the label 1-based.
     pub fn line(index: u64) -> Self {
-        Self { offset: to_offset(index), label: format!("line {}", index.saturating_add(1)) }
+        Self { partition: 0, offset: to_offset(index), label: format!("line {}", index.saturating_add(1)) }
     }
 
     /// A row of a list without meaningful line numbers; `index` is 0-based, the label 1-based.
     pub fn row(index: u64) -> Self {
-        Self { offset: to_offset(index), label: format!("row {}", index.saturating_add(1)) }
+        Self { partition: 0, offset: to_offset(index), label: format!("row {}", index.saturating_add(1)) }
+    }
+
+    /// A Kafka message.
+    pub fn message(partition: i32, offset: i64) -> Self {
+        Self { partition, offset, label: format!("partition {partition} offset {offset}") }
     }
 
     fn position(&self) -> SourcePosition {
-        SourcePosition { partition: 0, offset: self.offset }
+        SourcePosition { partition: self.partition, offset: self.offset }
     }
 }
 

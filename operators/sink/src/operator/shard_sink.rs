@@ -1,6 +1,8 @@
 //! `shard_sink`: the timely wrapper around [`ShardSink`]. It holds the capabilities of the videos in the open shard,
 //! so the frontier downstream passes an epoch only once every shard holding that epoch's videos is committed (the
-//! signal for committing source offsets). The partial shard is committed when the input closes.
+//! signal for committing source offsets). The partial shard is committed when the input closes, or on any
+//! activation once it is older than `sink.max_shard_age_s` (epochs keep advancing in continuous mode, so a quiet
+//! source still commits).
 
 use clipstream_core::StageMetrics;
 use clipstream_schemas::config::SinkConfig;
@@ -94,9 +96,12 @@ impl<'scope, T: Timestamp> ShardSinkExt<'scope, T> for Stream<'scope, T, Vec<Cur
                             }
                         }
                     });
+                    collect(sink.finish_if_stale(), &mut outcomes);
                     if frontier.is_empty() {
                         collect(sink.finish(), &mut outcomes);
-                        release(&held, &mut outcomes, output);
+                    }
+                    release(&held, &mut outcomes, output);
+                    if sink.pending_videos() == 0 {
                         held = CapabilitySet::new();
                     }
                 }
@@ -140,7 +145,7 @@ mod tests {
     use crate::fixtures::{temp_output, video};
 
     fn config(max_shard_clips: u64) -> SinkConfig {
-        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips }
+        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips, ..SinkConfig::default() }
     }
 
     #[test]

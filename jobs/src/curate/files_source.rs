@@ -1,0 +1,35 @@
+//! Driving the dataflow from list files: worker 0 reads every row, closing an epoch every `source.batch_size` rows
+//! and keeping at most two epochs per worker in flight; the other workers only step.
+
+use std::sync::Mutex;
+
+use timely::worker::Worker;
+
+use super::dataflow::Handles;
+use super::inputs::SourceItem;
+use super::progress::Counters;
+
+/// The rows of all inputs, taken by worker 0.
+pub type SharedRows = Mutex<Option<Box<dyn Iterator<Item = SourceItem> + Send>>>;
+
+/// Feeds the rows (worker 0), then closes the input and runs the dataflow to completion.
+pub fn drive(worker: &mut Worker, handles: Handles, rows: &SharedRows, batch_size: usize, counters: &Counters) {
+    let Handles { mut input, flow, durable: _ } = handles;
+    if worker.index() == 0 {
+        let rows = rows.lock().ok().and_then(|mut r| r.take());
+        let in_flight = 2 * worker.peers() as u64;
+        for (n, item) in rows.into_iter().flatten().enumerate() {
+            Counters::add(&counters.rows, 1);
+            input.send(item);
+            if (n + 1) % batch_size == 0 {
+                let next = *input.time() + 1;
+                input.advance_to(next);
+                while flow.less_than(&next.saturating_sub(in_flight)) {
+                    worker.step();
+                }
+            }
+        }
+    }
+    drop(input);
+    while worker.step() {}
+}

@@ -1,0 +1,129 @@
+//! Driving the dataflow from Kafka. Each worker reads its own partitions (`p % workers == index`) into its input;
+//! an epoch closes after `source.batch_size` messages or `kafka.epoch_ms`, whichever comes first, and remembers the
+//! next offset of every partition at that point. Once the `durable` probe has passed an epoch (its shards,
+//! error records and dead letters are stored) those offsets are committed to the consumer group. Bad messages are
+//! dead-lettered here with their exact bytes and still flow on as error records (for `errors/`). The loop ends on
+//! SIGTERM/SIGINT, or with `--until-empty` when every owned partition is read to its high watermark; either way the
+//! input closes, open shards commit, and the final offsets are committed.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clipstream_input::source::parse_message;
+use clipstream_kafka::{DeadLetters, PartitionReader, count_message};
+use clipstream_schemas::config::KafkaConfig;
+use timely::worker::Worker;
+
+use super::dataflow::Handles;
+use super::progress::Counters;
+
+/// Pause after a failed poll before trying again (the broker may be restarting).
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// How a Kafka-fed run ends.
+#[derive(Debug, Clone, Copy)]
+pub struct KafkaRun<'a> {
+    pub config: &'a KafkaConfig,
+    pub batch_size: usize,
+    /// Stop once every owned partition is at its high watermark.
+    pub until_empty: bool,
+    /// Set by SIGTERM/SIGINT: stop reading, drain, commit.
+    pub stop: &'a AtomicBool,
+}
+
+/// Epochs waiting to become durable, with the offsets to commit when they are.
+struct Pending {
+    epochs: VecDeque<(u64, BTreeMap<i32, i64>)>,
+}
+
+impl Pending {
+    /// The offsets of the newest epoch the probe has passed, removing it and older ones.
+    fn take_durable(&mut self, durable: &timely::dataflow::ProbeHandle<u64>) -> Option<BTreeMap<i32, i64>> {
+        let mut ready = None;
+        while self.epochs.front().is_some_and(|(epoch, _)| !durable.less_equal(epoch)) {
+            ready = self.epochs.pop_front().map(|(_, offsets)| offsets);
+        }
+        ready
+    }
+}
+
+/// Reads this worker's partitions until told to stop, feeding the dataflow and committing durable offsets.
+pub fn drive(worker: &mut Worker, handles: Handles, run: KafkaRun<'_>, counters: &Counters) -> anyhow::Result<()> {
+    let Handles { mut input, flow, durable } = handles;
+    let (index, peers) = (worker.index(), worker.peers());
+    let mut reader = PartitionReader::open(run.config, index, peers).context("opening the Kafka source")?;
+    let mut letters = DeadLetters::open(run.config).context("opening the dead-letter producer")?;
+    let mut pending = Pending { epochs: VecDeque::new() };
+    let (poll, epoch_length) = (Duration::from_millis(run.config.poll_ms), Duration::from_millis(run.config.epoch_ms));
+    let in_flight = 2 * peers as u64;
+    let (mut epoch_started, mut in_epoch) = (Instant::now(), 0usize);
+    while !run.stop.load(Ordering::Relaxed) {
+        match reader.poll(poll) {
+            Ok(Some(message)) => {
+                in_epoch += 1;
+                Counters::add(&counters.rows, 1);
+                let item = parse_message(&message.payload, message.partition, message.offset);
+                count_message(item.is_ok());
+                if let (Err(record), Some(letters)) = (&item, letters.as_mut()) {
+                    letters.send(record, &message.payload).context("dead-lettering a bad message")?;
+                }
+                input.send(item);
+            }
+            Ok(None) => {
+                if run.until_empty && reader.caught_up().context("checking for the end of the partitions")? {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "kafka poll failed; retrying");
+                std::thread::sleep(RETRY_PAUSE);
+            }
+        }
+        if in_epoch >= run.batch_size || epoch_started.elapsed() >= epoch_length {
+            pending.epochs.push_back((*input.time(), reader.positions()));
+            let next = *input.time() + 1;
+            input.advance_to(next);
+            (epoch_started, in_epoch) = (Instant::now(), 0);
+            if let Err(error) = reader.caught_up() {
+                tracing::warn!(%error, "cannot read high watermarks for the lag metrics");
+            }
+            while flow.less_than(&next.saturating_sub(in_flight)) && !run.stop.load(Ordering::Relaxed) {
+                worker.step();
+                commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+            }
+        }
+        worker.step();
+        commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+    }
+    tracing::info!(worker = index, "kafka source stopping: draining the dataflow");
+    pending.epochs.push_back((*input.time(), reader.positions()));
+    drop(input);
+    while worker.step() {
+        commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+    }
+    commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+    if !pending.epochs.is_empty() {
+        anyhow::bail!("offsets of {} epochs could not be committed; they will be read again", pending.epochs.len());
+    }
+    Ok(())
+}
+
+/// Commits the offsets of the newest durable epoch, after the dead letters of bad messages are confirmed. On a
+/// failure the offsets stay pending and are tried again with the next durable epoch.
+fn commit_durable(
+    pending: &mut Pending,
+    durable: &timely::dataflow::ProbeHandle<u64>,
+    reader: &PartitionReader,
+    letters: Option<&mut DeadLetters>,
+) {
+    let Some(offsets) = pending.take_durable(durable) else { return };
+    let flushed = letters.map_or(Ok(0), DeadLetters::flush);
+    clipstream_core::crash_point("kafka.before_commit");
+    let committed = flushed.map_err(anyhow::Error::from).and_then(|_| Ok(reader.commit(&offsets)?));
+    if let Err(error) = committed {
+        tracing::error!(error = %format!("{error:#}"), "offset commit failed; will retry");
+        pending.epochs.push_front((0, offsets));
+    }
+}

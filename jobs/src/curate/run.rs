@@ -1,0 +1,123 @@
+//! `run`: one curate job. Lists what the output already holds, starts the timely workers, builds each worker's
+//! dataflow and drives it from list files or Kafka, then writes the run summary and `_stats.json`.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context;
+use clipstream_input::fetch::Fetcher;
+use clipstream_kafka::DeadLetters;
+use clipstream_schemas::CurateConfig;
+use clipstream_sink::Output;
+
+use super::dataflow::{Shared, build};
+use super::files_source::{self, SharedRows};
+use super::inputs::open_inputs;
+use super::kafka_source::{self, KafkaRun};
+use super::progress::{Counters, Progress};
+use super::summary::Summary;
+
+/// Where the videos to curate come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// List files, directories of videos, video files.
+    Files(Vec<PathBuf>),
+    /// The `kafka` section's topic; `until_empty` stops at the high watermarks instead of running until SIGTERM.
+    Kafka { until_empty: bool },
+}
+
+/// What `clipstream curate` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CurateOptions {
+    pub source: Source,
+    pub output: String,
+    pub config: CurateConfig,
+    /// timely's own arguments (`-w N`, `-n`, `-p`, `-h`).
+    pub timely_args: Vec<String>,
+    /// Worker threads per process and processes, as in `timely_args` (for the summary).
+    pub workers: usize,
+    pub processes: usize,
+}
+
+/// Runs the job to completion and returns the run summary.
+pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let run_id = format!(
+        "{}-{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
+        std::process::id()
+    );
+    let timely_config = timely::Config::from_args(options.timely_args.iter().cloned())
+        .map_err(|e| anyhow::anyhow!("timely arguments {:?}: {e}", options.timely_args))?;
+    let total_workers = options.workers * options.processes;
+    let output = Arc::new(Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?);
+    let mut done = clipstream_sink::committed_videos(&output).context("listing committed manifests")?;
+    if !options.config.source.retry_errors {
+        done.extend(clipstream_sink::permanent_failures(&output).context("listing earlier error records")?);
+    }
+    tracing::info!(already_done = done.len(), "videos already in the output are skipped");
+    let rows: Arc<SharedRows> = Arc::new(Mutex::new(match &options.source {
+        Source::Files(inputs) => Some(open_inputs(inputs)?),
+        Source::Kafka { .. } => None,
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    if matches!(options.source, Source::Kafka { .. }) {
+        drain_on_signals(&stop)?;
+    }
+    let counters = Arc::new(Counters::default());
+    let shared = Shared {
+        config: Arc::new(options.config.clone()),
+        fetcher: Arc::new(Fetcher::new(options.config.fetch.clone()).context("building the fetcher")?),
+        output,
+        done: Arc::new(done),
+        counters: counters.clone(),
+        run_id: run_id.clone(),
+    };
+    let progress = Progress::start(counters.clone());
+    let source = options.source.clone();
+    let guards = timely::execute(timely_config, move |worker| -> anyhow::Result<()> {
+        let index = worker.index();
+        let config = shared.config.clone();
+        match &source {
+            Source::Files(_) => {
+                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, None));
+                files_source::drive(worker, handles, &rows, config.source.batch_size, &shared.counters);
+            }
+            Source::Kafka { until_empty } => {
+                let letters = DeadLetters::open(&config.kafka).context("opening the dead-letter producer")?;
+                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters));
+                let run = KafkaRun {
+                    config: &config.kafka,
+                    batch_size: config.source.batch_size,
+                    until_empty: *until_empty,
+                    stop: &stop,
+                };
+                kafka_source::drive(worker, handles, run, &shared.counters)?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| anyhow::anyhow!("starting timely workers: {e}"))?;
+    for result in guards.join() {
+        result.map_err(|e| anyhow::anyhow!("a worker panicked: {e}"))?.context("a worker failed")?;
+    }
+    drop(progress);
+    let summary =
+        Summary::from_counters(&run_id, &options.output, &counters, started.elapsed().as_secs_f64(), total_workers);
+    let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
+    clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
+    clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
+    Ok(summary)
+}
+
+/// SIGTERM/SIGINT set `stop` (drain and commit); a second one exits at once.
+fn drain_on_signals(stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
+            .context("installing the shutdown signal handlers")?;
+    }
+    Ok(())
+}

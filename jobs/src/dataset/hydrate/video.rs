@@ -1,0 +1,275 @@
+//! Hydrating one video: locate and fetch it once, probe it, turn each listed clip's timestamps into a frame span,
+//! cut the clips (precise by default: exactly the listed frames), sample their frames and assemble the clip
+//! records with the listed caption and scores. A failure of the video is one error record; a listed clip outside
+//! the video is an error record of its own and the other clips go on.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use clipstream_input::fetch::{Fetched, Fetcher};
+use clipstream_media::{ClipSpan, MediaError, ProbeInfo, cut_clips, probe, sample_frames};
+use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
+use clipstream_schemas::{
+    ClipPayload, ClipRecord, CuratedVideo, ErrorRecord, SourcePosition, Stage, VideoRequest, clip_key, safe_key,
+};
+
+use super::listing::ListedClip;
+use super::locate::{Located, Locator};
+use super::youtube::{Downloaded, YtDlp};
+
+/// Everything the workers share.
+pub struct HydrateContext {
+    pub fetcher: Fetcher,
+    pub locator: Locator,
+    pub ytdlp: YtDlp,
+    pub cut: CutConfig,
+    pub frames: FramesConfig,
+    /// Fetch attempts (one per video; counted so that a test can check it).
+    pub fetches: AtomicU64,
+}
+
+/// One video and its listed clips, sorted by start time.
+#[derive(Debug, Clone)]
+pub struct VideoJob {
+    pub video_id: String,
+    pub clips: Vec<ListedClip>,
+}
+
+/// A hydrated video and the error records of listed clips that could not be cut.
+#[derive(Debug)]
+pub struct Hydrated {
+    pub video: CuratedVideo,
+    pub clip_errors: Vec<ErrorRecord>,
+}
+
+/// A video's bytes on local disk, kept alive while it is read.
+enum Source {
+    Fetched(Fetched),
+    Downloaded(Downloaded),
+}
+
+impl Source {
+    fn path(&self) -> &Path {
+        match self {
+            Source::Fetched(f) => &f.path,
+            Source::Downloaded(d) => &d.path,
+        }
+    }
+}
+
+/// The per-video failure record.
+fn fail(stage: Stage, job: &VideoJob, url: &str, code: &str, reason: String, retryable: bool) -> ErrorRecord {
+    let mut record = ErrorRecord::from_parts(stage, &job.video_id, url, code, reason);
+    record.retryable = retryable;
+    record.source = job.clips.first().map(|c| position(c.row));
+    record
+}
+
+fn position(row: u64) -> SourcePosition {
+    SourcePosition { partition: 0, offset: i64::try_from(row).unwrap_or(i64::MAX) }
+}
+
+fn media_fail(stage: Stage, job: &VideoJob, url: &str, error: &MediaError) -> ErrorRecord {
+    let mut record = ErrorRecord::new(stage, &job.video_id, url, error);
+    record.source = job.clips.first().map(|c| position(c.row));
+    record
+}
+
+/// Locates and fetches `job`'s video (counted in `context.fetches`).
+fn fetch(context: &HydrateContext, job: &VideoJob) -> Result<(String, Source), ErrorRecord> {
+    let row_url = job.clips.iter().find_map(|c| c.url.as_deref());
+    let located = context
+        .locator
+        .locate(&job.video_id, row_url)
+        .map_err(|e| fail(Stage::Fetch, job, row_url.unwrap_or(""), e.code, e.reason, false))?;
+    context.fetches.fetch_add(1, Ordering::Relaxed);
+    match located {
+        Located::Url(url) => {
+            let mut request = VideoRequest::new(url.clone());
+            request.video_id = Some(job.video_id.clone());
+            let fetched = context.fetcher.fetch(&request).map_err(|e| {
+                let mut record = ErrorRecord::new(Stage::Fetch, &job.video_id, &url, &e);
+                record.source = job.clips.first().map(|c| position(c.row));
+                record
+            })?;
+            Ok((url, Source::Fetched(fetched)))
+        }
+        Located::YouTube(url) => {
+            let downloaded = context
+                .ytdlp
+                .download(&url)
+                .map_err(|e| fail(Stage::Fetch, job, &url, e.code, e.reason, e.retryable))?;
+            Ok((url, Source::Downloaded(downloaded)))
+        }
+    }
+}
+
+/// The frame span of a listed clip in a video of `frames` frames at `fps`, or why there is none.
+pub fn clip_span(clip: &ListedClip, fps: f64, frames: u64) -> Result<ClipSpan, String> {
+    let start = (clip.start_s * fps).round().max(0.0) as u64;
+    let end = ((clip.end_s * fps).round() as u64).max(start + 1).min(frames);
+    if start >= end {
+        return Err(format!(
+            "clip {}..{} starts past the end of the video ({frames} frames at {fps:.3} fps)",
+            clip.start_ts, clip.end_ts
+        ));
+    }
+    Ok(ClipSpan::from_frames(start, end, fps, 0.0))
+}
+
+/// The frame count to trust for a probed video: the container's, else duration x fps.
+fn frame_count(info: &ProbeInfo) -> u64 {
+    info.frames.unwrap_or_else(|| (info.duration_s * info.fps).round().max(0.0) as u64)
+}
+
+/// Spans of the clips that fit in `frames` frames; the others become error records.
+fn spans(job: &VideoJob, url: &str, fps: f64, frames: u64, errors: &mut Vec<ErrorRecord>) -> Vec<(usize, ClipSpan)> {
+    let mut spans = Vec::with_capacity(job.clips.len());
+    for (index, clip) in job.clips.iter().enumerate() {
+        match clip_span(clip, fps, frames) {
+            Ok(span) => spans.push((index, span)),
+            Err(reason) => {
+                let mut record = ErrorRecord::from_parts(Stage::Clip, &job.video_id, url, "hydrate.clip_out_of_range", reason);
+                record.source = Some(position(clip.row));
+                errors.push(record);
+            }
+        }
+    }
+    spans
+}
+
+/// Hydrates one video.
+pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrated, ErrorRecord> {
+    let video_key = safe_key(&job.video_id)
+        .map_err(|e| fail(Stage::Source, job, "", "source.bad_id", format!("video id {:?}: {e}", job.video_id), false))?;
+    let (url, source) = fetch(context, job)?;
+    let path = source.path().to_path_buf();
+    let info = probe(&path).map_err(|e| media_fail(Stage::Probe, job, &url, &e))?;
+    let mut clip_errors = Vec::new();
+    let mut kept = spans(job, &url, info.fps, frame_count(&info), &mut clip_errors);
+    let scratch = tempfile::Builder::new().prefix("clipstream-hydrate-").tempdir().map_err(|e| {
+        fail(Stage::Clip, job, &url, "media.io", format!("creating a scratch folder: {e}"), true)
+    })?;
+    let cut = match cut_and_sample(&path, &kept, context, scratch.path()) {
+        // The container promised more frames than decode: cut again within what decodes.
+        Err(MediaError::MissingFrames { decoded, .. }) => {
+            let mut late = Vec::new();
+            kept = spans(job, &url, info.fps, decoded, &mut late);
+            clip_errors.extend(late);
+            cut_and_sample(&path, &kept, context, scratch.path())
+        }
+        other => other,
+    };
+    let (files, frames) = cut.map_err(|e| media_fail(Stage::Clip, job, &url, &e))?;
+    let request = VideoRequest { video_id: Some(job.video_id.clone()), ..VideoRequest::new(url.clone()) };
+    let clips = kept
+        .iter()
+        .zip(frames)
+        .zip(files)
+        .map(|((&(index, span), frames), file)| {
+            let listed = &job.clips[index];
+            let record = ClipRecord {
+                video_id: job.video_id.clone(),
+                video_key: video_key.clone(),
+                clip_index: index as u32,
+                key: clip_key(&video_key, index as u32),
+                shard: String::new(),
+                url: url.clone(),
+                start_s: listed.start_s,
+                end_s: listed.end_s,
+                start_ts: listed.start_ts.clone(),
+                end_ts: listed.end_ts.clone(),
+                duration_s: listed.end_s - listed.start_s,
+                start_frame: span.start_frame,
+                end_frame: span.end_frame,
+                fps: info.fps,
+                width: info.width,
+                height: info.height,
+                num_frames: frames.frames_jpeg.len() as u32,
+                motion: 0.0,
+                caption_coarse: None,
+                caption_fine: None,
+                caption: listed.caption.clone(),
+                asr: listed.asr.clone(),
+                sim_score: listed.sim_score,
+                aesthetic_score: listed.aesthetic_score,
+                lang: listed.lang.clone(),
+                category: listed.category.clone(),
+                has_video: file.is_some(),
+                source: Some(position(listed.row)),
+                metadata: listed.extra.clone(),
+            };
+            ClipPayload { record, middle_jpeg: frames.middle_jpeg, frames_jpeg: frames.frames_jpeg, video_mp4: file }
+        })
+        .collect();
+    let video = CuratedVideo {
+        request,
+        video_id: job.video_id.clone(),
+        video_key,
+        clips,
+        scratch: Some(Arc::new(scratch)),
+    };
+    drop(source);
+    Ok(Hydrated { video, clip_errors })
+}
+
+type Cut = (Vec<Option<PathBuf>>, Vec<clipstream_media::ClipFrames>);
+
+/// Cuts the spans into `dir` (unless the cut mode is `none`) and samples their frames.
+fn cut_and_sample(path: &Path, kept: &[(usize, ClipSpan)], context: &HydrateContext, dir: &Path) -> Result<Cut, MediaError> {
+    let spans: Vec<ClipSpan> = kept.iter().map(|(_, span)| *span).collect();
+    if spans.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let files = if context.cut.mode == CutMode::None {
+        vec![None; spans.len()]
+    } else {
+        cut_clips(path, &spans, &context.cut, dir)?.into_iter().map(Some).collect()
+    };
+    let frames = sample_frames(path, &spans, &context.frames)?;
+    Ok((files, frames))
+}
+
+/// Whether a failure record means the video itself is unavailable (deleted, private, unreachable).
+pub fn is_unavailable(record: &ErrorRecord) -> bool {
+    record.stage == Stage::Fetch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(start: f64, end: f64) -> ListedClip {
+        ListedClip {
+            row: 0,
+            start_s: start,
+            end_s: end,
+            start_ts: clipstream_schemas::format_timestamp(start),
+            end_ts: clipstream_schemas::format_timestamp(end),
+            caption: None,
+            sim_score: None,
+            aesthetic_score: None,
+            lang: None,
+            category: None,
+            asr: None,
+            url: None,
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn spans_round_to_frames_and_clamp_to_the_video() {
+        let span = clip_span(&listed(1.0, 3.5), 25.0, 1000).expect("inside");
+        assert_eq!((span.start_frame, span.end_frame), (25, 88));
+        // A clip exported from frames 37..90 at 25 fps comes back to the same frames despite ms rounding.
+        let exported = listed((37.0_f64 / 25.0 * 1000.0).round() / 1000.0, (90.0_f64 / 25.0 * 1000.0).round() / 1000.0);
+        let span = clip_span(&exported, 25.0, 1000).expect("inside");
+        assert_eq!((span.start_frame, span.end_frame), (37, 90));
+        let tail = clip_span(&listed(38.0, 45.0), 25.0, 1000).expect("clamped");
+        assert_eq!((tail.start_frame, tail.end_frame), (950, 1000));
+        let tiny = clip_span(&listed(2.0, 2.001), 25.0, 1000).expect("one frame at least");
+        assert_eq!(tiny.frames(), 1);
+        assert!(clip_span(&listed(40.0, 45.0), 25.0, 1000).expect_err("past the end").contains("past the end"));
+    }
+}

@@ -1,0 +1,20 @@
+//! The rdkafka boundary of clipstream. [`PartitionReader`]: one timely worker's share of a topic's partitions
+//! (manual assignment, resuming at the consumer group's committed offsets, explicit synchronous commits);
+//! [`DeadLetters`]: failed messages and videos to a dead-letter topic with their reasons as headers, plus its timely
+//! wrapper; [`Producer`]: keyed JSON messages with delivery confirmation (`clipstream enqueue`).
+//! Nothing here knows about videos beyond `ErrorRecord`; parsing messages into requests is the input crate's job.
+
+mod client;
+mod consumer;
+mod dlq;
+mod error;
+mod metrics;
+mod operator;
+mod producer;
+
+pub use consumer::{PartitionReader, RawMessage, assigned_partitions};
+pub use dlq::{DeadLetters, HEADER_CODE, HEADER_REASON, HEADER_RECORD, HEADER_STAGE, request_payload};
+pub use error::KafkaFailure;
+pub use metrics::count_message;
+pub use operator::DeadLetterExt;
+pub use producer::Producer;
