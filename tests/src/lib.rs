@@ -1,6 +1,9 @@
 //! Test harness shared by the end-to-end tests: locating the binary, the Python tools and the real test videos,
 //! and running commands with readable failures.
 
+pub mod kafka;
+pub mod services;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -64,7 +67,11 @@ pub fn run_ok(command: &mut Command) -> anyhow::Result<Output> {
 /// Panics with a hint when the binary has not been built (`cargo build -p clipstream-jobs`; scripts/test does).
 pub fn clipstream() -> Command {
     let binary = binary();
-    assert!(binary.exists(), "{} is missing: run `cargo build -p clipstream-jobs` (scripts/test does)", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p clipstream-jobs` (scripts/test does)",
+        binary.display()
+    );
     let mut command = Command::new(binary);
     command.env("RUST_LOG", "warn");
     command
@@ -77,4 +84,29 @@ pub fn synth(dir: &Path, videos: usize, seed: u64) -> anyhow::Result<Vec<serde_j
     )?;
     let text = std::fs::read_to_string(dir.join("ground_truth.jsonl")).context("reading ground_truth.jsonl")?;
     text.lines().map(|line| serde_json::from_str(line).context("ground truth line")).collect()
+}
+
+/// Reads an output folder back with Python webdataset + pyarrow (tests/python/check_output.py); its JSON report.
+pub fn read_back(output: &Path) -> anyhow::Result<serde_json::Value> {
+    let script = repo_root().join("tests/python/check_output.py");
+    let out = run_ok(Command::new(python()?).arg(script).arg(output))?;
+    serde_json::from_slice(&out.stdout).context("checker output is JSON")
+}
+
+/// How many committed manifests of the output folder list each video key.
+pub fn committed_counts(output: &Path) -> anyhow::Result<std::collections::BTreeMap<String, usize>> {
+    let mut counts = std::collections::BTreeMap::new();
+    let dir = output.join("manifests");
+    if !dir.exists() {
+        return Ok(counts);
+    }
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        let manifest: clipstream_schemas::ShardManifest =
+            serde_json::from_slice(&std::fs::read(&path)?).with_context(|| format!("parsing {}", path.display()))?;
+        for key in manifest.video_keys {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
 }

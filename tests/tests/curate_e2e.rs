@@ -6,14 +6,8 @@ use std::fs;
 
 use anyhow::Context;
 use clipstream_schemas::VideoRequest;
-use clipstream_tests::{clipstream, python, real_video, repo_root, run_ok, synth};
+use clipstream_tests::{clipstream, read_back, real_video, run_ok, synth};
 use serde_json::Value;
-
-fn read_back(output: &std::path::Path) -> anyhow::Result<Value> {
-    let script = repo_root().join("tests/python/check_output.py");
-    let out = run_ok(std::process::Command::new(python()?).arg(script).arg(output))?;
-    serde_json::from_slice(&out.stdout).context("checker output is JSON")
-}
 
 #[test]
 fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {

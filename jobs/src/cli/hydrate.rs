@@ -67,7 +67,11 @@ impl HydrateArgs {
             input: self.input.clone(),
             output: self.output,
             config,
-            locate: LocatorOptions { video_root: self.video_root, url_template: self.url_template, youtube: self.youtube },
+            locate: LocatorOptions {
+                video_root: self.video_root,
+                url_template: self.url_template,
+                youtube: self.youtube,
+            },
             ytdlp: self.yt_dlp,
             workers: self.workers,
             bucket_bytes: self.group_bucket_mib.max(1) << 20,

@@ -2,10 +2,15 @@
 
 mod check_config;
 mod curate;
+mod enqueue;
 mod export;
 mod gc;
 mod hydrate;
+mod icl;
+mod lag;
 mod scenes;
+mod stats;
+mod subset;
 mod synth;
 
 use std::process::ExitCode;
@@ -27,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Cut videos into scene clips, sample frames and write webdataset shards + parquet + manifests.
     Curate(curate::CurateArgs),
+    /// Produce the requests of URL lists to the Kafka topic (key = video id) for `curate --source kafka`.
+    Enqueue(enqueue::EnqueueArgs),
+    /// Show the consumer group's committed offsets, high watermarks and lag per partition.
+    Lag(lag::LagArgs),
     /// Print the scene cuts of video files (probe + scene_cut only), like `scenedetect list-scenes`.
     Scenes(scenes::ScenesArgs),
     /// Write procedural multi-shot videos with known cuts and captions (ground_truth.jsonl).
@@ -39,6 +48,12 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Fetch the videos of released InternVid-style metadata once each, cut the listed clips, write shards.
     Hydrate(hydrate::HydrateArgs),
+    /// Select DIV, FLT, aesthetics or random subsets of clip metadata; optionally reshard them.
+    Subset(subset::SubsetArgs),
+    /// Build InternVid-ICL interleaved video-text sequences (formats a, b, c) as jsonl.
+    Icl(icl::IclArgs),
+    /// Histograms, actionness and top words of a dataset: JSON, PNG plots and an HTML page.
+    Stats(stats::StatsArgs),
 }
 
 impl Command {
@@ -46,12 +61,17 @@ impl Command {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Command::Curate(args) => args.run(),
+            Command::Enqueue(args) => args.run(),
+            Command::Lag(args) => args.run(),
             Command::Scenes(args) => args.run(),
             Command::Synth(args) => args.run(),
             Command::Gc(args) => args.run(),
             Command::CheckConfig(args) => args.run(),
             Command::Export(args) => args.run(),
             Command::Hydrate(args) => args.run(),
+            Command::Subset(args) => args.run(),
+            Command::Icl(args) => args.run(),
+            Command::Stats(args) => args.run(),
         }
     }
 }

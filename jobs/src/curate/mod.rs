@@ -10,5 +10,6 @@ mod run;
 mod summary;
 mod video;
 
+pub use inputs::open_inputs;
 pub use run::{CurateOptions, Source, run};
 pub use summary::Summary;

@@ -8,8 +8,10 @@ pub mod group;
 pub mod hash;
 pub mod histogram;
 pub mod hydrate;
+pub mod icl;
 pub mod row;
 pub mod source;
+pub mod stats;
 pub mod subset;
 pub mod write;
 

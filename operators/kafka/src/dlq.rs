@@ -43,7 +43,7 @@ impl DeadLetters {
             (HEADER_STAGE, record.stage.as_str().as_bytes()),
             (HEADER_RECORD, &json),
         ];
-        self.producer.send(&self.topic, key.as_bytes(), payload, &headers)?;
+        self.producer.send(&self.topic, Some(key.as_bytes()), payload, &headers)?;
         metrics().dead_letters.inc();
         Ok(())
     }

@@ -38,11 +38,11 @@ impl Producer {
         Ok(Self { inner, pending: Vec::new() })
     }
 
-    /// Queues one message; waits while the local queue is full.
+    /// Queues one message (without a key the partitioner spreads messages); waits while the local queue is full.
     pub fn send(
         &mut self,
         topic: &str,
-        key: &[u8],
+        key: Option<&[u8]>,
         payload: &[u8],
         headers: &[(&str, &[u8])],
     ) -> Result<(), KafkaFailure> {
@@ -50,7 +50,10 @@ impl Producer {
         for (name, value) in headers {
             owned = owned.insert(Header { key: name, value: Some(*value) });
         }
-        let mut record = FutureRecord::to(topic).key(key).payload(payload).headers(owned);
+        let mut record = FutureRecord::to(topic).payload(payload).headers(owned);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
         loop {
             match self.inner.send_result(record) {
                 Ok(delivery) => {
