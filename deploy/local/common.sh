@@ -47,3 +47,22 @@ need_port() {
     '' | *[!0-9]*) echo "error: $1 is not a port number" >&2; return 1 ;;
   esac
 }
+
+# server_binary NAME: the program that deploy/local/NAME execs.
+server_binary() {
+  case $1 in
+    s3) echo s3s-fs ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# server_cmdline PID: the command line of a live process; empty for an exited (or zombie) one.
+server_cmdline() {
+  tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true
+}
+
+# usage: prints the calling script's header comment (its documentation) to stderr and exits 2.
+usage() {
+  awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2
+  exit 2
+}

@@ -74,7 +74,9 @@ mod tests {
         let minimal: InternVidRow =
             serde_json::from_str(r#"{"YoutubeID":"a","Start_timestamp":"0:0:1","End_timestamp":"0:0:2"}"#).expect("ok");
         assert_eq!((minimal.caption, minimal.umt_score), (None, None));
-        assert!(serde_json::from_str::<InternVidRow>(r#"{"Start_timestamp":"0:0:1","End_timestamp":"0:0:2"}"#).is_err());
+        assert!(
+            serde_json::from_str::<InternVidRow>(r#"{"Start_timestamp":"0:0:1","End_timestamp":"0:0:2"}"#).is_err()
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -542,6 +543,9 @@ fn deploy_scripts_are_valid_bash() -> anyhow::Result<()> {
             ensure!(script.extension().is_some_and(|ext| ext == "sh"), "{} has no shebang", script.display());
         } else if !text.contains("set -euo pipefail") {
             bail!("{} does not `set -euo pipefail`", script.display());
+        } else {
+            let mode = fs::metadata(&script)?.permissions().mode();
+            ensure!(mode & 0o111 != 0, "{} is not executable (chmod +x, and commit the mode)", script.display());
         }
         run_ok(Command::new("bash").arg("-n").arg(&script))?;
     }

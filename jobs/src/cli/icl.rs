@@ -38,8 +38,8 @@ pub struct IclArgs {
     #[arg(long, default_value_t = 64)]
     group_buckets: usize,
     /// Folder for the group-by's temporary files (default: the system temp directory).
-    #[arg(long, default_value = "")]
-    temp_dir: PathBuf,
+    #[arg(long)]
+    temp_dir: Option<PathBuf>,
 }
 
 impl IclArgs {
@@ -57,7 +57,7 @@ impl IclArgs {
             seed: self.seed,
             out: self.out,
             buckets: self.group_buckets,
-            temp_dir: self.temp_dir,
+            temp_dir: self.temp_dir.unwrap_or_default(),
         };
         let summary = icl(&options).with_context(|| format!("building ICL sequences from {}", self.input))?;
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -36,6 +36,8 @@ pub struct KafkaRun<'a> {
 /// Epochs waiting to become durable, with the offsets to commit when they are.
 struct Pending {
     epochs: VecDeque<(u64, BTreeMap<i32, i64>)>,
+    /// The offsets committed last (nothing is committed again while they do not move).
+    committed: BTreeMap<i32, i64>,
 }
 
 impl Pending {
@@ -55,7 +57,7 @@ pub fn drive(worker: &mut Worker, handles: Handles, run: KafkaRun<'_>, counters:
     let (index, peers) = (worker.index(), worker.peers());
     let mut reader = PartitionReader::open(run.config, index, peers).context("opening the Kafka source")?;
     let mut letters = DeadLetters::open(run.config).context("opening the dead-letter producer")?;
-    let mut pending = Pending { epochs: VecDeque::new() };
+    let mut pending = Pending { epochs: VecDeque::new(), committed: reader.positions() };
     let (poll, epoch_length) = (Duration::from_millis(run.config.poll_ms), Duration::from_millis(run.config.epoch_ms));
     let in_flight = 2 * peers as u64;
     let (mut epoch_started, mut in_epoch) = (Instant::now(), 0usize);
@@ -119,11 +121,17 @@ fn commit_durable(
     letters: Option<&mut DeadLetters>,
 ) {
     let Some(offsets) = pending.take_durable(durable) else { return };
+    if offsets == pending.committed {
+        return;
+    }
     let flushed = letters.map_or(Ok(0), DeadLetters::flush);
     clipstream_core::crash_point("kafka.before_commit");
     let committed = flushed.map_err(anyhow::Error::from).and_then(|_| Ok(reader.commit(&offsets)?));
-    if let Err(error) = committed {
-        tracing::error!(error = %format!("{error:#}"), "offset commit failed; will retry");
-        pending.epochs.push_front((0, offsets));
+    match committed {
+        Ok(()) => pending.committed = offsets,
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "offset commit failed; will retry");
+            pending.epochs.push_front((0, offsets));
+        }
     }
 }

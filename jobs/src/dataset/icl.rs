@@ -107,7 +107,13 @@ pub fn dropped(seed: u64, identity: &str, drop_prob: f64) -> bool {
 }
 
 /// The (a)/(b) items of one video's clips (sorted here by start time).
-pub fn video_items(clips: &mut [ClipRow], format: IclFormat, drop_prob: f64, seed: u64, summary: &mut IclSummary) -> Vec<IclItem> {
+pub fn video_items(
+    clips: &mut [ClipRow],
+    format: IclFormat,
+    drop_prob: f64,
+    seed: u64,
+    summary: &mut IclSummary,
+) -> Vec<IclItem> {
     clips.sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.end_s.total_cmp(&b.end_s)));
     let mut items = Vec::new();
     for clip in clips.iter() {
@@ -145,7 +151,8 @@ fn write_line(out: &mut impl Write, sequence: &IclSequence) -> anyhow::Result<()
 
 /// Builds the sequences of `options.input` and writes them to `options.out`.
 pub fn icl(options: &IclOptions) -> anyhow::Result<IclSummary> {
-    let mut summary = IclSummary { format: Some(options.format), out: options.out.display().to_string(), ..Default::default() };
+    let mut summary =
+        IclSummary { format: Some(options.format), out: options.out.display().to_string(), ..Default::default() };
     let mut group = GroupBy::<ClipRow>::new(options.buckets, &options.temp_dir)?;
     let mut source = Metadata::open(&options.input, true).with_context(|| format!("reading {}", options.input))?;
     for row in source.by_ref() {
@@ -244,10 +251,16 @@ mod tests {
         let mut at = 0;
         for clip in expected {
             if let Some(IclItem::Video { video_id, key, start_ts, end_ts }) = items.get(at) {
-                assert_eq!((video_id, key, start_ts, end_ts), (&clip.video_id, &clip.key, &clip.start_ts, &clip.end_ts));
+                assert_eq!(
+                    (video_id, key, start_ts, end_ts),
+                    (&clip.video_id, &clip.key, &clip.start_ts, &clip.end_ts)
+                );
                 at += 1;
             }
-            assert_eq!(items.get(at), Some(&IclItem::Caption { key: clip.key.clone(), text: clip.caption.clone().unwrap_or_default() }));
+            assert_eq!(
+                items.get(at),
+                Some(&IclItem::Caption { key: clip.key.clone(), text: clip.caption.clone().unwrap_or_default() })
+            );
             at += 1;
             if with_asr && let Some(asr) = &clip.asr {
                 assert_eq!(items.get(at), Some(&IclItem::Asr { key: clip.key.clone(), text: asr.clone() }));
@@ -321,10 +334,8 @@ mod tests {
         assert_eq!(summary.clips, 3000);
         // Binomial(3000, 0.3): sd ~ 0.0084; 0.03 is > 3 sd.
         assert!((summary.drop_rate - 0.3).abs() < 0.03, "{}", summary.drop_rate);
-        let video_items: usize = sequences
-            .iter()
-            .map(|s| s.items.iter().filter(|i| matches!(i, IclItem::Video { .. })).count())
-            .sum();
+        let video_items: usize =
+            sequences.iter().map(|s| s.items.iter().filter(|i| matches!(i, IclItem::Video { .. })).count()).sum();
         assert_eq!(video_items as u64, summary.video_items);
         assert_eq!(summary.video_items + summary.videos_dropped, 3000);
         let (none, _) = run(dir.path(), &input, IclFormat::A, 0.0, 1);

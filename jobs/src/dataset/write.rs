@@ -237,10 +237,8 @@ mod tests {
             if format == RowFormat::ClipParquet {
                 assert_eq!(back, rows);
             } else {
-                let expected: Vec<ClipRow> = rows
-                    .iter()
-                    .map(|r| ClipRow { key: None, shard: None, ..r.clone() })
-                    .collect();
+                let expected: Vec<ClipRow> =
+                    rows.iter().map(|r| ClipRow { key: None, shard: None, ..r.clone() }).collect();
                 let first_diff = back.iter().zip(&expected).position(|(a, b)| a != b);
                 assert_eq!(first_diff, None, "{format:?}: {:?}", first_diff.map(|i| (&back[i], &expected[i])));
             }

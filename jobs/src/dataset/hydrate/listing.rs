@@ -42,7 +42,8 @@ pub struct ListingCounts {
 /// Checks a row: a usable video id and timestamps with the end after the start; returns the clip's times or the
 /// error code and reason.
 pub fn check_row(parsed: &InternVidRow) -> Result<(f64, f64), (&'static str, String)> {
-    safe_key(parsed.youtube_id.trim()).map_err(|e| ("source.bad_id", format!("YoutubeID {:?}: {e}", parsed.youtube_id)))?;
+    safe_key(parsed.youtube_id.trim())
+        .map_err(|e| ("source.bad_id", format!("YoutubeID {:?}: {e}", parsed.youtube_id)))?;
     clip_times(&parsed.start_timestamp, &parsed.end_timestamp).map_err(|e| ("source.bad_timestamp", e))
 }
 
@@ -72,8 +73,13 @@ pub fn listed_clip(row: u64, parsed: InternVidRow, (start_s, end_s): (f64, f64))
 
 /// The error record of an unusable row of `input`.
 pub fn row_error(input: &Path, row: u64, video_id: &str, code: &str, reason: &str, raw: Option<String>) -> ErrorRecord {
-    let mut record =
-        ErrorRecord::from_parts(Stage::Source, video_id, &input.display().to_string(), code, format!("row {}: {reason}", row + 1));
+    let mut record = ErrorRecord::from_parts(
+        Stage::Source,
+        video_id,
+        &input.display().to_string(),
+        code,
+        format!("row {}: {reason}", row + 1),
+    );
     record.source = Some(SourcePosition { partition: 0, offset: i64::try_from(row).unwrap_or(i64::MAX) });
     record.raw = raw;
     record

@@ -59,7 +59,9 @@ impl Locator {
         if !safe {
             return Err(NotLocated {
                 code: "hydrate.unsafe_id",
-                reason: format!("video id {id:?} has characters that cannot name a file or URL, and its rows have no url"),
+                reason: format!(
+                    "video id {id:?} has characters that cannot name a file or URL, and its rows have no url"
+                ),
             });
         }
         if let Some(root) = &self.options.video_root

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clipstream_input::fetch::Fetcher;
-use clipstream_schemas::{CurateConfig, ErrorRecord, safe_key};
+use clipstream_schemas::manifest::ERROR_DIR;
+use clipstream_schemas::{CurateConfig, ErrorRecord, Stage, safe_key};
 use clipstream_sink::{ErrorWriter, Output, ShardSink};
 use serde::Serialize;
 
@@ -60,7 +61,7 @@ pub struct HydrateSummary {
     /// Videos that could not be fetched (deleted, private, not mirrored), and their share of the videos tried.
     pub videos_unavailable: u64,
     pub unavailable_share: f64,
-    /// Fetch attempts: one per video tried.
+    /// Fetch attempts (lookup or download): one per video tried.
     pub fetches: u64,
     pub clips: u64,
     /// Listed clips not written: out of the video's range, or of a failed video.
@@ -95,12 +96,18 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
         ..HydrateSummary::default()
     };
 
-    let input_bytes = std::fs::metadata(&options.input)
-        .with_context(|| format!("reading {}", options.input.display()))?
-        .len();
-    let mut group = GroupBy::<ListedClip>::new(buckets_for(input_bytes, options.bucket_bytes), &options.config.fetch.temp_dir)?;
-    let counts = list_rows(&options.input, &mut group, |record| errors.push(record))
-        .with_context(|| format!("reading {}", options.input.display()))?;
+    let input =
+        std::fs::canonicalize(&options.input).with_context(|| format!("reading {}", options.input.display()))?;
+    let recorded = recorded_bad_rows(&output, &input.display().to_string())?;
+    let input_bytes = std::fs::metadata(&input).with_context(|| format!("reading {}", input.display()))?.len();
+    let mut group =
+        GroupBy::<ListedClip>::new(buckets_for(input_bytes, options.bucket_bytes), &options.config.fetch.temp_dir)?;
+    let counts = list_rows(&input, &mut group, |record| {
+        if !record.source.is_some_and(|s| recorded.contains(&s.offset)) {
+            errors.push(record);
+        }
+    })
+    .with_context(|| format!("reading {}", options.input.display()))?;
     summary.rows = counts.rows;
     summary.rows_bad = counts.bad_rows;
     tracing::info!(rows = counts.rows, bad = counts.bad_rows, "metadata grouped by video");
@@ -137,7 +144,9 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
                     skipped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                clips.sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.end_s.total_cmp(&b.end_s)).then(a.row.cmp(&b.row)));
+                clips.sort_by(|a, b| {
+                    a.start_s.total_cmp(&b.start_s).then(a.end_s.total_cmp(&b.end_s)).then(a.row.cmp(&b.row))
+                });
                 if job_tx.send(VideoJob { video_id, clips }).is_err() {
                     break;
                 }
@@ -166,6 +175,31 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
     clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
     clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
     Ok(summary)
+}
+
+/// Rows of `input` that already have an error record from an earlier run (not recorded twice). Error files are
+/// read a few at a time; memory is one entry per recorded row.
+fn recorded_bad_rows(output: &Output, input: &str) -> anyhow::Result<HashSet<i64>> {
+    let keys: Vec<String> = output
+        .list(ERROR_DIR)
+        .context("listing earlier error records")?
+        .into_iter()
+        .map(|o| o.key)
+        .filter(|k| k.ends_with(".jsonl"))
+        .collect();
+    let mut rows = HashSet::new();
+    for chunk in keys.chunks(16) {
+        for body in output.get_many(chunk) {
+            let body = body.context("reading earlier error records")?;
+            for line in body.split(|b| *b == b'\n') {
+                let Ok(record) = serde_json::from_slice::<ErrorRecord>(line) else { continue };
+                if record.stage == Stage::Source && record.url == input {
+                    rows.extend(record.source.map(|s| s.offset));
+                }
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// A worker: takes jobs until the feeder is done, sends one outcome per job.

@@ -76,14 +76,15 @@ fn media_fail(stage: Stage, job: &VideoJob, url: &str, error: &MediaError) -> Er
     record
 }
 
-/// Locates and fetches `job`'s video (counted in `context.fetches`).
+/// Locates and fetches `job`'s video: one attempt per video, counted in `context.fetches` whether or not the video
+/// turns out to exist.
 fn fetch(context: &HydrateContext, job: &VideoJob) -> Result<(String, Source), ErrorRecord> {
+    context.fetches.fetch_add(1, Ordering::Relaxed);
     let row_url = job.clips.iter().find_map(|c| c.url.as_deref());
     let located = context
         .locator
         .locate(&job.video_id, row_url)
         .map_err(|e| fail(Stage::Fetch, job, row_url.unwrap_or(""), e.code, e.reason, false))?;
-    context.fetches.fetch_add(1, Ordering::Relaxed);
     match located {
         Located::Url(url) => {
             let mut request = VideoRequest::new(url.clone());
@@ -130,7 +131,8 @@ fn spans(job: &VideoJob, url: &str, fps: f64, frames: u64, errors: &mut Vec<Erro
         match clip_span(clip, fps, frames) {
             Ok(span) => spans.push((index, span)),
             Err(reason) => {
-                let mut record = ErrorRecord::from_parts(Stage::Clip, &job.video_id, url, "hydrate.clip_out_of_range", reason);
+                let mut record =
+                    ErrorRecord::from_parts(Stage::Clip, &job.video_id, url, "hydrate.clip_out_of_range", reason);
                 record.source = Some(position(clip.row));
                 errors.push(record);
             }
@@ -141,16 +143,18 @@ fn spans(job: &VideoJob, url: &str, fps: f64, frames: u64, errors: &mut Vec<Erro
 
 /// Hydrates one video.
 pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrated, ErrorRecord> {
-    let video_key = safe_key(&job.video_id)
-        .map_err(|e| fail(Stage::Source, job, "", "source.bad_id", format!("video id {:?}: {e}", job.video_id), false))?;
+    let video_key = safe_key(&job.video_id).map_err(|e| {
+        fail(Stage::Source, job, "", "source.bad_id", format!("video id {:?}: {e}", job.video_id), false)
+    })?;
     let (url, source) = fetch(context, job)?;
     let path = source.path().to_path_buf();
     let info = probe(&path).map_err(|e| media_fail(Stage::Probe, job, &url, &e))?;
     let mut clip_errors = Vec::new();
     let mut kept = spans(job, &url, info.fps, frame_count(&info), &mut clip_errors);
-    let scratch = tempfile::Builder::new().prefix("clipstream-hydrate-").tempdir().map_err(|e| {
-        fail(Stage::Clip, job, &url, "media.io", format!("creating a scratch folder: {e}"), true)
-    })?;
+    let scratch = tempfile::Builder::new()
+        .prefix("clipstream-hydrate-")
+        .tempdir()
+        .map_err(|e| fail(Stage::Clip, job, &url, "media.io", format!("creating a scratch folder: {e}"), true))?;
     let cut = match cut_and_sample(&path, &kept, context, scratch.path()) {
         // The container promised more frames than decode: cut again within what decodes.
         Err(MediaError::MissingFrames { decoded, .. }) => {
@@ -203,13 +207,8 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
             ClipPayload { record, middle_jpeg: frames.middle_jpeg, frames_jpeg: frames.frames_jpeg, video_mp4: file }
         })
         .collect();
-    let video = CuratedVideo {
-        request,
-        video_id: job.video_id.clone(),
-        video_key,
-        clips,
-        scratch: Some(Arc::new(scratch)),
-    };
+    let video =
+        CuratedVideo { request, video_id: job.video_id.clone(), video_key, clips, scratch: Some(Arc::new(scratch)) };
     drop(source);
     Ok(Hydrated { video, clip_errors })
 }
@@ -217,7 +216,12 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
 type Cut = (Vec<Option<PathBuf>>, Vec<clipstream_media::ClipFrames>);
 
 /// Cuts the spans into `dir` (unless the cut mode is `none`) and samples their frames.
-fn cut_and_sample(path: &Path, kept: &[(usize, ClipSpan)], context: &HydrateContext, dir: &Path) -> Result<Cut, MediaError> {
+fn cut_and_sample(
+    path: &Path,
+    kept: &[(usize, ClipSpan)],
+    context: &HydrateContext,
+    dir: &Path,
+) -> Result<Cut, MediaError> {
     let spans: Vec<ClipSpan> = kept.iter().map(|(_, span)| *span).collect();
     if spans.is_empty() {
         return Ok((Vec::new(), Vec::new()));

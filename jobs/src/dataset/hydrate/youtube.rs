@@ -48,7 +48,10 @@ impl YtDlp {
         let Some(program) = find_program(&self.program) else {
             return Err(DownloadError {
                 code: "fetch.yt_dlp_missing",
-                reason: format!("yt-dlp not installed: the program {:?} is not on PATH; cannot download {url}", self.program),
+                reason: format!(
+                    "yt-dlp not installed: the program {:?} is not on PATH; cannot download {url}",
+                    self.program
+                ),
                 retryable: true,
             });
         };

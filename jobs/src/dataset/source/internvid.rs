@@ -107,7 +107,9 @@ impl<R: BufRead> Iterator for JsonlListed<R> {
             let row = self.next_row;
             self.next_row += 1;
             let text = String::from_utf8_lossy(&bytes);
-            let bad = |reason: String| Some(Ok(Listed { row, parsed: Err(BadRow { row, reason, raw: Some(truncated(&text)) }) }));
+            let bad = |reason: String| {
+                Some(Ok(Listed { row, parsed: Err(BadRow { row, reason, raw: Some(truncated(&text)) }) }))
+            };
             if too_long {
                 return bad(format!("line is longer than {MAX_LINE_BYTES} bytes"));
             }
@@ -215,7 +217,9 @@ mod tests {
         );
         body.push_str(&long);
         body.push('\n');
-        body.push_str("{\"YoutubeID\":\"b\",\"Start_timestamp\":\"00:00:01.000\",\"End_timestamp\":\"00:00:02.000\"}\r\n");
+        body.push_str(
+            "{\"YoutubeID\":\"b\",\"Start_timestamp\":\"00:00:01.000\",\"End_timestamp\":\"00:00:02.000\"}\r\n",
+        );
         std::fs::write(&path, body).expect("write");
         let listed = rows(&path);
         assert_eq!(listed.iter().map(|l| l.row).collect::<Vec<_>>(), [0, 2, 3, 4]);

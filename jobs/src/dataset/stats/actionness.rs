@@ -68,7 +68,11 @@ pub fn actionness(python: &str, captions: &[String], top: usize) -> anyhow::Resu
     let (writer, output) = written;
     let output = output.context("waiting for the tagger")?;
     if !output.status.success() {
-        bail!("the tagger ({python}) failed with {}: {}\n{hint}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "the tagger ({python}) failed with {}: {}\n{hint}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     writer.map_err(|_| anyhow::anyhow!("the caption writer panicked"))?.context("sending captions to the tagger")?;
     serde_json::from_slice(&output.stdout).context("reading the tagger's result")

@@ -17,7 +17,11 @@ fn row(html: &mut String, name: &str, value: &str) {
 }
 
 fn table(html: &mut String, title: &str, entries: &[(String, u64)]) {
-    let _ = write!(html, "<div class=\"words\"><h3>{}</h3><table><tr><th>#</th><th>word</th><th>count</th></tr>", escape(title));
+    let _ = write!(
+        html,
+        "<div class=\"words\"><h3>{}</h3><table><tr><th>#</th><th>word</th><th>count</th></tr>",
+        escape(title)
+    );
     for (i, (word, count)) in entries.iter().enumerate() {
         let _ = write!(html, "<tr><td>{}</td><td>{}</td><td>{count}</td></tr>", i + 1, escape(word));
     }
@@ -47,7 +51,12 @@ pub fn render(report: &StatsReport, plots: &[(String, Vec<u8>)]) -> String {
     html.push_str("</table>");
     match (&report.actionness, &report.actionness_skipped) {
         (Some(a), _) => {
-            let _ = write!(html, "<h2>Actionness</h2><p>{} sampled captions, tagged by {}</p><table>", a.captions, escape(&a.tool));
+            let _ = write!(
+                html,
+                "<h2>Actionness</h2><p>{} sampled captions, tagged by {}</p><table>",
+                a.captions,
+                escape(&a.tool)
+            );
             row(&mut html, "distinct verbs", &a.distinct_verbs.to_string());
             row(&mut html, "verbs per caption", &format!("{:.3}", a.verbs_per_caption));
             row(&mut html, "captions with a verb", &a.captions_with_verb.to_string());

@@ -60,7 +60,8 @@ fn plot_specs(report: &StatsReport) -> Vec<(&'static str, &'static str, &'static
         ("clips_per_video.png", "Clips per video", "clips", h.clips_per_video.clone()),
     ];
     if let Some(a) = &report.actionness {
-        let mut verbs = Histogram::linear(-0.5, a.verbs_per_caption_counts.len() as f64 - 0.5, a.verbs_per_caption_counts.len());
+        let mut verbs =
+            Histogram::linear(-0.5, a.verbs_per_caption_counts.len() as f64 - 0.5, a.verbs_per_caption_counts.len());
         verbs.counts.clone_from(&a.verbs_per_caption_counts);
         verbs.count = a.captions;
         specs.push(("verbs_per_caption.png", "Verbs per caption (sample; last bin: 10 or more)", "verbs", verbs));

@@ -31,7 +31,12 @@ pub fn plot_histogram(path: &Path, title: &str, x_label: &str, histogram: &Histo
 /// Draws bars `counts[i]` over `[edges[i], edges[i+1])` into the PNG file `path` ([`PLOT_SIZE`]).
 pub fn plot_bars(path: &Path, title: &str, x_label: &str, edges: &[f64], counts: &[u64]) -> anyhow::Result<()> {
     register_fonts()?;
-    anyhow::ensure!(edges.len() == counts.len() + 1 && !counts.is_empty(), "{title}: {} edges for {} bins", edges.len(), counts.len());
+    anyhow::ensure!(
+        edges.len() == counts.len() + 1 && !counts.is_empty(),
+        "{title}: {} edges for {} bins",
+        edges.len(),
+        counts.len()
+    );
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
         let root = BitMapBackend::new(path, PLOT_SIZE).into_drawing_area();
         root.fill(&WHITE)?;
@@ -43,10 +48,17 @@ pub fn plot_bars(path: &Path, title: &str, x_label: &str, edges: &[f64], counts:
             .x_label_area_size(48)
             .y_label_area_size(72)
             .build_cartesian_2d(lo..hi, 0u64..top + top / 10 + 1)?;
-        chart.configure_mesh().disable_x_mesh().x_desc(x_label).y_desc("count").label_style(("sans-serif", 14)).draw()?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc(x_label)
+            .y_desc("count")
+            .label_style(("sans-serif", 14))
+            .draw()?;
         let color = RGBColor(52, 101, 164);
         chart.draw_series(counts.iter().enumerate().map(|(i, count)| {
-            Rectangle::new([(edges[i], 0), (edges[i + 1], *count)], color.filled())
+            let gap = (edges[i + 1] - edges[i]) * 0.05;
+            Rectangle::new([(edges[i] + gap, 0), (edges[i + 1] - gap, *count)], color.filled())
         }))?;
         root.present()?;
         Ok(())

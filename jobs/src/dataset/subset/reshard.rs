@@ -162,7 +162,11 @@ impl Resharder {
     }
 
     /// The video a clip belongs to, pushing the previous video when this clip starts a new one.
-    fn video_for<'a>(&mut self, record: &ClipRecord, video: &'a mut Option<PartialVideo>) -> anyhow::Result<&'a mut PartialVideo> {
+    fn video_for<'a>(
+        &mut self,
+        record: &ClipRecord,
+        video: &'a mut Option<PartialVideo>,
+    ) -> anyhow::Result<&'a mut PartialVideo> {
         if video.as_ref().is_some_and(|v| v.video_key != record.video_key)
             && let Some(done) = video.take()
         {

@@ -156,7 +156,8 @@ fn draw(
             continue;
         }
         candidates += 1;
-        let weight = counts.map_or(1.0, |c| 1.0 / f64::from(c.get(&id_hash(&row.video_id)).copied().unwrap_or(1).max(1)));
+        let weight =
+            counts.map_or(1.0, |c| 1.0 / f64::from(c.get(&id_hash(&row.video_id)).copied().unwrap_or(1).max(1)));
         let identity = row.identity();
         let key = reservoir_key(uniform(options.seed, &identity), weight);
         if reservoir.accepts(key) {
@@ -214,7 +215,8 @@ pub fn subset(options: &SubsetOptions) -> anyhow::Result<SubsetSummary> {
             let in_bounds = |row: &ClipRow| (*min_duration_s..=*max_duration_s).contains(&row.duration_s());
             let threshold = flt_threshold(options, *top, &in_bounds)?;
             sim_threshold = Some(threshold);
-            let keep = |row: &ClipRow| in_bounds(row) && row.sim_score.is_some_and(|s| TopFraction::is_in(threshold, s));
+            let keep =
+                |row: &ClipRow| in_bounds(row) && row.sim_score.is_some_and(|s| TopFraction::is_in(threshold, s));
             let counts = clips_per_video(options, &keep)?;
             let (selected, rows, candidates, bad) = draw(options, *n, &keep, Some(&counts))?;
             selected.iter().try_for_each(|row| selection.add(row))?;

@@ -47,10 +47,8 @@ fn selected(out: &Path) -> Vec<ClipRow> {
 fn included_in_two(weights: &[f64], i: usize) -> f64 {
     let total: f64 = weights.iter().sum();
     let first = weights[i] / total;
-    let second: f64 = (0..weights.len())
-        .filter(|&j| j != i)
-        .map(|j| weights[j] / total * weights[i] / (total - weights[j]))
-        .sum();
+    let second: f64 =
+        (0..weights.len()).filter(|&j| j != i).map(|j| weights[j] / total * weights[i] / (total - weights[j])).sum();
     first + second
 }
 
@@ -125,7 +123,14 @@ fn flt_keeps_the_top_fraction_within_the_duration_bounds() {
             let mut r = row(&format!("v{v}"), i, f64::from(i) * 10.0);
             r.sim_score = Some(f64::from(v * 10 + i) / 100.0);
             // Every fifth clip is too short, one is too long.
-            r.end_s = r.start_s + if i % 5 == 0 { 0.5 } else if v == 9 && i == 9 { 200.0 } else { 4.0 };
+            r.end_s = r.start_s
+                + if i % 5 == 0 {
+                    0.5
+                } else if v == 9 && i == 9 {
+                    200.0
+                } else {
+                    4.0
+                };
             rows.push(r);
         }
     }
@@ -137,11 +142,8 @@ fn flt_keeps_the_top_fraction_within_the_duration_bounds() {
     // 100 clips minus 20 short, 1 long = 79 in bounds; top 30% = ceil(23.7) = 24 clips.
     assert_eq!((summary.candidates, summary.clips), (24, 24));
     let threshold = summary.sim_threshold.expect("threshold");
-    let eligible: Vec<f64> = rows
-        .iter()
-        .filter(|r| (1.0..=120.0).contains(&r.duration_s()))
-        .filter_map(|r| r.sim_score)
-        .collect();
+    let eligible: Vec<f64> =
+        rows.iter().filter(|r| (1.0..=120.0).contains(&r.duration_s())).filter_map(|r| r.sim_score).collect();
     let mut sorted = eligible.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
     assert_eq!(threshold as f32, sorted[23] as f32);
@@ -183,7 +185,8 @@ fn aesthetics_and_random() {
     assert_eq!(summary.clips, 30);
     assert!(selected(&out).iter().all(|r| r.aesthetic_score.is_some_and(|s| s >= 4.0)));
     assert_eq!(summary.aesthetic_score.count, 30);
-    let random = subset(&options(&input, &dir.path().join("r.parquet"), SubsetMode::Random { n: 12 }, 5)).expect("random");
+    let random =
+        subset(&options(&input, &dir.path().join("r.parquet"), SubsetMode::Random { n: 12 }, 5)).expect("random");
     assert_eq!((random.clips, random.candidates, random.input_rows), (12, 50, 50));
     let mut per_video: HashMap<String, u32> = HashMap::new();
     for r in selected(&dir.path().join("r.parquet")) {

@@ -84,7 +84,10 @@ impl TopFraction {
         for low in (0..BINS).rev() {
             let count = self.low[low];
             if count >= left {
-                return Some(f64::from(key_score((bin << 16) | low as u32)));
+                // The f32 written as its shortest decimal, so the threshold reads as the score it is (0.39, not
+                // 0.38999998569488525); it maps back to the same f32.
+                let score = key_score((bin << 16) | low as u32);
+                return Some(score.to_string().parse().unwrap_or(f64::from(score)));
             }
             left -= count;
         }
@@ -127,15 +130,15 @@ mod tests {
         let scores: Vec<f64> = (0..10_000).map(|i| uniform(3, &i.to_string()) * 2.0 - 0.5).collect();
         let mut sorted: Vec<f32> = scores.iter().map(|s| *s as f32).collect();
         sorted.sort_by(|a, b| b.total_cmp(a));
-        for fraction in [0.3, 0.01, 1.0, 0.5] {
-            let k = (10_000.0 * fraction as f64).ceil() as usize;
+        for fraction in [0.3_f64, 0.01, 1.0, 0.5] {
+            let k = (10_000.0 * fraction).ceil() as usize;
             let got = threshold(&scores, fraction).expect("threshold");
             assert_eq!(got as f32, sorted[k - 1], "fraction {fraction}");
             let inside = scores.iter().filter(|s| TopFraction::is_in(got, **s)).count();
             assert_eq!(inside, k, "fraction {fraction}");
         }
         assert_eq!(threshold(&[], 0.3), None);
-        assert_eq!(threshold(&[0.7], 0.3), Some(0.7f32 as f64));
+        assert_eq!(threshold(&[0.7], 0.3), Some(0.7));
         let ties = [0.5, 0.5, 0.5, 0.1];
         assert_eq!(threshold(&ties, 0.25), Some(0.5));
     }
