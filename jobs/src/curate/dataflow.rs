@@ -6,14 +6,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use clipstream_core::{StageExt, route_hash};
+use clipstream_core::{RouteByVideo, StageExt};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
 use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, ShardManifest, Stage};
 use clipstream_sink::{ErrorSinkExt, Output, ShardSinkExt};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
-use timely::dataflow::operators::core::{Concatenate, Exchange, Inspect, Map, Probe};
+use timely::dataflow::operators::core::{Concatenate, Inspect, Map, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Scope};
 
 use super::inputs::SourceItem;
@@ -41,13 +41,6 @@ pub struct Shared {
     pub run_id: String,
 }
 
-fn item_route(item: &SourceItem) -> u64 {
-    match item {
-        Ok(request) => route_hash(&request.raw_id()),
-        Err(record) => route_hash(&record.url),
-    }
-}
-
 /// Builds the dataflow in `scope`; `letters` (Kafka mode) dead-letters videos that fail after parsing.
 pub fn build<'scope>(
     scope: Scope<'scope, u64>,
@@ -60,7 +53,7 @@ pub fn build<'scope>(
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
     let mut seen = HashSet::new();
     let skip_counters = counters.clone();
-    let rows = scope.input_from(&mut input).exchange(item_route).flat_map(move |item: SourceItem| {
+    let rows = scope.input_from(&mut input).route_by_video().flat_map(move |item: SourceItem| {
         let fresh = match &item {
             Ok(request) => {
                 let key = request.key().map(|k| k.to_string()).unwrap_or_default();

@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clipstream_input::source::is_video_file_name;
-use clipstream_schemas::{ErrorRecord, SourcePosition, VideoRequest};
+use clipstream_schemas::{SourcePosition, VideoRequest};
 
-/// One input row: a request, or the error record of an unusable row.
-pub type SourceItem = Result<VideoRequest, ErrorRecord>;
+pub use clipstream_core::SourceItem;
 
 fn is_video_file(path: &Path) -> bool {
     path.is_file() && is_video_file_name(path)

@@ -5,8 +5,10 @@ pub mod fault;
 pub mod metrics;
 pub mod route;
 pub mod stage;
+pub mod wire;
 
 pub use fault::crash_point;
 pub use metrics::StageMetrics;
-pub use route::{RouteByVideo, route_hash};
+pub use route::{RouteByVideo, SourceItem, item_route, route_hash};
+pub use wire::JsonWire;
 pub use stage::StageExt;

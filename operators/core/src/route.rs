@@ -1,26 +1,42 @@
 //! Routing by video: every clip of one video must be handled by one worker so that it lands in one shard.
-//! The hash is FNV-1a (stable across processes and builds, unlike `DefaultHasher`).
+//! The hash is FNV-1a (stable across processes and builds, unlike `DefaultHasher`). Items cross processes as
+//! [`JsonWire`].
 
-use clipstream_schemas::VideoRequest;
+use clipstream_schemas::{ErrorRecord, VideoRequest};
 use timely::ExchangeData;
 use timely::dataflow::Stream;
-use timely::dataflow::operators::Exchange;
+use timely::dataflow::operators::core::{Exchange, Map};
 use timely::progress::Timestamp;
+
+use crate::wire::JsonWire;
+
+/// A source row: a request, or the error record of an unusable row.
+pub type SourceItem = Result<VideoRequest, ErrorRecord>;
 
 /// A stable 64-bit FNV-1a hash of a video key.
 pub fn route_hash(key: &str) -> u64 {
     key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Extension trait sending each request to the worker that owns its video.
-pub trait RouteByVideo<'scope, T: Timestamp> {
-    /// Exchanges requests by the hash of their video id.
-    fn route_by_video(self) -> Stream<'scope, T, Vec<VideoRequest>>;
+/// The route of a source row: its video id, or the url of a row that has none.
+pub fn item_route(item: &SourceItem) -> u64 {
+    match item {
+        Ok(request) => route_hash(&request.raw_id()),
+        Err(record) => route_hash(&record.url),
+    }
 }
 
-impl<'scope, T: Timestamp + ExchangeData> RouteByVideo<'scope, T> for Stream<'scope, T, Vec<VideoRequest>> {
-    fn route_by_video(self) -> Stream<'scope, T, Vec<VideoRequest>> {
-        self.exchange(|request: &VideoRequest| route_hash(&request.raw_id()))
+/// Extension trait sending each source row to the worker that owns its video, in this process or another.
+pub trait RouteByVideo<'scope, T: Timestamp> {
+    /// Exchanges rows by [`item_route`].
+    fn route_by_video(self) -> Stream<'scope, T, Vec<SourceItem>>;
+}
+
+impl<'scope, T: Timestamp + ExchangeData> RouteByVideo<'scope, T> for Stream<'scope, T, Vec<SourceItem>> {
+    fn route_by_video(self) -> Stream<'scope, T, Vec<SourceItem>> {
+        self.map::<Vec<JsonWire<SourceItem>>, _, _>(JsonWire)
+            .exchange(|item: &JsonWire<SourceItem>| item_route(&item.0))
+            .map::<Vec<SourceItem>, _, _>(|item: JsonWire<SourceItem>| item.0)
     }
 }
 
