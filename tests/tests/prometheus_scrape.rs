@@ -53,6 +53,19 @@ fn prometheus_scrapes_a_running_kafka_job() -> anyhow::Result<()> {
     assert_eq!(value(&prometheus.query("sum(clipstream_kafka_messages_total{outcome=\"invalid\"})")?), 1.0);
     assert_eq!(value(&prometheus.query("sum(clipstream_dlq_messages_total)")?), 1.0);
     assert!(value(&prometheus.query("sum(clipstream_sink_shards_total)")?) >= 1.0);
+    assert_eq!(value(&prometheus.query("sum(clipstream_source_videos_total{outcome=\"accepted\"})")?), 3.0);
+    assert_eq!(value(&prometheus.query("sum(clipstream_source_videos_total{outcome=\"invalid\"})")?), 1.0);
+    let kept = value(&prometheus.query("sum(clipstream_clips_total{outcome=\"kept\"})")?);
+    assert_eq!(kept, value(&prometheus.query("sum(clipstream_sink_clips_total)")?), "every kept clip is committed");
+    assert!(value(&prometheus.query("sum(clipstream_scene_frames_total)")?) > 100.0);
+    let fetched: u64 = truth
+        .iter()
+        .map(|v| {
+            std::fs::metadata(dir.path().join("synth").join(v["path"].as_str().unwrap_or_default()))
+                .map_or(0, |m| m.len())
+        })
+        .sum();
+    assert_eq!(value(&prometheus.query("sum(clipstream_fetch_bytes_total)")?), fetched as f64);
     assert!(value(&prometheus.query("sum(clipstream_sink_bytes_total{kind=\"tar\"})")?) > 10_000.0);
     assert!(value(&prometheus.query("sum(clipstream_sink_upload_seconds_count{kind=\"manifest\"})")?) >= 1.0);
     let lag = prometheus.query("clipstream_kafka_consumer_lag")?;

@@ -17,6 +17,7 @@ use timely::dataflow::operators::core::{Concatenate, Inspect, Map, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Scope};
 
 use super::inputs::SourceItem;
+use super::metrics;
 use super::progress::Counters;
 use super::video;
 
@@ -54,13 +55,22 @@ pub fn build<'scope>(
     let mut seen = HashSet::new();
     let skip_counters = counters.clone();
     let rows = scope.input_from(&mut input).route_by_video().flat_map(move |item: SourceItem| {
-        let fresh = match &item {
+        let outcome = match &item {
             Ok(request) => {
                 let key = request.key().map(|k| k.to_string()).unwrap_or_default();
-                !done.contains(&key) && !done.contains(&request.raw_id()) && seen.insert(key)
+                if done.contains(&key) || done.contains(&request.raw_id()) {
+                    "skipped_done"
+                } else if !seen.insert(key) {
+                    "duplicate"
+                } else {
+                    "accepted"
+                }
             }
-            Err(record) => !done.contains(&record.video_id),
+            Err(record) if done.contains(&record.video_id) => "skipped_done",
+            Err(_) => "invalid",
         };
+        metrics::count_source(outcome);
+        let fresh = matches!(outcome, "accepted" | "invalid");
         if !fresh {
             Counters::add(&skip_counters.skipped, 1);
         }

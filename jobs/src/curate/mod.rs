@@ -5,6 +5,7 @@ mod dataflow;
 mod files_source;
 mod inputs;
 mod kafka_source;
+mod metrics;
 mod progress;
 mod run;
 mod summary;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use clipstream_input::fetch::{Fetched, Fetcher};
 use clipstream_media::ClipSpan;
+
+use super::metrics;
 use clipstream_media::scene::{ClipPlan, detect_scenes, plan_clips};
 use clipstream_media::{ProbeInfo, check_policy, probe};
 use clipstream_schemas::error::StageError;
@@ -55,6 +57,7 @@ fn fail(stage: Stage, request: &VideoRequest, error: &dyn StageError) -> ErrorRe
 pub fn fetch(fetcher: &Fetcher, request: VideoRequest) -> Result<FetchedVideo, ErrorRecord> {
     let video_key = request.key().map_err(|e| fail(Stage::Source, &request, &e))?;
     let fetched = fetcher.fetch(&request).map_err(|e| fail(Stage::Fetch, &request, &e))?;
+    metrics::count_fetched(fetched.bytes);
     Ok(FetchedVideo { video_id: request.raw_id(), video_key, request, fetched })
 }
 
@@ -70,6 +73,7 @@ pub fn plan_video(config: &CurateConfig, probed: ProbedVideo) -> Result<PlannedV
     let scenes = detect_scenes(&probed.video.fetched.path, &config.scene, 1)
         .map_err(|e| fail(Stage::SceneCut, &probed.video.request, &e))?;
     let plan = plan_clips(&scenes, &config.clips);
+    metrics::count_plan(&plan, scenes.frames);
     Ok(PlannedVideo { probed, plan, fps: scenes.fps })
 }
 

@@ -85,11 +85,12 @@ pub fn row_error(input: &Path, row: u64, video_id: &str, code: &str, reason: &st
     record
 }
 
-/// Reads `input`, spilling usable rows into `group` and handing an error record for each unusable row to `errors`.
+/// Reads `input`, spilling usable rows into `group` and handing an error record for each unusable row to `errors`
+/// (whose failure stops the reading).
 pub fn list_rows(
     input: &Path,
     group: &mut GroupBy<ListedClip>,
-    mut errors: impl FnMut(ErrorRecord),
+    mut errors: impl FnMut(ErrorRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<ListingCounts> {
     let mut counts = ListingCounts::default();
     for listed in read_internvid(input)? {
@@ -104,12 +105,12 @@ pub fn list_rows(
                 Err((code, reason)) => {
                     counts.bad_rows += 1;
                     let raw = serde_json::to_string(&parsed).ok();
-                    errors(row_error(input, listed.row, parsed.youtube_id.trim(), code, &reason, raw));
+                    errors(row_error(input, listed.row, parsed.youtube_id.trim(), code, &reason, raw))?;
                 }
             },
             Err(BadRow { row, reason, raw }) => {
                 counts.bad_rows += 1;
-                errors(row_error(input, row, "", "source.bad_row", &reason, raw));
+                errors(row_error(input, row, "", "source.bad_row", &reason, raw))?;
             }
         }
     }
@@ -134,7 +135,11 @@ mod tests {
         std::fs::write(&input, lines.join("\n")).expect("write");
         let mut group = GroupBy::new(2, Path::new("")).expect("group");
         let mut records = Vec::new();
-        let counts = list_rows(&input, &mut group, |r| records.push(r)).expect("listing");
+        let counts = list_rows(&input, &mut group, |r| {
+            records.push(r);
+            Ok(())
+        })
+        .expect("listing");
         assert_eq!(counts, ListingCounts { rows: 5, bad_rows: 3 });
         let codes: Vec<(&str, &str)> = records.iter().map(|r| (r.video_id.as_str(), r.code.as_str())).collect();
         assert_eq!(codes, [("vidA", "source.bad_timestamp"), ("", "source.bad_id"), ("", "source.bad_row")]);

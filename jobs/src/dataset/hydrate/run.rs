@@ -106,6 +106,10 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
         if !record.source.is_some_and(|s| recorded.contains(&s.offset)) {
             errors.push(record);
         }
+        if errors.pending() >= ERROR_FLUSH_RECORDS {
+            errors.flush().context("writing error records")?;
+        }
+        Ok(())
     })
     .with_context(|| format!("reading {}", options.input.display()))?;
     summary.rows = counts.rows;
