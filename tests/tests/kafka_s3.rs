@@ -1,5 +1,5 @@
 //! Kafka in, S3 out, against real servers started by deploy/local scripts (tansu, s3s-fs): good videos fetched from
-//! `s3://` land once each in committed shards on S3 (readable by Python webdataset/pyarrow), bad messages and failed
+//! `s3://` (205 requests) land once each in committed shards on S3 (readable by Python webdataset/pyarrow), bad messages and failed
 //! videos are in the dead-letter topic with their reasons, the group's committed offsets reach the high
 //! watermarks, and re-runs and re-enqueued duplicates add nothing.
 
@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 
 const TOPIC: &str = "clipstream.videos";
 const DLQ: &str = "clipstream.videos.dlq";
+/// Requests per synthetic video.
+const COPIES: usize = 41;
 
 fn command(broker: &Broker, s3: &S3, args: &[&str]) -> Command {
     let mut command = clipstream();
@@ -42,12 +44,18 @@ fn kafka_to_s3_each_video_once_and_bad_messages_dead_lettered() -> anyhow::Resul
     let truth = synth(&dir.path().join("synth"), 5, 31)?;
     let mut rows = Vec::new();
     let mut good = Vec::new();
-    for (i, video) in truth.iter().enumerate() {
+    for video in &truth {
         let name = video["path"].as_str().context("path")?;
         fs::copy(dir.path().join("synth").join(name), videos.join(name))?;
-        let id = format!("vid-{i}");
-        rows.push(json!({"url": format!("s3://videos/{name}"), "video_id": id, "title": name}).to_string());
-        good.push(id);
+    }
+    // 200+ requests: every synthetic video under many ids (each id is its own video to curate).
+    for copy in 0..COPIES {
+        for (i, video) in truth.iter().enumerate() {
+            let name = video["path"].as_str().context("path")?;
+            let id = format!("vid-{i}-{copy:02}");
+            rows.push(json!({"url": format!("s3://videos/{name}"), "video_id": id, "copy": copy}).to_string());
+            good.push(id);
+        }
     }
     fs::write(videos.join("corrupt.mp4"), "not a video\n".repeat(500))?;
     rows.push(json!({"url": "s3://videos/corrupt.mp4", "video_id": "corrupt"}).to_string());
@@ -74,11 +82,13 @@ fn kafka_to_s3_each_video_once_and_bad_messages_dead_lettered() -> anyhow::Resul
         "--output",
         "s3://out/dataset",
         "--set",
-        "sink.max_shard_clips=6",
+        "sink.max_shard_clips=200",
+        "--set",
+        "frames.count=2",
     ];
     let first = run_ok(&mut command(&broker, &s3, &curate_args))?;
     let summary = String::from_utf8_lossy(&first.stdout).to_string();
-    assert!(summary.contains("5 curated"), "{summary}");
+    assert!(summary.contains(&format!("{} curated", good.len())), "{summary}");
 
     let output = out_bucket.join("dataset");
     let counts = committed_counts(&output)?;
@@ -88,7 +98,7 @@ fn kafka_to_s3_each_video_once_and_bad_messages_dead_lettered() -> anyhow::Resul
     assert_eq!(counts.len(), good.len(), "{counts:?}");
     let report = read_back(&output)?;
     let shards = report["shards"].as_array().context("shards")?;
-    assert!(shards.len() >= 2, "several shards (multipart uploads through S3): {}", shards.len());
+    assert!(shards.len() >= 4, "several shards (multipart uploads through S3): {}", shards.len());
     for shard in shards {
         assert_eq!(shard["checksums_ok"], true, "{shard}");
         assert_eq!(shard["samples_complete"], true, "{shard}");
