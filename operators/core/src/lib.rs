@@ -10,5 +10,5 @@ pub mod wire;
 pub use fault::crash_point;
 pub use metrics::StageMetrics;
 pub use route::{RouteByVideo, SourceItem, item_route, route_hash};
-pub use wire::JsonWire;
 pub use stage::StageExt;
+pub use wire::JsonWire;
