@@ -26,8 +26,8 @@ pub struct CurateArgs {
     /// Inputs: list files (.txt .csv .jsonl .parquet), directories of videos, or video files (repeatable).
     #[arg(long, short = 'i', required_if_eq("source", "files"))]
     input: Vec<PathBuf>,
-    /// With `--source kafka`: stop once every owned partition is read to its high watermark (tests, backfills)
-    /// instead of running until SIGTERM.
+    /// With `--source kafka`: stop once every owned partition is read up to the high watermark it had at start
+    /// (tests, backfills) instead of running until SIGTERM.
     #[arg(long)]
     until_empty: bool,
     /// Output root: a directory, file://, s3://bucket/prefix, gs://..., az://...

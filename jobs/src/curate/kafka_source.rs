@@ -3,7 +3,7 @@
 //! next offset of every partition at that point. Once the `durable` probe has passed an epoch (its shards,
 //! error records and dead letters are stored) those offsets are committed to the consumer group. Bad messages are
 //! dead-lettered here with their exact bytes and still flow on as error records (for `errors/`). The loop ends on
-//! SIGTERM/SIGINT, or with `--until-empty` when every owned partition is read to its high watermark; either way the
+//! SIGTERM/SIGINT, or with `--until-empty` when every owned partition is read to its high watermark at start; either way the
 //! input closes, open shards commit, and the final offsets are committed.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -62,35 +62,42 @@ pub fn drive(worker: &mut Worker, handles: Handles, run: KafkaRun<'_>, counters:
     let in_flight = 2 * peers as u64;
     let (mut epoch_started, mut in_epoch) = (Instant::now(), 0usize);
     while !run.stop.load(Ordering::Relaxed) {
-        match reader.poll(poll) {
-            Ok(Some(message)) => {
-                in_epoch += 1;
-                Counters::add(&counters.rows, 1);
-                let item = parse_message(&message.payload, message.partition, message.offset);
-                count_message(item.is_ok());
-                if let (Err(record), Some(letters)) = (&item, letters.as_mut()) {
-                    letters.send(record, &message.payload).context("dead-lettering a bad message")?;
+        // Read a burst (until the epoch is full or due, or nothing is waiting), so the stages get deep queues; wait
+        // for messages only while the dataflow has nothing else to do.
+        let mut wait = if flow.less_than(input.time()) { Duration::ZERO } else { poll };
+        let mut idle = false;
+        while in_epoch < run.batch_size && epoch_started.elapsed() < epoch_length {
+            match reader.poll(wait) {
+                Ok(Some(message)) => {
+                    in_epoch += 1;
+                    wait = Duration::ZERO;
+                    Counters::add(&counters.rows, 1);
+                    let item = parse_message(&message.payload, message.partition, message.offset);
+                    count_message(item.is_ok());
+                    if let (Err(record), Some(letters)) = (&item, letters.as_mut()) {
+                        letters.send(record, &message.payload).context("dead-lettering a bad message")?;
+                    }
+                    input.send(item);
                 }
-                input.send(item);
-            }
-            Ok(None) => {
-                if run.until_empty && reader.caught_up().context("checking for the end of the partitions")? {
+                Ok(None) => {
+                    idle = true;
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "kafka poll failed; retrying");
+                    std::thread::sleep(RETRY_PAUSE);
                     break;
                 }
             }
-            Err(error) => {
-                tracing::warn!(%error, "kafka poll failed; retrying");
-                std::thread::sleep(RETRY_PAUSE);
-            }
+        }
+        if idle && run.until_empty && reader.reached_end() {
+            break;
         }
         if in_epoch >= run.batch_size || epoch_started.elapsed() >= epoch_length {
             pending.epochs.push_back((*input.time(), reader.positions()));
             let next = *input.time() + 1;
             input.advance_to(next);
             (epoch_started, in_epoch) = (Instant::now(), 0);
-            if let Err(error) = reader.caught_up() {
-                tracing::warn!(%error, "cannot read high watermarks for the lag metrics");
-            }
             while flow.less_than(&next.saturating_sub(in_flight)) && !run.stop.load(Ordering::Relaxed) {
                 worker.step();
                 commit_durable(&mut pending, &durable, &reader, letters.as_mut());

@@ -1,14 +1,17 @@
 //! `PartitionReader`: one timely worker's share of a topic. Partition `p` belongs to worker `p % workers`; the
 //! reader assigns its partitions manually (no group rebalancing, so a worker's partitions never move while it
 //! runs), starts at the group's committed offsets (the low watermark where none are committed), and commits only
-//! the offsets it is given, synchronously.
+//! the offsets it is given, synchronously. The end for `--until-empty` is the high watermarks at start (no broker
+//! queries while consuming: a watermark request behind a long-poll fetch can stall for its whole timeout); the lag
+//! gauges come from librdkafka's statistics, delivered by `poll`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clipstream_schemas::config::KafkaConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 
 use crate::client::client_config;
 use crate::error::{Context, KafkaFailure};
@@ -30,14 +33,38 @@ pub fn assigned_partitions(worker: usize, workers: usize, all: &[i32]) -> Vec<i3
     all.iter().copied().filter(|p| i64::from(*p).rem_euclid(workers) == worker as i64).collect()
 }
 
-pub struct PartitionReader {
-    consumer: BaseConsumer,
+/// How often librdkafka reports statistics (the lag gauges' refresh period).
+const STATISTICS_INTERVAL_MS: &str = "1000";
+
+/// Sets the lag gauges from librdkafka's statistics: high watermark minus the committed offset (the low watermark
+/// before the first commit).
+struct LagGauges {
     topic: String,
-    timeout: Duration,
+}
+
+impl ClientContext for LagGauges {
+    fn stats(&self, statistics: Statistics) {
+        let Some(topic) = statistics.topics.get(&self.topic) else { return };
+        for (partition, stats) in &topic.partitions {
+            if *partition < 0 || stats.hi_offset < 0 {
+                continue;
+            }
+            let base = if stats.committed_offset >= 0 { stats.committed_offset } else { stats.lo_offset.max(0) };
+            let lag = (stats.hi_offset - base).max(0);
+            metrics().lag.with_label_values(&[&self.topic, &partition.to_string()]).set(lag);
+        }
+    }
+}
+
+impl ConsumerContext for LagGauges {}
+
+pub struct PartitionReader {
+    consumer: BaseConsumer<LagGauges>,
+    topic: String,
     /// Next offset to read, per owned partition.
     next: BTreeMap<i32, i64>,
-    /// High watermarks from the last check, per owned partition.
-    high: BTreeMap<i32, i64>,
+    /// High watermarks at start, per owned partition: where `--until-empty` stops.
+    end: BTreeMap<i32, i64>,
 }
 
 impl std::fmt::Debug for PartitionReader {
@@ -52,12 +79,13 @@ impl PartitionReader {
     pub fn open(config: &KafkaConfig, worker: usize, workers: usize) -> Result<Self, KafkaFailure> {
         let timeout = Duration::from_millis(config.request_timeout_ms);
         let topic = config.topic.clone();
-        let consumer: BaseConsumer = client_config(config)
+        let consumer: BaseConsumer<LagGauges> = client_config(config)
             .set("group.id", &config.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .create()
+            .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+            .create_with_context(LagGauges { topic: topic.clone() })
             .doing(|| format!("creating a consumer for {}", config.brokers))?;
         let metadata =
             consumer.fetch_metadata(Some(&topic), timeout).doing(|| format!("reading the metadata of {topic}"))?;
@@ -79,18 +107,17 @@ impl PartitionReader {
         let committed = consumer
             .committed_offsets(wanted, timeout)
             .doing(|| format!("reading the committed offsets of group {}", config.group_id))?;
-        let mut next = BTreeMap::new();
+        let (mut next, mut end) = (BTreeMap::new(), BTreeMap::new());
         for element in committed.elements() {
+            let (low, high) = consumer
+                .fetch_watermarks(&topic, element.partition(), timeout)
+                .doing(|| format!("reading the watermarks of {topic}/{}", element.partition()))?;
             let start = match element.offset() {
                 Offset::Offset(offset) => offset,
-                _ => {
-                    let (low, _) = consumer
-                        .fetch_watermarks(&topic, element.partition(), timeout)
-                        .doing(|| format!("reading the watermarks of {topic}/{}", element.partition()))?;
-                    low
-                }
+                _ => low,
             };
             next.insert(element.partition(), start);
+            end.insert(element.partition(), high);
         }
         let mut assignment = TopicPartitionList::new();
         for (partition, offset) in &next {
@@ -100,7 +127,7 @@ impl PartitionReader {
         }
         consumer.assign(&assignment).doing(|| format!("assigning partitions {mine:?} of {topic}"))?;
         tracing::info!(worker, workers, topic, partitions = ?mine, start = ?next, "kafka partitions assigned");
-        Ok(Self { consumer, topic, timeout, next, high: BTreeMap::new() })
+        Ok(Self { consumer, topic, next, end })
     }
 
     /// The owned partitions.
@@ -154,17 +181,9 @@ impl PartitionReader {
         Ok(())
     }
 
-    /// Refreshes the high watermarks and lag gauges; true when every owned partition is read to its end.
-    pub fn caught_up(&mut self) -> Result<bool, KafkaFailure> {
-        for (partition, next) in &self.next {
-            let (_, high) = self
-                .consumer
-                .fetch_watermarks(&self.topic, *partition, self.timeout)
-                .doing(|| format!("reading the watermarks of {}/{partition}", self.topic))?;
-            self.high.insert(*partition, high);
-            metrics().lag.with_label_values(&[&self.topic, &partition.to_string()]).set((high - next).max(0));
-        }
-        Ok(self.next.iter().all(|(p, next)| self.high.get(p).is_some_and(|high| next >= high)))
+    /// True when every owned partition is read up to its high watermark as of [`PartitionReader::open`].
+    pub fn reached_end(&self) -> bool {
+        self.next.iter().all(|(p, next)| self.end.get(p).is_some_and(|end| next >= end))
     }
 }
 
