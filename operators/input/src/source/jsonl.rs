@@ -8,7 +8,6 @@ use serde_json::Value;
 use super::error::RowError;
 use super::lines::Lines;
 use super::row::{RowAt, finish, from_json_object, reject_raw};
-use super::text::line_error;
 
 /// Requests from a JSON-lines list; `SourcePosition::offset` is the 0-based line index.
 pub(crate) struct JsonlRows<R> {
@@ -26,19 +25,15 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let line = self.lines.next()?;
-            let at = RowAt::line(line.index);
-            let bytes = match line.content {
-                Ok(bytes) => bytes,
-                Err(error) => return Some(Err(line_error(error, &at))),
-            };
-            let Ok(text) = std::str::from_utf8(&bytes) else {
-                return Some(Err(reject_raw(RowError::InvalidUtf8, &at, String::from_utf8_lossy(&bytes).into())));
+            let (at, text) = self.lines.next_text()?;
+            let text = match text {
+                Ok(text) => text,
+                Err(record) => return Some(Err(record)),
             };
             if text.trim().is_empty() {
                 continue;
             }
-            return Some(parse_line(text, &at));
+            return Some(parse_line(&text, &at));
         }
     }
 }

@@ -3,6 +3,11 @@
 
 use std::io::{BufRead, Read};
 
+use clipstream_schemas::ErrorRecord;
+
+use super::error::RowError;
+use super::row::{RowAt, reject_raw};
+
 /// Longest accepted line, bytes. Longer lines are reported and skipped.
 pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 
@@ -29,6 +34,22 @@ pub(crate) struct Lines<R> {
 impl<R: BufRead> Lines<R> {
     pub fn new(reader: R) -> Self {
         Self { reader, next_index: 0, done: false }
+    }
+
+    /// The next line as text, with its position; an unreadable, overlong or non-UTF-8 line becomes its error record.
+    pub fn next_text(&mut self) -> Option<(RowAt, Result<String, ErrorRecord>)> {
+        let line = self.next()?;
+        let at = RowAt::line(line.index);
+        let text = match line.content {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                reject_raw(RowError::InvalidUtf8, &at, String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }),
+            Err(LineError::TooLong(prefix)) => {
+                Err(reject_raw(RowError::TooLong(MAX_LINE_BYTES), &at, String::from_utf8_lossy(&prefix).into()))
+            }
+            Err(LineError::Io(e)) => Err(reject_raw(RowError::Io(e), &at, String::new())),
+        };
+        Some((at, text))
     }
 
     /// Reads up to and including the next newline, at most `limit` bytes.

@@ -4,9 +4,8 @@ use std::io::BufRead;
 
 use clipstream_schemas::{ErrorRecord, VideoRequest};
 
-use super::error::RowError;
-use super::lines::{LineError, Lines, MAX_LINE_BYTES};
-use super::row::{RowAt, RowFields, finish, reject_raw};
+use super::lines::Lines;
+use super::row::{RowFields, finish};
 
 /// Requests from a text list; `SourcePosition::offset` is the 0-based line index.
 pub(crate) struct TextRows<R> {
@@ -24,32 +23,18 @@ impl<R: BufRead> Iterator for TextRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let line = self.lines.next()?;
-            let at = RowAt::line(line.index);
-            let bytes = match line.content {
-                Ok(bytes) => bytes,
-                Err(error) => return Some(Err(line_error(error, &at))),
-            };
-            let Ok(text) = std::str::from_utf8(&bytes) else {
-                return Some(Err(reject_raw(RowError::InvalidUtf8, &at, String::from_utf8_lossy(&bytes).into())));
+            let (at, text) = self.lines.next_text()?;
+            let text = match text {
+                Ok(text) => text,
+                Err(record) => return Some(Err(record)),
             };
             let url = text.trim();
             if url.is_empty() || url.starts_with('#') {
                 continue;
             }
             let fields = RowFields { url: url.to_string(), ..RowFields::default() };
-            return Some(finish(fields, &at, || text.to_string()));
+            return Some(finish(fields, &at, || text.clone()));
         }
-    }
-}
-
-/// The error record for a line that could not be read at all.
-pub(crate) fn line_error(error: LineError, at: &RowAt) -> ErrorRecord {
-    match error {
-        LineError::TooLong(prefix) => {
-            reject_raw(RowError::TooLong(MAX_LINE_BYTES), at, String::from_utf8_lossy(&prefix).into())
-        }
-        LineError::Io(e) => reject_raw(RowError::Io(e), at, String::new()),
     }
 }
 
