@@ -81,7 +81,8 @@ pub fn detect_scenes(path: &Path, config: &SceneConfig, threads: usize) -> Resul
     detect_scenes_with(path, config, DetectOptions { threads, ..DetectOptions::default() })
 }
 
-/// Per-frame pipeline state: the downscaler (sized at the first frame), the BGR and HSV buffers.
+/// Per-frame pipeline state: the downscaler (sized at the first frame), the full-size BGR frame (when swscale
+/// converts) and the HSV buffer.
 struct FramePipeline {
     color: ColorPath,
     downscale: u32,
@@ -89,7 +90,6 @@ struct FramePipeline {
     resizer: Option<Resizer>,
     scaler: Option<scaling::Context>,
     converted: VideoFrame,
-    small: Vec<u8>,
     hsv: HsvFrame,
 }
 
@@ -112,8 +112,13 @@ impl FramePipeline {
             ColorPath::Sampled if sparse => YuvPlanes::new(frame),
             ColorPath::Sampled | ColorPath::Swscale => None,
         };
+        let (dw, dh) = resizer.dst_size();
+        let hsv = &mut self.hsv;
+        hsv.resize(dw, dh);
+        // Each downscaled BGR row goes to HSV while it is in cache; the BGR frame is never materialised.
+        let to_hsv = |y: usize, row: &[u8]| hsv.set_row_from_planar(y, row);
         if let Some(mut planes) = sampled {
-            resizer.run(&mut planes, &mut self.small);
+            resizer.run_rows(&mut planes, to_hsv);
         } else {
             if self.scaler.is_none() {
                 let scaler = scaling::Context::get(
@@ -132,10 +137,8 @@ impl FramePipeline {
                 scaler.run(frame, &mut self.converted).map_err(MediaError::Scale)?;
             }
             let mut packed = PackedBgr { data: self.converted.data(0), stride: self.converted.stride(0) };
-            resizer.run(&mut packed, &mut self.small);
+            resizer.run_rows(&mut packed, to_hsv);
         }
-        let (dw, dh) = resizer.dst_size();
-        self.hsv.set_from_bgr(&self.small, dw, dh);
         Ok(Some(&self.hsv))
     }
 }
@@ -152,7 +155,6 @@ pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOpti
         resizer: None,
         scaler: None,
         converted: VideoFrame::empty(),
-        small: Vec::new(),
         hsv: HsvFrame::default(),
     };
     let mut cuts = Vec::new();

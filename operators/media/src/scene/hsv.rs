@@ -1,5 +1,7 @@
 //! BGR24 -> HSV exactly like OpenCV's 8-bit `cv2.cvtColor(img, cv2.COLOR_BGR2HSV)` (H in 0..180, S and V in
-//! 0..256), with OpenCV's fixed-point division tables, so every value is bit-exact.
+//! 0..256), with OpenCV's fixed-point division tables, so every value is bit-exact. Rows are converted in blocks
+//! of lanes that the compiler vectorises: there the table entries are recomputed per lane with an `f32` division
+//! that reproduces every entry exactly (tested), since a table lookup would keep the loop scalar.
 
 /// Fixed-point shift of OpenCV's `RGB2HSV_b`.
 const HSV_SHIFT: u32 = 12;
@@ -57,6 +59,74 @@ pub fn bgr_pixel_to_hsv(b: u8, g: u8, r: u8) -> (u8, u8, u8) {
     (h as u8, s as u8, v as u8)
 }
 
+/// Numerators of the division tables: `255 << 12` and `(180 << 12) / 6`.
+const SDIV_NUM: f32 = (255 << HSV_SHIFT) as f32;
+const HDIV_NUM: f32 = (30 << HSV_SHIFT) as f32;
+
+/// `round_half_even(num / den)` for `1 <= den <= 255` and `num < 2^22`: the correctly rounded `f32` quotient,
+/// rounded to an integer by adding `1.5 * 2^23` (where the `f32` spacing is 1, ties to even). Equals
+/// `SDIV[den]` / `HDIV180[den]` for every `den` (tested); `den = 0` gives garbage that the callers multiply by 0.
+#[inline(always)]
+fn div_round_lane(num: f32, den: i32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (num / den as f32 + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32
+}
+
+/// [`bgr_pixel_to_hsv`] with the table lookups replaced by [`div_round_lane`], branch-free after if-conversion.
+#[inline(always)]
+fn hsv_lane(b: i32, g: i32, r: i32) -> (u8, u8, u8) {
+    let v = b.max(g).max(r);
+    let diff = v - b.min(g).min(r);
+    let s = (diff * div_round_lane(SDIV_NUM, v) + HALF) >> HSV_SHIFT;
+    let h = if v == r {
+        g - b
+    } else if v == g {
+        b - r + 2 * diff
+    } else {
+        r - g + 4 * diff
+    };
+    let h = (h * div_round_lane(HDIV_NUM, diff) + HALF) >> HSV_SHIFT;
+    let h = if h < 0 { h + 180 } else { h };
+    (h as u8, s as u8, v as u8)
+}
+
+/// Pixels per vectorised block of [`bgr_row_to_hsv`].
+const LANES: usize = 16;
+
+/// Converts planar B, G and R bytes into the three HSV planes (all as long as `hue`).
+pub fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
+    let n = hue.len();
+    let body = n - n % LANES;
+    let [b, g, r] = bgr.map(|plane| &plane[..n]);
+    let inputs = b[..body].chunks_exact(LANES).zip(g.chunks_exact(LANES)).zip(r.chunks_exact(LANES));
+    let outputs = hue.chunks_exact_mut(LANES).zip(sat.chunks_exact_mut(LANES)).zip(val.chunks_exact_mut(LANES));
+    for (((b, g), r), ((h, s), v)) in inputs.zip(outputs) {
+        for i in 0..LANES {
+            (h[i], s[i], v[i]) = hsv_lane(i32::from(b[i]), i32::from(g[i]), i32::from(r[i]));
+        }
+    }
+    let tail = hue[body..].iter_mut().zip(sat[body..].iter_mut()).zip(val[body..].iter_mut());
+    for (i, ((h, s), v)) in (body..n).zip(tail) {
+        (*h, *s, *v) = bgr_pixel_to_hsv(b[i], g[i], r[i]);
+    }
+}
+
+/// Converts packed BGR24 pixels (`3 * hue.len()` bytes) into the three planes (all as long as `hue`).
+pub fn bgr_row_to_hsv(bgr: &[u8], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
+    const BLOCK: usize = 4 * LANES;
+    let mut planes = [[0u8; BLOCK]; 3];
+    let outputs = hue.chunks_mut(BLOCK).zip(sat.chunks_mut(BLOCK)).zip(val.chunks_mut(BLOCK));
+    for (px, ((h, s), v)) in bgr.chunks(3 * BLOCK).zip(outputs) {
+        for (i, p) in px.chunks_exact(3).enumerate() {
+            for c in 0..3 {
+                planes[c][i] = p[c];
+            }
+        }
+        let [b, g, r] = &planes;
+        planar_bgr_to_hsv([b, g, r], h, s, v);
+    }
+}
+
 /// A planar 8-bit HSV image (the three planes `cv2.split` gives).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HsvFrame {
@@ -77,17 +147,27 @@ impl HsvFrame {
 
     /// Like [`Self::from_bgr`], reusing this frame's buffers.
     pub fn set_from_bgr(&mut self, bgr: &[u8], width: usize, height: usize) {
+        debug_assert_eq!(bgr.len(), width * height * 3);
+        self.resize(width, height);
+        bgr_row_to_hsv(bgr, &mut self.hue, &mut self.sat, &mut self.val);
+    }
+
+    /// Sizes the planes for a `width`x`height` image (contents unspecified until every row is set).
+    pub fn resize(&mut self, width: usize, height: usize) {
         let n = width * height;
-        debug_assert_eq!(bgr.len(), n * 3);
         self.width = width;
         self.height = height;
         self.hue.resize(n, 0);
         self.sat.resize(n, 0);
         self.val.resize(n, 0);
-        let planes = self.hue.iter_mut().zip(self.sat.iter_mut()).zip(self.val.iter_mut());
-        for (((h, s), v), px) in planes.zip(bgr.chunks_exact(3)) {
-            (*h, *s, *v) = bgr_pixel_to_hsv(px[0], px[1], px[2]);
-        }
+    }
+
+    /// Converts row `y` from planar BGR: `width` blue bytes, then `width` green, then `width` red.
+    pub fn set_row_from_planar(&mut self, y: usize, bgr: &[u8]) {
+        let w = self.width;
+        let row = y * w..(y + 1) * w;
+        let planes = [&bgr[..w], &bgr[w..2 * w], &bgr[2 * w..3 * w]];
+        planar_bgr_to_hsv(planes, &mut self.hue[row.clone()], &mut self.sat[row.clone()], &mut self.val[row]);
     }
 
     pub fn pixels(&self) -> usize {
@@ -105,6 +185,28 @@ mod tests {
             let s = ((255i64 << 12) as f64 / i as f64).round_ties_even() as i32;
             let h = ((180i64 << 12) as f64 / (6.0 * i as f64)).round_ties_even() as i32;
             assert_eq!((SDIV[i], HDIV180[i]), (s, h), "entry {i}");
+        }
+    }
+
+    #[test]
+    fn lane_divisions_reproduce_the_tables() {
+        for den in 1..256 {
+            assert_eq!(div_round_lane(SDIV_NUM, den), SDIV[den as usize], "sdiv {den}");
+            assert_eq!(div_round_lane(HDIV_NUM, den), HDIV180[den as usize], "hdiv {den}");
+        }
+    }
+
+    #[test]
+    fn row_conversion_equals_the_table_version_for_every_colour() {
+        // Every BGR colour in rows of 4099 pixels (a multiple of no block size, so tails are covered too).
+        let bgr: Vec<u8> = (0u32..1 << 24).flat_map(|c| [c as u8, (c >> 8) as u8, (c >> 16) as u8]).collect();
+        let (mut h, mut s, mut v) = ([0u8; 4099], [0u8; 4099], [0u8; 4099]);
+        for row in bgr.chunks(3 * 4099) {
+            let n = row.len() / 3;
+            bgr_row_to_hsv(row, &mut h[..n], &mut s[..n], &mut v[..n]);
+            for (i, p) in row.chunks_exact(3).enumerate() {
+                assert_eq!((h[i], s[i], v[i]), bgr_pixel_to_hsv(p[0], p[1], p[2]), "{p:?}");
+            }
         }
     }
 

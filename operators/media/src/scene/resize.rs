@@ -37,6 +37,12 @@ pub fn downscaled_size(width: usize, height: usize, factor: f64) -> (usize, usiz
 pub trait BgrRows {
     /// Writes the BGR bytes of the pixels at columns `cols` of row `y` into `out` (`3 * cols.len()` bytes).
     fn gather(&mut self, y: usize, cols: &[usize], out: &mut [u8]);
+
+    /// Row `y` as packed BGR bytes from its first pixel on, when the source holds it in memory: the resizer then
+    /// reads it in place instead of gathering a copy.
+    fn row(&self, _y: usize) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// A packed BGR24 image in memory (rows `stride` bytes apart).
@@ -58,6 +64,10 @@ impl BgrRows for PackedBgr<'_> {
         for (px, &x) in out.chunks_exact_mut(3).zip(cols) {
             px.copy_from_slice(&row[3 * x..3 * x + 3]);
         }
+    }
+
+    fn row(&self, y: usize) -> Option<&[u8]> {
+        self.data.get(y * self.stride..)
     }
 }
 
@@ -104,6 +114,16 @@ enum Mode {
     Area2x,
 }
 
+/// The horizontal taps of one output pixel: byte offsets of its two source pixels (the same one when the second
+/// weight is 0) and their fixed-point weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PixelTap {
+    first: u32,
+    second: u32,
+    w0: i32,
+    w1: i32,
+}
+
 /// A reusable `cv2.resize(INTER_LINEAR)` for one source and destination size.
 #[derive(Debug, Clone)]
 pub struct Resizer {
@@ -112,13 +132,20 @@ pub struct Resizer {
     mode: Mode,
     /// Source columns the filter reads, ascending, each once.
     cols: Vec<usize>,
-    /// Horizontal taps per output byte (`dst_w * 3`): offsets into the gathered BGR bytes and weights.
-    xbytes: Vec<(u32, u32, i32, i32)>,
+    /// Horizontal taps per output pixel into the gathered BGR bytes of `cols`.
+    gathered_taps: Vec<PixelTap>,
+    /// The same taps into a whole source row (for sources that lend their rows, [`BgrRows::row`]).
+    row_taps: Vec<PixelTap>,
     /// Vertical taps, source row numbers.
     ytaps: Vec<Tap>,
     gathered: Vec<u8>,
-    /// Horizontally filtered rows (`dst_w * 3` values each) with the source row they came from.
-    cache: [(usize, Vec<i32>); 2],
+    /// Horizontally filtered rows (`dst_w * 3` values each, planar like `line`, already `>> 4` as OpenCV's vertical
+    /// pass packs them to 16 bits) with the source row they came from.
+    cache: [(usize, Vec<i16>); 2],
+    /// The output row being produced, planar: `dst_w` blue bytes, then green, then red.
+    line: Vec<u8>,
+    /// A packed BGR output row (copy and 2x modes).
+    packed: Vec<u8>,
 }
 
 impl Resizer {
@@ -131,25 +158,27 @@ impl Resizer {
         } else {
             Mode::Linear
         };
-        let (cols, xbytes, ytaps) = match mode {
-            Mode::Copy => ((0..src_w).collect(), Vec::new(), Vec::new()),
-            Mode::Area2x => ((0..2 * dst_w).collect(), Vec::new(), Vec::new()),
+        let (cols, gathered_taps, row_taps, ytaps) = match mode {
+            Mode::Copy => ((0..src_w).collect(), Vec::new(), Vec::new(), Vec::new()),
+            Mode::Area2x => ((0..2 * dst_w).collect(), Vec::new(), Vec::new(), Vec::new()),
             Mode::Linear => {
                 let taps = linear_taps(src_w, dst_w);
                 let mut cols: Vec<usize> =
                     taps.iter().flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)]).flatten().collect();
                 cols.sort_unstable();
                 cols.dedup();
-                let index = |c: usize| cols.binary_search(&c).unwrap_or(0);
-                let xbytes = taps
-                    .iter()
-                    .flat_map(|t| {
-                        let first = 3 * index(t.first) as u32;
-                        let second = if t.w1 != 0 { 3 * index(t.second) as u32 } else { first };
-                        (0..3).map(move |c| (first + c, second + c, t.w0, t.w1))
-                    })
-                    .collect();
-                (cols, xbytes, linear_taps(src_h, dst_h))
+                let pixel_taps = |offset: &dyn Fn(usize) -> usize| -> Vec<PixelTap> {
+                    taps.iter()
+                        .map(|t| {
+                            let first = 3 * offset(t.first) as u32;
+                            let second = if t.w1 != 0 { 3 * offset(t.second) as u32 } else { first };
+                            PixelTap { first, second, w0: t.w0, w1: t.w1 }
+                        })
+                        .collect()
+                };
+                let gathered_taps = pixel_taps(&|c| cols.binary_search(&c).unwrap_or(0));
+                let row_taps = pixel_taps(&|c| c);
+                (cols, gathered_taps, row_taps, linear_taps(src_h, dst_h))
             }
         };
         Self {
@@ -158,9 +187,12 @@ impl Resizer {
             mode,
             gathered: vec![0; cols.len() * 3],
             cols,
-            xbytes,
+            gathered_taps,
+            row_taps,
             ytaps,
             cache: [(usize::MAX, vec![0; dst_w * 3]), (usize::MAX, vec![0; dst_w * 3])],
+            line: vec![0; dst_w * 3],
+            packed: vec![0; dst_w * 3],
         }
     }
 
@@ -194,33 +226,49 @@ impl Resizer {
 
     /// Resizes one frame from `src` into `out` (packed BGR24, `dst_w * dst_h * 3` bytes).
     pub fn run(&mut self, src: &mut impl BgrRows, out: &mut Vec<u8>) {
-        let (dst_w, dst_h) = self.dst;
-        out.resize(dst_w * dst_h * 3, 0);
+        let width = self.dst.0;
+        out.resize(3 * width * self.dst.1, 0);
+        self.run_rows(src, |y, row| {
+            let (b, rest) = row.split_at(width);
+            let (g, r) = rest.split_at(width);
+            for (((px, &b), &g), &r) in out[3 * y * width..3 * (y + 1) * width].chunks_exact_mut(3).zip(b).zip(g).zip(r)
+            {
+                px.copy_from_slice(&[b, g, r]);
+            }
+        });
+    }
+
+    /// Resizes one frame from `src`, handing each output row to `emit` with its row number, top to bottom, so the
+    /// caller can consume it while it is still in cache. Rows are planar: `dst_w` blue bytes, then green, then red
+    /// (what the per-channel vertical pass produces, and what vectorised consumers want).
+    pub fn run_rows(&mut self, src: &mut impl BgrRows, mut emit: impl FnMut(usize, &[u8])) {
         match self.mode {
             Mode::Copy => {
-                for (y, row) in out.chunks_exact_mut(dst_w * 3).enumerate() {
-                    src.gather(y, &self.cols, row);
+                for y in 0..self.dst.1 {
+                    src.gather(y, &self.cols, &mut self.packed);
+                    deinterleave(&self.packed, &mut self.line);
+                    emit(y, &self.line);
                 }
             }
-            Mode::Area2x => self.run_area2x(src, out),
-            Mode::Linear => self.run_linear(src, out),
+            Mode::Area2x => self.run_area2x(src, emit),
+            Mode::Linear => self.run_linear(src, emit),
         }
     }
 
-    fn run_area2x(&mut self, src: &mut impl BgrRows, out: &mut [u8]) {
-        let width = self.dst.0 * 3;
+    fn run_area2x(&mut self, src: &mut impl BgrRows, mut emit: impl FnMut(usize, &[u8])) {
         let mut upper = vec![0u8; self.cols.len() * 3];
-        for (y, row) in out.chunks_exact_mut(width).enumerate() {
+        for y in 0..self.dst.1 {
             src.gather(2 * y, &self.cols, &mut upper);
             src.gather(2 * y + 1, &self.cols, &mut self.gathered);
-            for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            let (upper, lower) = (upper.chunks_exact(6), self.gathered.chunks_exact(6));
+            for ((px, u), l) in self.packed.chunks_exact_mut(3).zip(upper).zip(lower) {
                 for (c, value) in px.iter_mut().enumerate() {
-                    let (l, r) = (6 * x + c, 6 * x + 3 + c);
-                    let sum = u32::from(upper[l]) + u32::from(upper[r]);
-                    let sum = sum + u32::from(self.gathered[l]) + u32::from(self.gathered[r]);
+                    let sum = u32::from(u[c]) + u32::from(u[c + 3]) + u32::from(l[c]) + u32::from(l[c + 3]);
                     *value = ((sum + 2) >> 2) as u8;
                 }
             }
+            deinterleave(&self.packed, &mut self.line);
+            emit(y, &self.line);
         }
     }
 
@@ -233,47 +281,84 @@ impl Resizer {
             self.cache.swap(0, 1);
             return;
         }
-        src.gather(y, &self.cols, &mut self.gathered);
-        let (row_y, row) = &mut self.cache[slot];
+        let (row_y, values) = &mut self.cache[slot];
         *row_y = y;
-        let g = &self.gathered;
-        for (value, &(first, second, w0, w1)) in row.iter_mut().zip(&self.xbytes) {
-            *value = i32::from(g[first as usize]) * w0 + i32::from(g[second as usize]) * w1;
+        if let Some(row) = src.row(y) {
+            horizontal_row(row, &self.row_taps, values);
+        } else {
+            src.gather(y, &self.cols, &mut self.gathered);
+            horizontal_row(&self.gathered, &self.gathered_taps, values);
         }
     }
 
-    fn run_linear(&mut self, src: &mut impl BgrRows, out: &mut [u8]) {
-        let width = self.dst.0 * 3;
+    fn run_linear(&mut self, src: &mut impl BgrRows, mut emit: impl FnMut(usize, &[u8])) {
         // OpenCV's vertical pass (VResizeLinearVec_32s8u): v_mul_hi of the values >> 4 by the 16-bit weights, then
         // a rounding shift by 2. opencv-python 5.0 applies it to whole rows, tails included (checked against
         // cv2.resize on widths that are not a multiple of the vector width).
         for dy in 0..self.dst.1 {
             let tap = self.ytaps[dy];
             self.horizontal(src, tap.first, 0);
-            if tap.w1 != 0 {
-                self.horizontal(src, tap.second, 1);
-            }
-            let row = &mut out[dy * width..(dy + 1) * width];
-            let s0 = &self.cache[0].1;
-            let (b0, b1) = (tap.w0, tap.w1);
+            // The weights are at most 2048: they fit OpenCV's 16-bit lanes.
+            let (b0, b1) = (tap.w0 as i16, tap.w1 as i16);
             if b1 == 0 {
-                for (o, &a) in row.iter_mut().zip(s0) {
-                    *o = ((mulhi(a, b0) + 2) >> 2).clamp(0, 255) as u8;
-                }
+                vertical(&mut self.line, &self.cache[0].1, &self.cache[0].1, b0, 0);
             } else {
-                let s1 = &self.cache[1].1;
-                for ((o, &a), &b) in row.iter_mut().zip(s0).zip(s1) {
-                    *o = ((mulhi(a, b0) + mulhi(b, b1) + 2) >> 2).clamp(0, 255) as u8;
-                }
+                self.horizontal(src, tap.second, 1);
+                vertical(&mut self.line, &self.cache[0].1, &self.cache[1].1, b0, b1);
             }
+            emit(dy, &self.line);
         }
     }
 }
 
-/// OpenCV's SIMD step on a horizontally filtered value: `v_mul_hi(v_pack(v >> 4), weight)` in 16-bit lanes.
+/// Splits a packed BGR row into planar `dst` (blue, then green, then red).
+fn deinterleave(packed: &[u8], planar: &mut [u8]) {
+    let width = packed.len() / 3;
+    let (b, rest) = planar.split_at_mut(width);
+    let (g, r) = rest.split_at_mut(width);
+    for (((px, b), g), r) in packed.chunks_exact(3).zip(b).zip(g).zip(r) {
+        (*b, *g, *r) = (px[0], px[1], px[2]);
+    }
+}
+
+/// OpenCV's horizontal pass of one packed BGR row in 32 bits, stored planar and `>> 4` in 16 bits (`v_pack(v >>
+/// 4)` of its vertical pass; at most 255 * 2048 >> 4 = 32640, so the narrowing is exact).
+fn horizontal_row(src: &[u8], taps: &[PixelTap], out: &mut [i16]) {
+    let (b, rest) = out.split_at_mut(taps.len());
+    let (g, r) = rest.split_at_mut(taps.len());
+    for (((t, b), g), r) in taps.iter().zip(b).zip(g).zip(r) {
+        let (p, q) = (&src[t.first as usize..][..3], &src[t.second as usize..][..3]);
+        let filter = |c: usize| ((i32::from(p[c]) * t.w0 + i32::from(q[c]) * t.w1) >> 4) as i16;
+        (*b, *g, *r) = (filter(0), filter(1), filter(2));
+    }
+}
+
+/// Lanes of the vectorised vertical pass.
+const VLANES: usize = 16;
+
+/// The vertical pass of one output row from two horizontally filtered rows: `(mulhi(a, b0) + mulhi(b, b1) + 2) >> 2`,
+/// saturated to 8 bits.
+fn vertical(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16) {
+    let pixel = |a: i16, b: i16, w0: i16, w1: i16| ((mulhi(a, w0) + mulhi(b, w1) + 2) >> 2).clamp(0, 255) as u8;
+    // Weights from memory rather than splatted constants: LLVM only turns the 16-bit high multiply into `pmulhw`
+    // when neither operand is a known splat.
+    let (w0, w1) = (std::hint::black_box([b0; VLANES]), std::hint::black_box([b1; VLANES]));
+    let body = out.len() - out.len() % VLANES;
+    let blocks = out[..body].chunks_exact_mut(VLANES).zip(s0.chunks_exact(VLANES).zip(s1.chunks_exact(VLANES)));
+    for (o, (a, b)) in blocks {
+        for i in 0..VLANES {
+            o[i] = pixel(a[i], b[i], w0[i], w1[i]);
+        }
+    }
+    for ((o, &a), &b) in out[body..].iter_mut().zip(&s0[body..]).zip(&s1[body..]) {
+        *o = pixel(a, b, b0, b1);
+    }
+}
+
+/// OpenCV's SIMD step on a packed horizontally filtered value: `v_mul_hi(value, weight)` in 16-bit lanes.
 #[inline(always)]
-fn mulhi(value: i32, weight: i32) -> i32 {
-    (i32::from((value >> 4) as i16) * i32::from(weight as i16)) >> 16
+fn mulhi(value: i16, weight: i16) -> i16 {
+    ((i32::from(value) * i32::from(weight)) >> 16) as i16
 }
 
 fn is_exact_2x(src: usize, dst: usize) -> bool {
