@@ -44,20 +44,30 @@ fn every_video_exactly_once_across_kill_9_and_crash_points() -> anyhow::Result<(
     broker.create_topic(TOPIC, 4)?;
     broker.create_topic("clipstream.videos.dlq", 1)?;
     let dir = tempfile::tempdir()?;
-    let truth = synth(&dir.path().join("synth"), 20, 41)?;
-    let mut rows = Vec::new();
+    let truth = synth(&dir.path().join("synth"), 10, 41)?;
+    let files: Vec<String> = truth
+        .iter()
+        .map(|v| dir.path().join("synth").join(v["path"].as_str().unwrap_or_default()).display().to_string())
+        .collect();
     let mut expected = Vec::new();
-    for (i, video) in truth.iter().enumerate() {
-        let path = dir.path().join("synth").join(video["path"].as_str().context("path")?);
-        let id = format!("crash-{i:02}");
-        rows.push(json!({"url": path.display().to_string(), "video_id": id}).to_string());
-        expected.push(id);
-    }
-    let list = dir.path().join("videos.jsonl");
-    fs::write(&list, rows.join("\n"))?;
-    let mut enqueue = clipstream();
-    broker.configure(&mut enqueue).args(["enqueue", "-i"]).arg(&list);
-    run_ok(&mut enqueue)?;
+    // A batch: every synthetic file under new ids (each id is its own video to curate).
+    let enqueue_batch = |batch: usize, expected: &mut Vec<String>| -> anyhow::Result<()> {
+        let rows: Vec<String> = files
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let id = format!("crash-{batch}-{i:02}");
+                expected.push(id.clone());
+                json!({"url": path, "video_id": id}).to_string()
+            })
+            .collect();
+        let list = dir.path().join(format!("batch-{batch}.jsonl"));
+        fs::write(&list, rows.join("\n"))?;
+        let mut enqueue = clipstream();
+        run_ok(broker.configure(&mut enqueue).args(["enqueue", "-i"]).arg(&list)).map(drop)
+    };
+    let mut batches = 2;
+    (0..batches).try_for_each(|b| enqueue_batch(b, &mut expected))?;
     let output = dir.path().join("out");
 
     let mut crashes = Vec::new();
@@ -72,7 +82,12 @@ fn every_video_exactly_once_across_kill_9_and_crash_points() -> anyhow::Result<(
         let delay = delays.next_ms(300, 3000);
         std::thread::sleep(Duration::from_millis(delay));
         let outcome = match child.try_wait()? {
-            Some(status) => format!("finished before the kill: {status}"),
+            Some(status) => {
+                // Out of work before the kill: more videos, so the next kill lands mid-work.
+                enqueue_batch(batches, &mut expected)?;
+                batches += 1;
+                format!("finished before the kill: {status}; enqueued another batch")
+            }
             None => {
                 child.kill()?;
                 kills += 1;
