@@ -27,7 +27,7 @@ fn promtool() -> Command {
     match path {
         Some(path) => Command::new(path),
         None => {
-            panic!("promtool is missing: run deploy/local/install (scripts/setup does) to install Debian's prometheus")
+            panic!("promtool is missing: run deploy/local/install (scripts/test does) to install Debian's prometheus")
         }
     }
 }
