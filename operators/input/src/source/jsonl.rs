@@ -1,41 +1,14 @@
 //! The JSON-lines list: each non-blank line a JSON object with `url`, optional `video_id`/`id`, other keys metadata.
 
-use std::io::BufRead;
-
 use clipstream_schemas::{ErrorRecord, VideoRequest};
 use serde_json::Value;
 
 use super::error::RowError;
-use super::lines::Lines;
 use super::row::{RowAt, finish, from_json_object, reject_raw};
 
-/// Requests from a JSON-lines list; `SourcePosition::offset` is the 0-based line index.
-pub(crate) struct JsonlRows<R> {
-    lines: Lines<R>,
-}
-
-impl<R: BufRead> JsonlRows<R> {
-    pub fn new(reader: R) -> Self {
-        Self { lines: Lines::new(reader) }
-    }
-}
-
-impl<R: BufRead> Iterator for JsonlRows<R> {
-    type Item = Result<VideoRequest, ErrorRecord>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (at, text) = self.lines.next_text()?;
-            let text = match text {
-                Ok(text) => text,
-                Err(record) => return Some(Err(record)),
-            };
-            if text.trim().is_empty() {
-                continue;
-            }
-            return Some(parse_line(&text, &at));
-        }
-    }
+/// One line of a JSON-lines list; blank lines are skipped.
+pub(crate) fn parse_jsonl_line(text: String, at: &RowAt) -> Option<Result<VideoRequest, ErrorRecord>> {
+    (!text.trim().is_empty()).then(|| parse_line(&text, at))
 }
 
 pub(crate) fn parse_line(text: &str, at: &RowAt) -> Result<VideoRequest, ErrorRecord> {
@@ -62,6 +35,7 @@ fn json_kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::lines::LineRows;
     use serde_json::json;
 
     #[test]
@@ -76,7 +50,7 @@ mod tests {
             "{\"url\":\"gopher://h/x\"}\n",
             "{\"url\":5}\n",
         );
-        let rows: Vec<_> = JsonlRows::new(input.as_bytes()).collect();
+        let rows: Vec<_> = LineRows::new(input.as_bytes(), parse_jsonl_line).collect();
         assert_eq!(rows.len(), 7);
         let a = rows[0].as_ref().expect("a");
         assert_eq!(a.video_id.as_deref(), Some("A"));

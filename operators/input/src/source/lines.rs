@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, Read};
 
-use clipstream_schemas::ErrorRecord;
+use clipstream_schemas::{ErrorRecord, VideoRequest};
 
 use super::error::RowError;
 use super::row::{RowAt, reject_raw};
@@ -22,6 +22,39 @@ pub(crate) enum LineError {
     TooLong(Vec<u8>),
     /// Reading failed; the iterator ends after this.
     Io(std::io::Error),
+}
+
+/// What a line-oriented list makes of one line of text: `None` for a line to skip (blank, comment).
+pub(crate) type ParseLine = fn(String, &RowAt) -> Option<Result<VideoRequest, ErrorRecord>>;
+
+/// Requests from a line-oriented list (txt, jsonl); `SourcePosition::offset` is the 0-based line index. Unreadable
+/// lines become error records; readable ones go to the format's `parse`.
+pub(crate) struct LineRows<R> {
+    lines: Lines<R>,
+    parse: ParseLine,
+}
+
+impl<R: BufRead> LineRows<R> {
+    pub fn new(reader: R, parse: ParseLine) -> Self {
+        Self { lines: Lines::new(reader), parse }
+    }
+}
+
+impl<R: BufRead> Iterator for LineRows<R> {
+    type Item = Result<VideoRequest, ErrorRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (at, text) = self.lines.next_text()?;
+            match text {
+                Ok(text) => match (self.parse)(text, &at) {
+                    Some(row) => return Some(row),
+                    None => continue,
+                },
+                Err(record) => return Some(Err(record)),
+            }
+        }
+    }
 }
 
 /// Iterates the lines of a reader.

@@ -10,9 +10,10 @@ use super::delimited::DelimitedRows;
 use super::directory::DirectoryRows;
 use super::error::SourceError;
 use super::format::ListFormat;
-use super::jsonl::JsonlRows;
+use super::jsonl::parse_jsonl_line;
+use super::lines::LineRows;
 use super::parquet_rows::ParquetRows;
-use super::text::TextRows;
+use super::text::parse_text_line;
 
 /// The requests of one list, read lazily. Bad rows come out as `Err(ErrorRecord)` (stage `source`) and reading
 /// goes on; every request carries `source = SourcePosition { partition: 0, offset }`.
@@ -22,9 +23,9 @@ pub struct ListReader {
 }
 
 enum Rows {
-    Text(TextRows<BufReader<File>>),
+    /// txt and jsonl.
+    Lines(LineRows<BufReader<File>>),
     Delimited(DelimitedRows<BufReader<File>>),
-    Jsonl(JsonlRows<BufReader<File>>),
     Parquet(Box<ParquetRows>),
     Directory(DirectoryRows),
 }
@@ -47,9 +48,8 @@ impl Iterator for ListReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.rows {
-            Rows::Text(rows) => rows.next(),
+            Rows::Lines(rows) => rows.next(),
             Rows::Delimited(rows) => rows.next(),
-            Rows::Jsonl(rows) => rows.next(),
             Rows::Parquet(rows) => rows.next(),
             Rows::Directory(rows) => rows.next(),
         }
@@ -67,10 +67,10 @@ pub fn read_list(path: &Path, format: Option<ListFormat>) -> Result<ListReader, 
         .ok_or_else(|| SourceError::UnknownFormat { path: path.to_path_buf() })?;
     let open = || File::open(path).map_err(|source| SourceError::Open { path: path.to_path_buf(), source });
     let rows = match format {
-        ListFormat::Text => Rows::Text(TextRows::new(BufReader::new(open()?))),
+        ListFormat::Text => Rows::Lines(LineRows::new(BufReader::new(open()?), parse_text_line)),
         ListFormat::Csv => Rows::Delimited(DelimitedRows::new(BufReader::new(open()?), false, path)?),
         ListFormat::Tsv => Rows::Delimited(DelimitedRows::new(BufReader::new(open()?), true, path)?),
-        ListFormat::Jsonl => Rows::Jsonl(JsonlRows::new(BufReader::new(open()?))),
+        ListFormat::Jsonl => Rows::Lines(LineRows::new(BufReader::new(open()?), parse_jsonl_line)),
         ListFormat::Parquet => Rows::Parquet(Box::new(ParquetRows::open(open()?, path)?)),
         ListFormat::Directory => Rows::Directory(DirectoryRows::open(path)?),
     };

@@ -1,52 +1,29 @@
 //! The plain-text list: one URL or path per line; blank lines and `#` comments are skipped.
 
-use std::io::BufRead;
-
 use clipstream_schemas::{ErrorRecord, VideoRequest};
 
-use super::lines::Lines;
-use super::row::{RowFields, finish};
+use super::row::{RowAt, RowFields, finish};
 
-/// Requests from a text list; `SourcePosition::offset` is the 0-based line index.
-pub(crate) struct TextRows<R> {
-    lines: Lines<R>,
-}
-
-impl<R: BufRead> TextRows<R> {
-    pub fn new(reader: R) -> Self {
-        Self { lines: Lines::new(reader) }
+/// One line of a text list: the trimmed URL or path; blank lines and `#` comments are skipped.
+pub(crate) fn parse_text_line(text: String, at: &RowAt) -> Option<Result<VideoRequest, ErrorRecord>> {
+    let url = text.trim();
+    if url.is_empty() || url.starts_with('#') {
+        return None;
     }
-}
-
-impl<R: BufRead> Iterator for TextRows<R> {
-    type Item = Result<VideoRequest, ErrorRecord>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (at, text) = self.lines.next_text()?;
-            let text = match text {
-                Ok(text) => text,
-                Err(record) => return Some(Err(record)),
-            };
-            let url = text.trim();
-            if url.is_empty() || url.starts_with('#') {
-                continue;
-            }
-            let fields = RowFields { url: url.to_string(), ..RowFields::default() };
-            return Some(finish(fields, &at, || text.clone()));
-        }
-    }
+    let fields = RowFields { url: url.to_string(), ..RowFields::default() };
+    Some(finish(fields, at, move || text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::lines::LineRows;
 
     #[test]
     fn reads_urls_skipping_blanks_and_comments() {
         let input =
             b"# header comment\nhttps://e.com/a.mp4\n\n   \n/data/b.mp4  \n  # indented comment\nftp://x/y\n\xff\xfe\n";
-        let rows: Vec<_> = TextRows::new(&input[..]).collect();
+        let rows: Vec<_> = LineRows::new(&input[..], parse_text_line).collect();
         assert_eq!(rows.len(), 4);
         let a = rows[0].as_ref().expect("a");
         assert_eq!(a.url, "https://e.com/a.mp4");

@@ -90,7 +90,7 @@ fn hsv_lane(b: i32, g: i32, r: i32) -> (u8, u8, u8) {
     (h as u8, s as u8, v as u8)
 }
 
-/// Pixels per vectorised block of [`bgr_row_to_hsv`].
+/// Pixels per vectorised block of [`planar_bgr_to_hsv`].
 const LANES: usize = 16;
 
 /// Converts planar B, G and R bytes into the three HSV planes (all as long as `hue`).
