@@ -133,6 +133,12 @@ fn charref(after: &str, out: &mut String) -> Option<usize> {
 
 /// Python's `html.unescape`: decodes every named and numeric character reference the way HTML5 parsers do.
 pub fn unescape(text: &str) -> String {
+    replace_references(text, charref)
+}
+
+/// Copies `text`, handing the text after each `&` to `reference`, which writes a replacement into `out` and returns
+/// how many bytes after the `&` it consumed, or returns `None` to keep the `&` as written.
+fn replace_references(text: &str, mut reference: impl FnMut(&str, &mut String) -> Option<usize>) -> String {
     if !text.contains('&') {
         return text.to_owned();
     }
@@ -141,7 +147,7 @@ pub fn unescape(text: &str) -> String {
     while let Some(pos) = rest.find('&') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
-        match charref(after, &mut out) {
+        match reference(after, &mut out) {
             Some(consumed) => rest = &after[consumed..],
             None => {
                 out.push('&');
@@ -179,35 +185,24 @@ fn ftfy_entities() -> &'static HashMap<String, String> {
 /// or the upper-cased form of an all-lowercase one) or a numeric reference that `html.unescape` decodes
 /// completely; everything else stays as written.
 pub fn ftfy_unescape(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find('&') {
-        out.push_str(&rest[..pos]);
-        let candidate = &rest[pos..];
-        let b = candidate.as_bytes();
-        let start = if b.get(1) == Some(&b'#') { 2 } else { 1 };
+    replace_references(text, |after, out| {
+        let b = after.as_bytes();
+        let start = usize::from(b.first() == Some(&b'#'));
         let run = b[start..].iter().take(25).take_while(|c| c.is_ascii_alphanumeric()).count();
-        if (1..=24).contains(&run) && b.get(start + run) == Some(&b';') {
-            let entity = &candidate[..start + run + 1];
-            if let Some(value) = ftfy_entities().get(entity) {
-                out.push_str(value);
-            } else if start == 2 {
-                let decoded = unescape(entity);
-                out.push_str(if decoded.contains(';') { entity } else { &decoded });
-            } else {
-                out.push_str(entity);
-            }
-            rest = &candidate[entity.len()..];
-        } else {
-            out.push('&');
-            rest = &candidate[1..];
+        if !(1..=24).contains(&run) || b.get(start + run) != Some(&b';') {
+            return None;
         }
-    }
-    out.push_str(rest);
-    out
+        let entity = format!("&{}", &after[..start + run + 1]);
+        if let Some(value) = ftfy_entities().get(&entity) {
+            out.push_str(value);
+        } else if start == 1 {
+            let decoded = unescape(&entity);
+            out.push_str(if decoded.contains(';') { &entity } else { &decoded });
+        } else {
+            out.push_str(&entity);
+        }
+        Some(start + run + 1)
+    })
 }
 
 #[cfg(test)]
