@@ -3,7 +3,9 @@
 //! sink (and, with Kafka, the dead-letter topic). Two probes: `flow` (before the sinks, for backpressure) and
 //! `durable` (after them: an epoch it has passed is stored, so its source offsets may be committed).
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use clipstream_core::{RouteByVideo, StageExt};
@@ -47,7 +49,7 @@ pub fn build<'scope>(
     scope: Scope<'scope, u64>,
     index: usize,
     shared: &Shared,
-    letters: Option<DeadLetters>,
+    letters: Option<Rc<RefCell<DeadLetters>>>,
 ) -> Handles {
     let Shared { config, fetcher, output, done, counters, run_id } = shared.clone();
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();

@@ -6,6 +6,7 @@
 //! SIGTERM/SIGINT, or with `--until-empty` when every owned partition is read to its high watermark at start; either way the
 //! input closes, open shards commit, and the final offsets are committed.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -52,11 +53,16 @@ impl Pending {
 }
 
 /// Reads this worker's partitions until told to stop, feeding the dataflow and committing durable offsets.
-pub fn drive(worker: &mut Worker, handles: Handles, run: KafkaRun<'_>, counters: &Counters) -> anyhow::Result<()> {
+pub fn drive(
+    worker: &mut Worker,
+    handles: Handles,
+    run: KafkaRun<'_>,
+    letters: Option<&RefCell<DeadLetters>>,
+    counters: &Counters,
+) -> anyhow::Result<()> {
     let Handles { mut input, flow, durable } = handles;
     let (index, peers) = (worker.index(), worker.peers());
     let mut reader = PartitionReader::open(run.config, index, peers).context("opening the Kafka source")?;
-    let mut letters = DeadLetters::open(run.config).context("opening the dead-letter producer")?;
     let mut pending = Pending { epochs: VecDeque::new(), committed: reader.positions() };
     let (poll, epoch_length) = (Duration::from_millis(run.config.poll_ms), Duration::from_millis(run.config.epoch_ms));
     let in_flight = 2 * peers as u64;
@@ -74,8 +80,8 @@ pub fn drive(worker: &mut Worker, handles: Handles, run: KafkaRun<'_>, counters:
                     Counters::add(&counters.rows, 1);
                     let item = parse_message(&message.payload, message.partition, message.offset);
                     count_message(item.is_ok());
-                    if let (Err(record), Some(letters)) = (&item, letters.as_mut()) {
-                        letters.send(record, &message.payload).context("dead-lettering a bad message")?;
+                    if let (Err(record), Some(letters)) = (&item, letters) {
+                        letters.borrow_mut().send(record, &message.payload).context("dead-lettering a bad message")?;
                     }
                     input.send(item);
                 }
@@ -100,19 +106,19 @@ pub fn drive(worker: &mut Worker, handles: Handles, run: KafkaRun<'_>, counters:
             (epoch_started, in_epoch) = (Instant::now(), 0);
             while flow.less_than(&next.saturating_sub(in_flight)) && !run.stop.load(Ordering::Relaxed) {
                 worker.step();
-                commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+                commit_durable(&mut pending, &durable, &reader, letters);
             }
         }
         worker.step();
-        commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+        commit_durable(&mut pending, &durable, &reader, letters);
     }
     tracing::info!(worker = index, "kafka source stopping: draining the dataflow");
     pending.epochs.push_back((*input.time(), reader.positions()));
     drop(input);
     while worker.step() {
-        commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+        commit_durable(&mut pending, &durable, &reader, letters);
     }
-    commit_durable(&mut pending, &durable, &reader, letters.as_mut());
+    commit_durable(&mut pending, &durable, &reader, letters);
     if !pending.epochs.is_empty() {
         anyhow::bail!("offsets of {} epochs could not be committed; they will be read again", pending.epochs.len());
     }
@@ -125,13 +131,13 @@ fn commit_durable(
     pending: &mut Pending,
     durable: &timely::dataflow::ProbeHandle<u64>,
     reader: &PartitionReader,
-    letters: Option<&mut DeadLetters>,
+    letters: Option<&RefCell<DeadLetters>>,
 ) {
     let Some(offsets) = pending.take_durable(durable) else { return };
     if offsets == pending.committed {
         return;
     }
-    let flushed = letters.map_or(Ok(0), DeadLetters::flush);
+    let flushed = letters.map_or(Ok(0), |letters| letters.borrow_mut().flush());
     clipstream_core::crash_point("kafka.before_commit");
     let committed = flushed.map_err(anyhow::Error::from).and_then(|_| Ok(reader.commit(&offsets)?));
     match committed {

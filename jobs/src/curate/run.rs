@@ -1,7 +1,9 @@
 //! `run`: one curate job. Lists what the output already holds, starts the timely workers, builds each worker's
 //! dataflow and drives it from list files or Kafka, then writes the run summary and `_stats.json`.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -86,15 +88,17 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                 files_source::drive(worker, handles, &rows, config.source.batch_size, &shared.counters);
             }
             Source::Kafka { until_empty } => {
-                let letters = DeadLetters::open(&config.kafka).context("opening the dead-letter producer")?;
-                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters));
+                let letters = DeadLetters::open(&config.kafka)
+                    .context("opening the dead-letter producer")?
+                    .map(|letters| Rc::new(RefCell::new(letters)));
+                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters.clone()));
                 let run = KafkaRun {
                     config: &config.kafka,
                     batch_size: config.source.batch_size,
                     until_empty: *until_empty,
                     stop: &stop,
                 };
-                kafka_source::drive(worker, handles, run, &shared.counters)?;
+                kafka_source::drive(worker, handles, run, letters.as_deref(), &shared.counters)?;
             }
         }
         Ok(())

@@ -22,7 +22,6 @@ use crate::metrics::metrics;
 pub struct RawMessage {
     pub partition: i32,
     pub offset: i64,
-    pub key: Option<Vec<u8>>,
     /// The payload; empty for a null payload.
     pub payload: Vec<u8>,
 }
@@ -130,11 +129,6 @@ impl PartitionReader {
         Ok(Self { consumer, topic, next, end })
     }
 
-    /// The owned partitions.
-    pub fn partitions(&self) -> Vec<i32> {
-        self.next.keys().copied().collect()
-    }
-
     /// The next message, waiting at most `wait`; `Ok(None)` when none arrived.
     pub fn poll(&mut self, wait: Duration) -> Result<Option<RawMessage>, KafkaFailure> {
         if self.next.is_empty() {
@@ -148,7 +142,6 @@ impl PartitionReader {
         let raw = RawMessage {
             partition: message.partition(),
             offset: message.offset(),
-            key: message.key().map(<[u8]>::to_vec),
             payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
         };
         self.next.insert(raw.partition, raw.offset + 1);

@@ -52,11 +52,6 @@ impl DeadLetters {
     pub fn flush(&mut self) -> Result<usize, KafkaFailure> {
         self.producer.flush()
     }
-
-    /// Dead letters queued and not yet confirmed.
-    pub fn pending(&self) -> usize {
-        self.producer.pending()
-    }
 }
 
 /// The payload for a video that failed after its message was parsed: the request as JSON (url and id), which a

@@ -2,7 +2,11 @@
 //! Records wait until their epoch is complete (or the input closes), are produced and confirmed, and only then is
 //! the epoch released downstream — so offsets are committed only after the dead letters of their videos are
 //! durable. Records of stage `source` are skipped: the reader loop dead-letters bad messages itself, with their
-//! exact original bytes. Delivery failures are retried on the next activation (at-least-once).
+//! exact original bytes, through the same producer (the worker's one `DeadLetters`, shared on its thread).
+//! Delivery failures are retried on the next activation (at-least-once).
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use clipstream_schemas::{ErrorRecord, Stage};
 use timely::container::CapacityContainerBuilder;
@@ -17,11 +21,11 @@ use crate::dlq::{DeadLetters, request_payload};
 /// Extension trait producing failed videos to the dead-letter topic.
 pub trait DeadLetterExt<'scope, T: Timestamp> {
     /// Dead-letters every record not of stage `source`; outputs the video ids sent, at the records' times.
-    fn dead_letter(self, letters: DeadLetters) -> Stream<'scope, T, Vec<String>>;
+    fn dead_letter(self, letters: Rc<RefCell<DeadLetters>>) -> Stream<'scope, T, Vec<String>>;
 }
 
 impl<'scope, T: Timestamp> DeadLetterExt<'scope, T> for Stream<'scope, T, Vec<ErrorRecord>> {
-    fn dead_letter(self, mut letters: DeadLetters) -> Stream<'scope, T, Vec<String>> {
+    fn dead_letter(self, letters: Rc<RefCell<DeadLetters>>) -> Stream<'scope, T, Vec<String>> {
         self.unary_frontier::<CapacityContainerBuilder<Vec<String>>, _, _, _>(Pipeline, "DeadLetter", |initial, _| {
             drop(initial);
             let mut held = CapabilitySet::<T>::new();
@@ -38,6 +42,7 @@ impl<'scope, T: Timestamp> DeadLetterExt<'scope, T> for Stream<'scope, T, Vec<Er
                 if waiting.is_empty() || !(frontier.is_empty() || complete) {
                     return;
                 }
+                let mut letters = letters.borrow_mut();
                 let sent = waiting.iter().try_for_each(|record| letters.send(record, &request_payload(record)));
                 match sent.and_then(|()| letters.flush()) {
                     Ok(_) => {
