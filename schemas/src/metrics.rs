@@ -39,3 +39,16 @@ pub const KAFKA_COMMITTED_OFFSET: &str = "clipstream_kafka_committed_offset";
 pub const KAFKA_COMMITS_TOTAL: &str = "clipstream_kafka_commits_total";
 /// Messages produced to the dead-letter topic.
 pub const DLQ_MESSAGES_TOTAL: &str = "clipstream_dlq_messages_total";
+/// Clips per model call. Labels: `model` (`similarity`, `aesthetic`, `tags`).
+pub const MODEL_BATCH_SIZE: &str = "clipstream_model_batch_size";
+/// Time of one batched model call. Labels: `model`.
+pub const MODEL_LATENCY_SECONDS: &str = "clipstream_model_latency_seconds";
+/// Clips through a model. Labels: `model`. `rate()` of it is clips/s per model.
+pub const MODEL_CLIPS_TOTAL: &str = "clipstream_model_clips_total";
+/// Clips dropped by the score filter. Labels: `reason` (`similarity`, `aesthetic`).
+pub const SCORE_FILTERED_TOTAL: &str = "clipstream_score_filtered_total";
+/// Caption requests to a backend. Labels: `backend`, `scale` (`coarse`, `fine`, `summary`), `outcome` (`ok`,
+/// `retried`, `failed`).
+pub const CAPTION_REQUESTS_TOTAL: &str = "clipstream_caption_requests_total";
+/// Time of one caption request (including retries). Labels: `backend`, `scale`.
+pub const CAPTION_LATENCY_SECONDS: &str = "clipstream_caption_latency_seconds";

@@ -16,6 +16,8 @@ pub struct ClipPayload {
     pub middle_jpeg: Vec<u8>,
     /// Uniformly sampled frames as JPEG (`{key}.f{i}.jpg`), `record.num_frames` of them.
     pub frames_jpeg: Vec<Vec<u8>>,
+    /// Frames at `caption.fine_fps` for the fine caption; not stored in shards (empty unless a fine backend runs).
+    pub fine_frames_jpeg: Vec<Vec<u8>>,
     /// The clip's mp4 file (`{key}.mp4`), inside `CuratedVideo::scratch`, when clips are cut.
     pub video_mp4: Option<PathBuf>,
 }

@@ -113,6 +113,7 @@ pub fn frame_video(config: &CurateConfig, cut: CutVideo) -> Result<CuratedVideo,
             record: clip_record(planned, span, index as u32, frames.frames_jpeg.len() as u32, file.is_some()),
             middle_jpeg: frames.middle_jpeg,
             frames_jpeg: frames.frames_jpeg,
+            fine_frames_jpeg: Vec::new(),
             video_mp4: file.clone(),
         })
         .collect();

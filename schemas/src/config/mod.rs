@@ -3,7 +3,9 @@
 //! section.key=value` flags are layered on top, in that order, and the result is validated before the job starts.
 
 mod layer;
+mod models;
 mod sections;
 
 pub use layer::{ConfigError, DEFAULT_TOML, load};
+pub use models::*;
 pub use sections::*;

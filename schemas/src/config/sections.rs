@@ -15,6 +15,8 @@ pub struct CurateConfig {
     pub clips: ClipFilter,
     pub cut: CutConfig,
     pub frames: FramesConfig,
+    pub caption: super::CaptionConfig,
+    pub score: super::ScoreConfig,
     pub sink: SinkConfig,
     pub kafka: KafkaConfig,
     pub metrics: MetricsConfig,

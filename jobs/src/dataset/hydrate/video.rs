@@ -204,7 +204,13 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
                 source: Some(position(listed.row)),
                 metadata: listed.extra.clone(),
             };
-            ClipPayload { record, middle_jpeg: frames.middle_jpeg, frames_jpeg: frames.frames_jpeg, video_mp4: file }
+            ClipPayload {
+                record,
+                middle_jpeg: frames.middle_jpeg,
+                frames_jpeg: frames.frames_jpeg,
+                fine_frames_jpeg: Vec::new(),
+                video_mp4: file,
+            }
         })
         .collect();
     let video =

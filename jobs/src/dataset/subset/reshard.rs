@@ -193,6 +193,7 @@ impl Resharder {
             record: clip.record,
             middle_jpeg: clip.middle,
             frames_jpeg: frames.into_iter().map(|(_, data)| data).collect(),
+            fine_frames_jpeg: Vec::new(),
             video_mp4: clip.mp4,
         });
         Ok(())
