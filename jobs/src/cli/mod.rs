@@ -1,6 +1,7 @@
 //! The `clipstream` command line: one file per subcommand.
 
 mod check_config;
+mod convert;
 mod curate;
 mod enqueue;
 mod export;
@@ -42,6 +43,8 @@ pub enum Command {
     Synth(synth::SynthArgs),
     /// Remove orphaned shard files (no manifest) from an output.
     Gc(gc::GcArgs),
+    /// Check a converted checkpoint (safetensors) against a model architecture: missing/unexpected/mis-shaped keys.
+    Convert(convert::ConvertArgs),
     /// Validate a configuration, or print the documented defaults.
     CheckConfig(check_config::CheckConfigArgs),
     /// Write a dataset's clip metadata in the released InternVid layout (jsonl), or as parquet/csv.
@@ -66,6 +69,7 @@ impl Command {
             Command::Scenes(args) => args.run(),
             Command::Synth(args) => args.run(),
             Command::Gc(args) => args.run(),
+            Command::Convert(args) => args.run(),
             Command::CheckConfig(args) => args.run(),
             Command::Export(args) => args.run(),
             Command::Hydrate(args) => args.run(),

@@ -1,0 +1,78 @@
+//! The CLIP text transformer: token + position embeddings, causal transformer, `ln_final`, and the projection of
+//! the features at the end token (the highest id of each row, as the reference's `argmax`).
+
+use tch::nn;
+use tch::{Kind, Tensor};
+
+use crate::nn::{Activation, Transformer, TransformerConfig};
+
+/// Shape of a text tower.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextConfig {
+    pub context_length: i64,
+    pub vocab_size: i64,
+    pub width: i64,
+    pub layers: i64,
+    pub heads: i64,
+    pub output_dim: i64,
+    pub activation: Activation,
+}
+
+/// The text tower; its parameters sit directly under the path it is built at (CLIP: the model root; ViCLIP:
+/// `text_encoder`).
+pub struct TextTower {
+    config: TextConfig,
+    token_embedding: Tensor,
+    positional_embedding: Tensor,
+    transformer: Transformer,
+    ln_final: nn::LayerNorm,
+    text_projection: Tensor,
+}
+
+impl TextTower {
+    pub fn new(p: &nn::Path, config: TextConfig) -> Self {
+        let w = config.width;
+        let transformer_config = TransformerConfig {
+            width: w,
+            layers: config.layers,
+            heads: config.heads,
+            mlp_ratio: 4,
+            activation: config.activation,
+            drop_path: 0.0,
+        };
+        Self {
+            token_embedding: (p / "token_embedding").var(
+                "weight",
+                &[config.vocab_size, w],
+                nn::Init::Randn { mean: 0.0, stdev: 0.02 },
+            ),
+            positional_embedding: p.var(
+                "positional_embedding",
+                &[config.context_length, w],
+                nn::Init::Randn { mean: 0.0, stdev: 0.01 },
+            ),
+            transformer: Transformer::new(&(p / "transformer"), &transformer_config),
+            ln_final: nn::layer_norm(p / "ln_final", vec![w], nn::LayerNormConfig { eps: 1e-5, ..Default::default() }),
+            text_projection: p.var(
+                "text_projection",
+                &[w, config.output_dim],
+                nn::Init::Randn { mean: 0.0, stdev: (w as f64).powf(-0.5) },
+            ),
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &TextConfig {
+        &self.config
+    }
+
+    /// Embeds token ids [B, context_length] (int64, from the tokenizer) -> [B, output_dim], unnormalised.
+    pub fn encode(&self, ids: &Tensor, train: bool) -> Tensor {
+        let ids = ids.to_device(self.token_embedding.device()).to_kind(Kind::Int64);
+        let x = Tensor::embedding(&self.token_embedding, &ids, -1, false, false) + &self.positional_embedding;
+        let x = self.transformer.forward(&x, true, train).apply(&self.ln_final);
+        let end = ids.argmax(-1, false);
+        let rows = Tensor::arange(ids.size()[0], (Kind::Int64, ids.device()));
+        x.index(&[Some(rows), Some(end)]).matmul(&self.text_projection)
+    }
+}

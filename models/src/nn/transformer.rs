@@ -1,0 +1,138 @@
+//! The CLIP transformer: pre-norm residual blocks of multi-head attention (q, k, v packed in `in_proj_weight` as
+//! in `nn.MultiheadAttention`) and an MLP (`c_fc`, `c_proj`). Batch-first here; the reference runs sequence-first,
+//! which is the same arithmetic. Attention goes through `scaled_dot_product_attention`.
+
+use tch::Tensor;
+use tch::nn;
+
+use super::drop_path;
+
+/// The MLP non-linearity: OpenAI CLIP and ViCLIP use QuickGELU (`x * sigmoid(1.702 x)`), open_clip's non-OpenAI
+/// configs the exact GELU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    QuickGelu,
+    Gelu,
+}
+
+impl Activation {
+    fn apply(self, x: &Tensor) -> Tensor {
+        match self {
+            Self::QuickGelu => x * (x * 1.702).sigmoid(),
+            Self::Gelu => x.gelu("none"),
+        }
+    }
+}
+
+/// Shape of a transformer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransformerConfig {
+    pub width: i64,
+    pub layers: i64,
+    pub heads: i64,
+    pub mlp_ratio: i64,
+    pub activation: Activation,
+    /// Largest stochastic-depth rate (the last block's; linear from 0 over the blocks).
+    pub drop_path: f64,
+}
+
+struct Block {
+    ln_1: nn::LayerNorm,
+    in_proj_weight: Tensor,
+    in_proj_bias: Tensor,
+    out_proj: nn::Linear,
+    ln_2: nn::LayerNorm,
+    c_fc: nn::Linear,
+    c_proj: nn::Linear,
+    drop_path: f64,
+}
+
+/// `transformer.resblocks.{i}.*`.
+pub struct Transformer {
+    blocks: Vec<Block>,
+    heads: i64,
+    activation: Activation,
+}
+
+fn layer_norm(p: nn::Path, width: i64) -> nn::LayerNorm {
+    nn::layer_norm(p, vec![width], nn::LayerNormConfig { eps: 1e-5, ..Default::default() })
+}
+
+impl Transformer {
+    /// Creates the blocks under `p` (`p / "resblocks" / i / ...`).
+    pub fn new(p: &nn::Path, config: &TransformerConfig) -> Self {
+        let w = config.width;
+        let hidden = w * config.mlp_ratio;
+        let blocks = (0..config.layers)
+            .map(|i| {
+                let b = p / "resblocks" / i;
+                let attn = &b / "attn";
+                let rate = if config.layers > 1 { config.drop_path * i as f64 / (config.layers - 1) as f64 } else { 0.0 };
+                Block {
+                    ln_1: layer_norm(&b / "ln_1", w),
+                    in_proj_weight: attn.var("in_proj_weight", &[3 * w, w], nn::init::DEFAULT_KAIMING_UNIFORM),
+                    in_proj_bias: attn.zeros("in_proj_bias", &[3 * w]),
+                    out_proj: nn::linear(&attn / "out_proj", w, w, Default::default()),
+                    ln_2: layer_norm(&b / "ln_2", w),
+                    c_fc: nn::linear(&b / "mlp" / "c_fc", w, hidden, Default::default()),
+                    c_proj: nn::linear(&b / "mlp" / "c_proj", hidden, w, Default::default()),
+                    drop_path: rate,
+                }
+            })
+            .collect();
+        Self { blocks, heads: config.heads, activation: config.activation }
+    }
+
+    /// Runs `x` [B, L, D] through every block; `causal` masks attention to later tokens (the text tower).
+    pub fn forward(&self, x: &Tensor, causal: bool, train: bool) -> Tensor {
+        self.blocks.iter().fold(x.shallow_clone(), |x, block| {
+            let attended = self.attention(block, &x.apply(&block.ln_1), causal);
+            let x = x + drop_path(&attended, block.drop_path, train);
+            let hidden = self.activation.apply(&x.apply(&block.ln_2).apply(&block.c_fc)).apply(&block.c_proj);
+            &x + drop_path(&hidden, block.drop_path, train)
+        })
+    }
+
+    fn attention(&self, block: &Block, x: &Tensor, causal: bool) -> Tensor {
+        let (b, l, d) = x.size3().expect("transformer input is [B, L, D]");
+        let head_dim = d / self.heads;
+        let qkv = x.linear(&block.in_proj_weight, Some(&block.in_proj_bias)).view([b, l, 3, self.heads, head_dim]);
+        let qkv = qkv.permute([2, 0, 3, 1, 4]);
+        let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
+        let out = Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, 0.0, causal, None, false);
+        out.transpose(1, 2).reshape([b, l, d]).apply(&block.out_proj)
+    }
+}
+
+/// Casts `x` to the kind of the model's parameters (inputs arrive as fp32).
+pub(crate) fn to_kind_of(x: &Tensor, like: &Tensor) -> Tensor {
+    if x.kind() == like.kind() { x.shallow_clone() } else { x.to_kind(like.kind()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn causal_attention_ignores_later_tokens() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let config = TransformerConfig {
+            width: 16,
+            layers: 2,
+            heads: 4,
+            mlp_ratio: 4,
+            activation: Activation::QuickGelu,
+            drop_path: 0.0,
+        };
+        let t = Transformer::new(&vs.root(), &config);
+        let x = Tensor::randn([1, 5, 16], (Kind::Float, Device::Cpu));
+        let changed = x.copy();
+        let _ = changed.get(0).get(4).fill_(3.0);
+        let (a, b) = (t.forward(&x, true, false), t.forward(&changed, true, false));
+        let first = |t: &Tensor| t.narrow(1, 0, 4);
+        assert!(first(&a).allclose(&first(&b), 1e-6, 1e-6, false));
+        let (a, b) = (t.forward(&x, false, false), t.forward(&changed, false, false));
+        assert!(!first(&a).allclose(&first(&b), 1e-6, 1e-6, false));
+    }
+}
