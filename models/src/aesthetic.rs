@@ -7,7 +7,7 @@ use tch::Tensor;
 
 use crate::nn::normalize;
 
-/// The MLP's input width (CLIP ViT-L/14 embeddings).
+/// The released MLP's input width (CLIP ViT-L/14 embeddings).
 pub const AESTHETIC_INPUT: i64 = 768;
 
 pub struct AestheticMlp {
@@ -15,8 +15,9 @@ pub struct AestheticMlp {
 }
 
 impl AestheticMlp {
-    pub fn new(root: &nn::Path) -> Self {
-        let shape = [(0, AESTHETIC_INPUT, 1024, 0.2), (2, 1024, 128, 0.2), (4, 128, 64, 0.1), (6, 64, 16, 0.0), (7, 16, 1, 0.0)];
+    /// The MLP over `input`-wide embeddings ([`AESTHETIC_INPUT`] for the released weights).
+    pub fn new(root: &nn::Path, input: i64) -> Self {
+        let shape = [(0, input, 1024, 0.2), (2, 1024, 128, 0.2), (4, 128, 64, 0.1), (6, 64, 16, 0.0), (7, 16, 1, 0.0)];
         let layers = shape
             .iter()
             .map(|&(i, input, output, dropout)| (nn::linear(root / "layers" / i, input, output, Default::default()), dropout))

@@ -81,7 +81,7 @@ impl Arch {
         match self {
             Self::Clip(config) => drop(crate::clip::Clip::new(&root, config)),
             Self::Viclip(config) => drop(crate::viclip::Viclip::new(&root, *config)),
-            Self::Aesthetic => drop(crate::aesthetic::AestheticMlp::new(&root)),
+            Self::Aesthetic => drop(crate::aesthetic::AestheticMlp::new(&root, crate::aesthetic::AESTHETIC_INPUT)),
         }
         crate::weights::model_shapes(&vs)
     }

@@ -71,6 +71,14 @@ impl VideoTextModel {
         text.context_length as usize
     }
 
+    /// Width of the (normalised) embeddings.
+    pub fn embed_dim(&self) -> i64 {
+        match &self.towers {
+            Towers::Clip(m) => m.visual.config().output_dim,
+            Towers::Viclip(m) => m.vision.config().output_dim,
+        }
+    }
+
     /// Input resolution of the vision tower.
     pub fn image_size(&self) -> i64 {
         match &self.towers {

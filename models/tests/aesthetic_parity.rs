@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
-use clipstream_models::aesthetic::AestheticMlp;
+use clipstream_models::aesthetic::{AESTHETIC_INPUT, AestheticMlp};
 use clipstream_models::weights;
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
@@ -21,7 +21,7 @@ fn scores_match_the_reference_mlp() -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "scripts/aesthetic_fixture.py failed: {status}");
 
     let mut vs = VarStore::new(Device::Cpu);
-    let mlp = AestheticMlp::new(&vs.root());
+    let mlp = AestheticMlp::new(&vs.root(), AESTHETIC_INPUT);
     let report = weights::load(&mut vs, &dir.path().join("aesthetic.safetensors"))?;
     assert!(report.is_exact(), "{report}");
     assert_eq!(report.matched, 10, "layers 0, 2, 4, 6, 7: weight and bias");

@@ -41,7 +41,10 @@ fn open_clip_cases() -> anyhow::Result<Vec<Case>> {
         .arg(&out)
         .status()
         .with_context(|| format!("running {}", python.display()))?;
-    anyhow::ensure!(status.success(), "scripts/tokenizer_cases.py failed ({status}); is the venv complete (scripts/setup)?");
+    anyhow::ensure!(
+        status.success(),
+        "scripts/tokenizer_cases.py failed ({status}); is the venv complete (scripts/setup)?"
+    );
     let text = std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()));
     std::fs::remove_file(&out).ok();
     text?

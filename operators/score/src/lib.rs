@@ -1,0 +1,15 @@
+//! The model stages of the curate dataflow (tch): `score` (video-text similarity with ViCLIP or CLIP frame-mean,
+//! LAION aesthetic score as the max over the frames, then the score filter) and the zero-shot `tags` captioner.
+//! Models load once per process ([`ScoreModels`]) and run on CUDA in bf16 when available, else on the CPU in fp32.
+
+pub mod device;
+pub mod metrics;
+pub mod models;
+pub mod pixels;
+pub mod stage;
+pub mod tags;
+pub mod vocabulary;
+
+pub use models::{LoadError, ScoreModels};
+pub use stage::score_video;
+pub use tags::TagsCaptioner;

@@ -1,0 +1,123 @@
+//! The score stage: for every clip of a video, the video-text similarity of its caption (cosine of normalised
+//! embeddings, `config.frames` uniform frames) and the aesthetic score (max over the same frames), in batches of
+//! `batch_size` clips; then the filter drops clips under `min_similarity` / `min_aesthetic` (counted).
+
+use std::time::Instant;
+
+use clipstream_schemas::config::ScoreConfig;
+use clipstream_schemas::error::StageError;
+use clipstream_schemas::{ClipPayload, CuratedVideo, ErrorRecord, Stage};
+use tch::{Kind, Tensor};
+
+use crate::metrics;
+use crate::models::{ScoreModels, lock};
+use crate::pixels::{self, PixelError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error("clip {clip}: {source}")]
+    Frames { clip: u32, source: PixelError },
+    #[error("tokenizing the caption of clip {clip}: {reason}")]
+    Tokenize { clip: u32, reason: String },
+}
+
+impl StageError for ScoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Frames { .. } => "score_frames",
+            Self::Tokenize { .. } => "score_tokenize",
+        }
+    }
+}
+
+/// Scores and filters the clips of one video.
+pub fn score_video(models: &ScoreModels, config: &ScoreConfig, mut video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord> {
+    let fail = |error: ScoreError| {
+        let mut record = ErrorRecord::new(Stage::Score, &video.request.raw_id(), &video.request.url, &error);
+        record.source = video.request.source;
+        record
+    };
+    let batch = config.batch_size.max(1);
+    for chunk in video.clips.chunks_mut(batch) {
+        if let Some(similarity) = &models.similarity {
+            score_similarity(&lock(similarity), config, chunk).map_err(&fail)?;
+        }
+        if let Some(aesthetic) = &models.aesthetic {
+            score_aesthetic(&lock(aesthetic), config, chunk).map_err(&fail)?;
+        }
+    }
+    video.clips.retain(|clip| keep(config, clip));
+    Ok(video)
+}
+
+fn frames_of(clip: &ClipPayload, config: &ScoreConfig, size: i64, device: tch::Device) -> Result<Tensor, ScoreError> {
+    pixels::clip_frames(&clip.frames_jpeg, config.frames as usize, size, device)
+        .map_err(|source| ScoreError::Frames { clip: clip.record.clip_index, source })
+}
+
+fn score_similarity(
+    similarity: &crate::models::Similarity,
+    config: &ScoreConfig,
+    clips: &mut [ClipPayload],
+) -> Result<(), ScoreError> {
+    let model = &similarity.model;
+    let captioned: Vec<usize> = (0..clips.len()).filter(|&i| clips[i].record.caption.is_some()).collect();
+    if captioned.is_empty() {
+        return Ok(());
+    }
+    let context = model.context_length();
+    let mut frames = Vec::with_capacity(captioned.len());
+    let mut ids = Vec::with_capacity(captioned.len() * context);
+    for &i in &captioned {
+        let clip = &clips[i];
+        frames.push(frames_of(clip, config, model.image_size(), model.device())?);
+        let caption = clip.record.caption.as_deref().unwrap_or_default();
+        let tokens = similarity
+            .tokenizer
+            .tokenize(caption, context)
+            .map_err(|e| ScoreError::Tokenize { clip: clip.record.clip_index, reason: e.to_string() })?;
+        ids.extend(tokens);
+    }
+    let started = Instant::now();
+    let video = model.embed_clips(&Tensor::stack(&frames, 0));
+    let text = model.embed_texts(&Tensor::from_slice(&ids).view([captioned.len() as i64, context as i64]));
+    let scores = (video * text).sum_dim_intlist(&[-1i64][..], false, Kind::Float).to_device(tch::Device::Cpu);
+    metrics::observe_call("similarity", captioned.len(), started.elapsed());
+    for (row, &i) in captioned.iter().enumerate() {
+        clips[i].record.sim_score = Some(scores.double_value(&[row as i64]));
+    }
+    Ok(())
+}
+
+fn score_aesthetic(
+    aesthetic: &crate::models::Aesthetic,
+    config: &ScoreConfig,
+    clips: &mut [ClipPayload],
+) -> Result<(), ScoreError> {
+    let size = aesthetic.clip.image_size();
+    let device = aesthetic.clip.device();
+    let frames = clips.iter().map(|clip| frames_of(clip, config, size, device)).collect::<Result<Vec<_>, _>>()?;
+    let per_clip = frames[0].size()[0];
+    let started = Instant::now();
+    let images = Tensor::cat(&frames, 0);
+    let scores = aesthetic.score_images(&images).view([clips.len() as i64, per_clip]).amax([1], false);
+    metrics::observe_call("aesthetic", clips.len(), started.elapsed());
+    for (row, clip) in clips.iter_mut().enumerate() {
+        clip.record.aesthetic_score = Some(scores.double_value(&[row as i64]));
+    }
+    Ok(())
+}
+
+/// The filter: a clip below a threshold is dropped and counted by reason; unscored clips are kept.
+fn keep(config: &ScoreConfig, clip: &ClipPayload) -> bool {
+    let below = |score: Option<f64>, min: f64| score.is_some_and(|s| s < min);
+    if below(clip.record.sim_score, config.min_similarity) {
+        metrics::count_filtered("similarity");
+        return false;
+    }
+    if below(clip.record.aesthetic_score, config.min_aesthetic) {
+        metrics::count_filtered("aesthetic");
+        return false;
+    }
+    true
+}
