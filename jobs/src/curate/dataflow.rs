@@ -8,10 +8,12 @@ use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use clipstream_caption::Captioners;
 use clipstream_core::{RouteByVideo, StageExt};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
 use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, ShardManifest, Stage};
+use clipstream_score::ScoreModels;
 use clipstream_sink::{ErrorSinkExt, Output, ShardSinkExt};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
@@ -37,6 +39,8 @@ pub struct Handles {
 pub struct Shared {
     pub config: Arc<CurateConfig>,
     pub fetcher: Arc<Fetcher>,
+    /// The score stage's models, loaded once per process.
+    pub models: ScoreModels,
     pub output: Arc<Output>,
     /// Video keys (and raw ids) already committed or permanently failed.
     pub done: Arc<HashSet<String>>,
@@ -44,14 +48,16 @@ pub struct Shared {
     pub run_id: String,
 }
 
-/// Builds the dataflow in `scope`; `letters` (Kafka mode) dead-letters videos that fail after parsing.
+/// Builds the dataflow in `scope`; `letters` (Kafka mode) dead-letters videos that fail after parsing; this
+/// worker's `captioners` run the caption stage.
 pub fn build<'scope>(
     scope: Scope<'scope, u64>,
     index: usize,
     shared: &Shared,
     letters: Option<Rc<RefCell<DeadLetters>>>,
+    mut captioners: Captioners,
 ) -> Handles {
-    let Shared { config, fetcher, output, done, counters, run_id } = shared.clone();
+    let Shared { config, fetcher, models, output, done, counters, run_id } = shared.clone();
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
     let mut seen = HashSet::new();
@@ -87,7 +93,10 @@ pub fn build<'scope>(
     let c = config.clone();
     let (cut, e_clip) = planned.stage(Stage::Clip, move |v| video::cut_video(&c, v));
     let c = config.clone();
-    let (curated, e_frames) = cut.stage(Stage::Frames, move |v| video::frame_video(&c, v));
+    let (framed, e_frames) = cut.stage(Stage::Frames, move |v| video::frame_video(&c, v));
+    let (captioned, e_caption) = framed.stage(Stage::Caption, move |v| captioners.caption_video(v));
+    let c = config.clone();
+    let (curated, e_score) = captioned.stage(Stage::Score, move |v| clipstream_score::score_video(&models, &c.score, v));
     let (sink_counters, shard_counters) = (counters.clone(), counters.clone());
     curated
         .inspect(move |v: &CuratedVideo| {
@@ -103,7 +112,7 @@ pub fn build<'scope>(
         .probe_with(&durable);
     let error_counters = counters.clone();
     let errors = scope
-        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames])
+        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score])
         .inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1))
         .probe_with(&flow);
     if let Some(letters) = letters {

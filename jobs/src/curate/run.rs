@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
+use clipstream_caption::{CaptionError, Captioner, Captioners};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::DeadLetters;
 use clipstream_schemas::CurateConfig;
+use clipstream_score::{ScoreModels, TagsCaptioner};
 use clipstream_sink::Output;
 
 use super::dataflow::{Shared, build};
@@ -72,6 +74,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let shared = Shared {
         config: Arc::new(options.config.clone()),
         fetcher: Arc::new(Fetcher::new(options.config.fetch.clone()).context("building the fetcher")?),
+        models: ScoreModels::load(&options.config.score).context("loading the score models")?,
         output,
         done: Arc::new(done),
         counters: counters.clone(),
@@ -82,16 +85,17 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let guards = timely::execute(timely_config, move |worker| -> anyhow::Result<()> {
         let index = worker.index();
         let config = shared.config.clone();
+        let captioners = captioners(&shared).context("building the captioners")?;
         match &source {
             Source::Files(_) => {
-                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, None));
+                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, None, captioners));
                 files_source::drive(worker, handles, &rows, config.source.batch_size, &shared.counters);
             }
             Source::Kafka { until_empty } => {
                 let letters = DeadLetters::open(&config.kafka)
                     .context("opening the dead-letter producer")?
                     .map(|letters| Rc::new(RefCell::new(letters)));
-                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters.clone()));
+                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters.clone(), captioners));
                 let run = KafkaRun {
                     config: &config.kafka,
                     batch_size: config.source.batch_size,
@@ -117,6 +121,15 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
 }
 
 /// SIGTERM/SIGINT set `stop` (drain and commit); a second one exits at once.
+/// One worker's caption backends (`tags` shares the process's score model).
+fn captioners(shared: &Shared) -> Result<Captioners, CaptionError> {
+    let config = &shared.config;
+    Captioners::from_config(&config.caption, |_| {
+        let tags = TagsCaptioner::new(&shared.models, &config.caption.tags, config.score.frames as usize)?;
+        Ok(Box::new(tags) as Box<dyn Captioner>)
+    })
+}
+
 fn drain_on_signals(stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())

@@ -101,7 +101,8 @@ pub fn frame_video(config: &CurateConfig, cut: CutVideo) -> Result<CuratedVideo,
     let frames = if spans.is_empty() {
         Vec::new()
     } else {
-        clipstream_media::frames::sample_frames(&video.fetched.path, spans, &config.frames)
+        let fine = clipstream_media::FineSampling::for_caption(&config.caption);
+        clipstream_media::frames::sample_frames(&video.fetched.path, spans, &config.frames, fine)
             .map_err(|e| fail(Stage::Frames, &video.request, &e))?
     };
     let clips = spans
@@ -113,7 +114,7 @@ pub fn frame_video(config: &CurateConfig, cut: CutVideo) -> Result<CuratedVideo,
             record: clip_record(planned, span, index as u32, frames.frames_jpeg.len() as u32, file.is_some()),
             middle_jpeg: frames.middle_jpeg,
             frames_jpeg: frames.frames_jpeg,
-            fine_frames_jpeg: Vec::new(),
+            fine_frames_jpeg: frames.fine_jpeg,
             video_mp4: file.clone(),
         })
         .collect();

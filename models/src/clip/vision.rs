@@ -90,7 +90,7 @@ impl VisionTower {
         let tokens = x.flatten(2, -1).transpose(1, 2);
         let mut tokens = tokens + self.positional_embedding.narrow(0, 1, self.config.grid_tokens());
         if let Some(temporal) = &self.temporal_positional_embedding {
-            tokens = tokens + temporal.mean_dim(1, true, temporal.kind());
+            tokens += temporal.mean_dim(1, true, temporal.kind());
         }
         let class = (&self.class_embedding + self.positional_embedding.get(0)).view([1, 1, w]).expand([b, 1, w], true);
         self.finish(&Tensor::cat(&[class, tokens], 1), false)

@@ -1,12 +1,13 @@
 //! `sample_frames`: the frames stage. One decode pass over a video collects, for every clip span, its uniformly
-//! spaced sample frames and its middle frame, resized (shorter side = `short_side`, never upscaled) and JPEG-encoded
-//! with ffmpeg's mjpeg encoder. Only the JPEGs are kept, never a clip's raw frames.
+//! spaced sample frames, its middle frame and, when the fine caption asks for them, frames at a fixed rate, resized
+//! (shorter side = `short_side`, never upscaled) and JPEG-encoded with ffmpeg's mjpeg encoder. Only the JPEGs are
+//! kept, never a clip's raw frames.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use clipstream_schemas::config::FramesConfig;
+use clipstream_schemas::config::{CaptionBackend, CaptionConfig, FramesConfig};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::util::frame::Video as VideoFrame;
@@ -24,6 +25,24 @@ pub struct ClipFrames {
     pub middle_jpeg: Vec<u8>,
     /// `count` uniformly spaced frames in time order (see [`ClipSpan::sample_indices`]).
     pub frames_jpeg: Vec<Vec<u8>>,
+    /// Frames at the [`FineSampling`] rate in time order (see [`ClipSpan::rate_indices`]); empty without one.
+    pub fine_jpeg: Vec<Vec<u8>>,
+}
+
+/// Frames at a fixed rate for the fine caption: `fps` per second from the clip's start, at most `max_frames`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FineSampling {
+    pub fps: f64,
+    pub max_frames: u32,
+}
+
+impl FineSampling {
+    /// What the caption config asks for: frames at `fine_fps` when the fine caption is `vlm-http` (the other
+    /// backends read the stored frames), none when the rate or the count is not positive.
+    pub fn for_caption(config: &CaptionConfig) -> Option<Self> {
+        let wanted = config.fine == CaptionBackend::VlmHttp && config.fine_fps > 0.0 && config.max_fine_frames > 0;
+        wanted.then_some(Self { fps: config.fine_fps, max_frames: config.max_fine_frames })
+    }
 }
 
 /// Output size for a `width`x`height` source: the shorter side becomes `short_side` unless that would upscale;
@@ -104,28 +123,42 @@ impl JpegEncoder {
     }
 }
 
-/// Where a decoded frame goes: sample `slot` of clip `clip`, or its middle frame.
+/// Where a decoded frame goes: sample `slot` of clip `clip`, its middle frame, or fine-caption frame `slot`.
 #[derive(Clone, Copy)]
 enum Use {
     Sample { clip: usize, slot: usize },
     Middle { clip: usize },
+    Fine { clip: usize, slot: usize },
 }
 
-/// Decodes the video at `path` once and returns, for every span (in order), its `config.count` sample frames and
-/// its middle frame as JPEGs. A span needing a frame past the last decodable one fails the whole video with
-/// `decode.missing_frames` (the spans come from a decode of the same file, so this means a damaged file).
-pub fn sample_frames(path: &Path, spans: &[ClipSpan], config: &FramesConfig) -> Result<Vec<ClipFrames>, MediaError> {
+/// Decodes the video at `path` once and returns, for every span (in order), its `config.count` sample frames, its
+/// middle frame and, with `fine`, its fine-caption frames as JPEGs. A span needing a frame past the last decodable
+/// one fails the whole video with `decode.missing_frames` (the spans come from a decode of the same file, so this
+/// means a damaged file).
+pub fn sample_frames(
+    path: &Path,
+    spans: &[ClipSpan],
+    config: &FramesConfig,
+    fine: Option<FineSampling>,
+) -> Result<Vec<ClipFrames>, MediaError> {
     let mut wanted: BTreeMap<u64, Vec<Use>> = BTreeMap::new();
+    let mut out: Vec<ClipFrames> = Vec::with_capacity(spans.len());
     for (clip, span) in spans.iter().enumerate() {
         let (samples, middle) = span.sample_indices(config.count);
+        let fine_indices = fine.map(|f| span.rate_indices(f.fps, f.max_frames)).unwrap_or_default();
+        out.push(ClipFrames {
+            middle_jpeg: Vec::new(),
+            frames_jpeg: vec![Vec::new(); samples.len()],
+            fine_jpeg: vec![Vec::new(); fine_indices.len()],
+        });
         for (slot, index) in samples.into_iter().enumerate() {
             wanted.entry(index).or_default().push(Use::Sample { clip, slot });
         }
         wanted.entry(middle).or_default().push(Use::Middle { clip });
+        for (slot, index) in fine_indices.into_iter().enumerate() {
+            wanted.entry(index).or_default().push(Use::Fine { clip, slot });
+        }
     }
-    let count = config.count.max(1) as usize;
-    let mut out: Vec<ClipFrames> =
-        spans.iter().map(|_| ClipFrames { middle_jpeg: Vec::new(), frames_jpeg: vec![Vec::new(); count] }).collect();
     let Some(&last) = wanted.keys().next_back() else { return Ok(out) };
 
     let mut decoder = VideoDecoder::open(path, 0)?;
@@ -140,6 +173,7 @@ pub fn sample_frames(path: &Path, spans: &[ClipSpan], config: &FramesConfig) -> 
                         match *use_ {
                             Use::Sample { clip, slot } => out[clip].frames_jpeg[slot] = bytes.clone(),
                             Use::Middle { clip } => out[clip].middle_jpeg = bytes.clone(),
+                            Use::Fine { clip, slot } => out[clip].fine_jpeg[slot] = bytes.clone(),
                         }
                     }
                 }
@@ -213,7 +247,7 @@ mod tests {
             ClipSpan::from_frames(30, 100, 25.0, 1.0),
             ClipSpan::from_frames(117, 120, 25.0, 1.0),
         ];
-        let clips = sample_frames(&video, &spans, &config(4, 48)).expect("sample");
+        let clips = sample_frames(&video, &spans, &config(4, 48), None).expect("sample");
         assert_eq!(clips.len(), 3);
         for (span, clip) in spans.iter().zip(&clips) {
             let (indices, middle) = span.sample_indices(4);
@@ -227,14 +261,49 @@ mod tests {
             assert_eq!(decode_jpeg(&clip.middle_jpeg).0, middle);
         }
         // Never upscaled: a larger short side keeps the source size.
-        let full = sample_frames(&video, &spans[..1], &config(1, 224)).expect("sample");
+        let full = sample_frames(&video, &spans[..1], &config(1, 224), None).expect("sample");
         assert_eq!(decode_jpeg(&full[0].middle_jpeg), (20, WIDTH, HEIGHT));
         // Lower quality, smaller files.
-        let low =
-            sample_frames(&video, &spans[..1], &FramesConfig { jpeg_quality: 20, ..config(1, 224) }).expect("low");
+        let low = sample_frames(&video, &spans[..1], &FramesConfig { jpeg_quality: 20, ..config(1, 224) }, None)
+            .expect("low");
         assert!(low[0].middle_jpeg.len() < full[0].middle_jpeg.len());
         assert!(luma_table_sum(&low[0].middle_jpeg) > 4 * luma_table_sum(&full[0].middle_jpeg));
-        assert!(sample_frames(&video, &[], &config(4, 48)).expect("no spans").is_empty());
+        assert!(sample_frames(&video, &[], &config(4, 48), None).expect("no spans").is_empty());
+    }
+
+    #[test]
+    fn fine_frames_at_a_rate_in_the_same_pass() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("in.mp4");
+        barcode_video(&video, 120, None, false).expect("fixture");
+        let spans = [ClipSpan::from_frames(0, 100, 25.0, 1.0), ClipSpan::from_frames(30, 100, 25.0, 1.0)];
+        let fine = FineSampling { fps: 1.0, max_frames: 32 };
+        let clips = sample_frames(&video, &spans, &config(2, 48), Some(fine)).expect("sample");
+        let codes = |jpegs: &[Vec<u8>]| jpegs.iter().map(|j| decode_jpeg(j).0).collect::<Vec<_>>();
+        assert_eq!(codes(&clips[0].fine_jpeg), vec![0, 25, 50, 75]);
+        assert_eq!(codes(&clips[1].fine_jpeg), vec![30, 55, 80]);
+        assert_eq!(decode_jpeg(&clips[1].fine_jpeg[0]).1, 80, "same size as the stored frames");
+        // The other frames are unchanged by the fine sampling.
+        let plain = sample_frames(&video, &spans, &config(2, 48), None).expect("sample");
+        assert!(plain.iter().all(|c| c.fine_jpeg.is_empty()));
+        assert_eq!(codes(&clips[0].frames_jpeg), codes(&plain[0].frames_jpeg));
+        assert_eq!(decode_jpeg(&clips[0].middle_jpeg).0, 50);
+        // Thinned evenly to the maximum.
+        let thin = FineSampling { fps: 2.0, max_frames: 3 };
+        let clips = sample_frames(&video, &spans[..1], &config(2, 48), Some(thin)).expect("sample");
+        assert_eq!(codes(&clips[0].fine_jpeg), vec![0, 25, 62]);
+    }
+
+    #[test]
+    fn fine_sampling_only_for_the_vlm_backend() {
+        let mut caption = CaptionConfig { fine_fps: 2.0, max_fine_frames: 8, ..CaptionConfig::default() };
+        assert_eq!(FineSampling::for_caption(&caption), None);
+        caption.fine = CaptionBackend::Tags;
+        assert_eq!(FineSampling::for_caption(&caption), None);
+        caption.fine = CaptionBackend::VlmHttp;
+        assert_eq!(FineSampling::for_caption(&caption), Some(FineSampling { fps: 2.0, max_frames: 8 }));
+        caption.max_fine_frames = 0;
+        assert_eq!(FineSampling::for_caption(&caption), None);
     }
 
     #[test]
@@ -246,16 +315,19 @@ mod tests {
         let bytes = std::fs::read(&video).expect("read");
         std::fs::write(&video, &bytes[..bytes.len() / 2]).expect("truncate");
         let early = [ClipSpan::from_frames(0, 30, 25.0, 1.0)];
-        let clips = sample_frames(&video, &early, &config(2, 48)).expect("the early part decodes");
+        let clips = sample_frames(&video, &early, &config(2, 48), None).expect("the early part decodes");
         assert_eq!(decode_jpeg(&clips[0].frames_jpeg[1]).0, 22);
         let late = [ClipSpan::from_frames(150, 200, 25.0, 1.0)];
-        let err = sample_frames(&video, &late, &config(2, 48)).expect_err("frames past the cut are missing");
+        let err = sample_frames(&video, &late, &config(2, 48), None).expect_err("frames past the cut are missing");
         assert_eq!(err.code(), "decode.missing_frames");
         // Without faststart the index is at the end: a truncated file does not open at all.
         let plain = dir.path().join("plain.mp4");
         barcode_video(&plain, 200, None, false).expect("fixture");
         let bytes = std::fs::read(&plain).expect("read");
         std::fs::write(&plain, &bytes[..bytes.len() / 2]).expect("truncate");
-        assert_eq!(sample_frames(&plain, &early, &config(2, 48)).expect_err("no index").code(), "probe.not_a_video");
+        assert_eq!(
+            sample_frames(&plain, &early, &config(2, 48), None).expect_err("no index").code(),
+            "probe.not_a_video"
+        );
     }
 }

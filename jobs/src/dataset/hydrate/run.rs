@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clipstream_input::fetch::Fetcher;
+use clipstream_media::FineSampling;
 use clipstream_schemas::manifest::ERROR_DIR;
 use clipstream_schemas::{CurateConfig, ErrorRecord, Stage, safe_key};
 use clipstream_sink::{ErrorWriter, Output, ShardSink};
@@ -127,6 +128,7 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
         },
         cut: options.config.cut.clone(),
         frames: options.config.frames.clone(),
+        fine: FineSampling::for_caption(&options.config.caption),
         fetches: AtomicU64::new(0),
     });
     let mut sink = ShardSink::new(output.clone(), options.config.sink.clone());

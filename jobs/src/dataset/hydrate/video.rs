@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clipstream_input::fetch::{Fetched, Fetcher};
-use clipstream_media::{ClipSpan, MediaError, ProbeInfo, cut_clips, probe, sample_frames};
+use clipstream_media::{ClipSpan, FineSampling, MediaError, ProbeInfo, cut_clips, probe, sample_frames};
 use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
 use clipstream_schemas::{
     ClipPayload, ClipRecord, CuratedVideo, ErrorRecord, SourcePosition, Stage, VideoRequest, clip_key, safe_key,
@@ -25,6 +25,8 @@ pub struct HydrateContext {
     pub ytdlp: YtDlp,
     pub cut: CutConfig,
     pub frames: FramesConfig,
+    /// Fine-caption frames to sample (`FineSampling::for_caption`), none unless a fine captioner reads them.
+    pub fine: Option<FineSampling>,
     /// Fetch attempts (one per video; counted so that a test can check it).
     pub fetches: AtomicU64,
 }
@@ -208,7 +210,7 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
                 record,
                 middle_jpeg: frames.middle_jpeg,
                 frames_jpeg: frames.frames_jpeg,
-                fine_frames_jpeg: Vec::new(),
+                fine_frames_jpeg: frames.fine_jpeg,
                 video_mp4: file,
             }
         })
@@ -237,7 +239,7 @@ fn cut_and_sample(
     } else {
         cut_clips(path, &spans, &context.cut, dir)?.into_iter().map(Some).collect()
     };
-    let frames = sample_frames(path, &spans, &context.frames)?;
+    let frames = sample_frames(path, &spans, &context.frames, context.fine)?;
     Ok((files, frames))
 }
 

@@ -1,0 +1,60 @@
+//! Test fixtures: a small curated video whose clips carry JPEG-like byte blobs.
+
+use std::collections::BTreeMap;
+
+use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest, clip_key, format_timestamp};
+
+/// Video `v` (`file:///v.mp4`) with `clips` clips `v_0000..`, each with a middle frame and 3 stored frames.
+pub(crate) fn video(clips: u32) -> CuratedVideo {
+    let clips = (0..clips)
+        .map(|index| {
+            let start = f64::from(index) * 2.0;
+            let record = ClipRecord {
+                video_id: "v".into(),
+                video_key: "v".into(),
+                clip_index: index,
+                key: clip_key("v", index),
+                shard: String::new(),
+                url: "file:///v.mp4".into(),
+                start_s: start,
+                end_s: start + 2.0,
+                start_ts: format_timestamp(start),
+                end_ts: format_timestamp(start + 2.0),
+                duration_s: 2.0,
+                start_frame: u64::from(index) * 50,
+                end_frame: u64::from(index) * 50 + 50,
+                fps: 25.0,
+                width: 64,
+                height: 48,
+                num_frames: 3,
+                motion: 2.0,
+                caption_coarse: None,
+                caption_fine: None,
+                caption: None,
+                asr: None,
+                sim_score: None,
+                aesthetic_score: None,
+                lang: None,
+                category: None,
+                has_video: false,
+                source: None,
+                metadata: BTreeMap::new(),
+            };
+            let jpeg = |tag: u8| vec![0xFF, 0xD8, index as u8, tag, 0xFF, 0xD9];
+            ClipPayload {
+                record,
+                middle_jpeg: jpeg(100),
+                frames_jpeg: vec![jpeg(0), jpeg(1), jpeg(2)],
+                fine_frames_jpeg: Vec::new(),
+                video_mp4: None,
+            }
+        })
+        .collect();
+    CuratedVideo {
+        request: VideoRequest::new("file:///v.mp4"),
+        video_id: "v".into(),
+        video_key: "v".into(),
+        clips,
+        scratch: None,
+    }
+}
