@@ -2,8 +2,8 @@
 //! 0.2, 0.2, 0.1 between the first layers at train time) over L2-normalised CLIP ViT-L/14 image embeddings.
 //! Parameter names `layers.{0,2,4,6,7}.{weight,bias}` as in the released `.pth`.
 
-use tch::nn::{self, Module};
 use tch::Tensor;
+use tch::nn::{self, Module};
 
 use crate::nn::normalize;
 
@@ -20,7 +20,9 @@ impl AestheticMlp {
         let shape = [(0, input, 1024, 0.2), (2, 1024, 128, 0.2), (4, 128, 64, 0.1), (6, 64, 16, 0.0), (7, 16, 1, 0.0)];
         let layers = shape
             .iter()
-            .map(|&(i, input, output, dropout)| (nn::linear(root / "layers" / i, input, output, Default::default()), dropout))
+            .map(|&(i, input, output, dropout)| {
+                (nn::linear(root / "layers" / i, input, output, Default::default()), dropout)
+            })
             .collect();
         Self { layers }
     }

@@ -7,6 +7,7 @@ pub mod aesthetic;
 pub mod arch;
 pub mod clip;
 pub mod embedder;
+pub mod flops;
 pub mod loss;
 pub mod nn;
 pub mod tokenizer;

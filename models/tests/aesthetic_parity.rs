@@ -25,7 +25,8 @@ fn scores_match_the_reference_mlp() -> anyhow::Result<()> {
     let report = weights::load(&mut vs, &dir.path().join("aesthetic.safetensors"))?;
     assert!(report.is_exact(), "{report}");
     assert_eq!(report.matched, 10, "layers 0, 2, 4, 6, 7: weight and bias");
-    let io: BTreeMap<String, Tensor> = weights::read(&dir.path().join("aesthetic-io.safetensors"))?.into_iter().collect();
+    let io: BTreeMap<String, Tensor> =
+        weights::read(&dir.path().join("aesthetic-io.safetensors"))?.into_iter().collect();
     let scores = tch::no_grad(|| mlp.score(&io["embeddings"], false));
     let diff = (&scores - io.get("scores").context("scores")?).abs().max().double_value(&[]);
     println!("aesthetic scores: max abs diff {diff:.2e}");

@@ -16,7 +16,11 @@ use tch::{Device, Tensor};
 fn generate(out: &Path) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let python = root.join(".venv/bin/python");
-    anyhow::ensure!(python.exists(), "{} is missing: run scripts/setup (it installs torch and open_clip)", python.display());
+    anyhow::ensure!(
+        python.exists(),
+        "{} is missing: run scripts/setup (it installs torch and open_clip)",
+        python.display()
+    );
     let status = Command::new(&python)
         .arg(root.join("scripts/clip_fixtures.py"))
         .arg(out)
@@ -32,7 +36,8 @@ fn check(dir: &Path, arch: &str) -> anyhow::Result<()> {
     let model = Clip::new(&vs.root(), &config);
     let report = weights::load(&mut vs, &dir.join(format!("{arch}.safetensors")))?;
     assert!(report.is_exact(), "{arch}: {report}");
-    let io: BTreeMap<String, Tensor> = weights::read(&dir.join(format!("{arch}-io.safetensors")))?.into_iter().collect();
+    let io: BTreeMap<String, Tensor> =
+        weights::read(&dir.join(format!("{arch}-io.safetensors")))?.into_iter().collect();
     let get = |name: &str| io.get(name).with_context(|| format!("{name} in {arch}-io"));
     tch::no_grad(|| -> anyhow::Result<()> {
         let image = model.visual.encode_images(get("image")?);

@@ -16,7 +16,8 @@ fn unit(v: &[f64]) -> Vec<f64> {
 
 /// -log softmax of the diagonal, rows then columns, averaged; pairs (i, j != i) with ids[i] == ids[j] skipped.
 fn naive(video: &Tensor, text: &Tensor, temp: f64, ids: Option<&[i64]>) -> f64 {
-    let (v, t): (Vec<_>, Vec<_>) = (rows(video).iter().map(|r| unit(r)).collect(), rows(text).iter().map(|r| unit(r)).collect());
+    let (v, t): (Vec<_>, Vec<_>) =
+        (rows(video).iter().map(|r| unit(r)).collect(), rows(text).iter().map(|r| unit(r)).collect());
     let b = v.len();
     let sim = |i: usize, j: usize| v[i].iter().zip(&t[j]).map(|(a, b)| a * b).sum::<f64>() / temp;
     let kept = |i: usize, j: usize| i == j || ids.is_none_or(|ids| ids[i] != ids[j]);

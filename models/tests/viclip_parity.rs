@@ -57,7 +57,11 @@ fn reference_keys(file: &str) -> anyhow::Result<BTreeMap<String, Vec<i64>>> {
             let mut fields = line.split('\t');
             let name = fields.next().context("name")?.to_string();
             let shape = fields.next().context("shape")?.trim_matches(|c| c == '[' || c == ']');
-            let dims = shape.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse()).collect::<Result<_, _>>()?;
+            let dims = shape
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse())
+                .collect::<Result<_, _>>()?;
             anyhow::ensure!(fields.next() == Some("float32"), "{line}");
             Ok((name, dims))
         })

@@ -346,3 +346,40 @@ fn dataset_tools_on_hydrated_internvid_metadata() -> anyhow::Result<()> {
     assert!((rate - 0.3).abs() < 0.2, "50 clips at p=0.3: {rate}");
     Ok(())
 }
+
+#[test]
+fn hydrate_rescore_replaces_the_listed_scores_with_the_score_stage() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let root = video_root(dir.path())?;
+    let output = dir.path().join("rescored");
+    let weights = repo_root().join("models/tests/fixtures/viclip/tiny-viclip.safetensors");
+    run_json(
+        clipstream()
+            .args(["hydrate", "-w", "2", "--rescore", "-i"])
+            .arg(fixture())
+            .arg("-o")
+            .arg(&output)
+            .arg("--video-root")
+            .arg(&root)
+            .args(["--set", "score.similarity=viclip", "--set", "score.arch=viclip-tiny", "--set"])
+            .arg(format!("score.weights={}", weights.display())),
+    )?;
+    let script = "import glob, json, sys, pyarrow.parquet as pq\n\
+                  print(json.dumps([r for f in glob.glob(sys.argv[1] + '/**/*.parquet', recursive=True)\n\
+                                    for r in pq.read_table(f).to_pylist()], default=str))";
+    let out = run_ok(Command::new(python()?).arg("-c").arg(script).arg(&output))?;
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout)?;
+    let listed: Vec<f64> = expected_rows()?.iter().filter_map(|r| r["UMT_Score"].as_f64()).collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        match (row["caption"].as_str(), row["sim_score"].as_f64()) {
+            (Some(_), Some(sim)) => {
+                assert!((-1.0..=1.0).contains(&sim), "{sim}");
+                assert!(!listed.contains(&sim), "the listed score {sim} was kept");
+            }
+            (None, sim) => assert_eq!(sim, None, "no caption, no similarity: {row}"),
+            (Some(_), None) => anyhow::bail!("a captioned clip was not scored: {row}"),
+        }
+    }
+    Ok(())
+}

@@ -47,7 +47,11 @@ impl ConvertArgs {
         } else {
             println!("{}: {} ({report})", self.file.display(), if report.is_exact() { "fits" } else { "does NOT fit" });
             if report.is_exact() {
-                println!("use it as score.arch = {:?}, score.weights = {:?}", self.arch, self.file.display().to_string());
+                println!(
+                    "use it as score.arch = {:?}, score.weights = {:?}",
+                    self.arch,
+                    self.file.display().to_string()
+                );
             }
         }
         Ok(if report.is_exact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -51,6 +51,10 @@ pub struct HydrateArgs {
     /// Input MiB per group-by bucket: the grouping pass holds about this much in memory at once.
     #[arg(long, default_value_t = 256)]
     group_bucket_mib: u64,
+    /// Recompute `sim_score` and `aesthetic_score` with the score stage (the config's [score] section: models,
+    /// frames, thresholds) instead of keeping the listed scores; the listed caption is the text scored.
+    #[arg(long)]
+    rescore: bool,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -75,6 +79,7 @@ impl HydrateArgs {
             ytdlp: self.yt_dlp,
             workers: self.workers,
             bucket_bytes: self.group_bucket_mib.max(1) << 20,
+            rescore: self.rescore,
         };
         let summary = run(options).with_context(|| format!("hydrating {}", self.input.display()))?;
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -96,7 +96,8 @@ pub fn build<'scope>(
     let (framed, e_frames) = cut.stage(Stage::Frames, move |v| video::frame_video(&c, v));
     let (captioned, e_caption) = framed.stage(Stage::Caption, move |v| captioners.caption_video(v));
     let c = config.clone();
-    let (curated, e_score) = captioned.stage(Stage::Score, move |v| clipstream_score::score_video(&models, &c.score, v));
+    let (curated, e_score) =
+        captioned.stage(Stage::Score, move |v| clipstream_score::score_video(&models, &c.score, v));
     let (sink_counters, shard_counters) = (counters.clone(), counters.clone());
     curated
         .inspect(move |v: &CuratedVideo| {

@@ -95,7 +95,8 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                 let letters = DeadLetters::open(&config.kafka)
                     .context("opening the dead-letter producer")?
                     .map(|letters| Rc::new(RefCell::new(letters)));
-                let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters.clone(), captioners));
+                let handles =
+                    worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, letters.clone(), captioners));
                 let run = KafkaRun {
                     config: &config.kafka,
                     batch_size: config.source.batch_size,
@@ -120,7 +121,6 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-/// SIGTERM/SIGINT set `stop` (drain and commit); a second one exits at once.
 /// One worker's caption backends (`tags` shares the process's score model).
 fn captioners(shared: &Shared) -> Result<Captioners, CaptionError> {
     let config = &shared.config;
@@ -130,6 +130,7 @@ fn captioners(shared: &Shared) -> Result<Captioners, CaptionError> {
     })
 }
 
+/// SIGTERM/SIGINT set `stop` (drain and commit); a second one exits at once.
 fn drain_on_signals(stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())

@@ -1,7 +1,7 @@
 //! The two-tower CLIP model (`visual.*` + the text tower at the root + `logit_scale`), and its standard sizes.
 
-use tch::nn;
 use tch::Tensor;
+use tch::nn;
 
 use super::{TextConfig, TextTower, VisionConfig, VisionTower};
 use crate::nn::{Activation, normalize};

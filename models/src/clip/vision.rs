@@ -48,7 +48,8 @@ impl VisionTower {
         let (w, k) = (config.width, config.patch_size);
         let scale = (w as f64).powf(-0.5);
         let conv_shape: Vec<i64> = if config.frames.is_some() { vec![w, 3, 1, k, k] } else { vec![w, 3, k, k] };
-        let ln = |name: &str| nn::layer_norm(p / name, vec![w], nn::LayerNormConfig { eps: 1e-5, ..Default::default() });
+        let ln =
+            |name: &str| nn::layer_norm(p / name, vec![w], nn::LayerNormConfig { eps: 1e-5, ..Default::default() });
         let transformer_config = TransformerConfig {
             width: w,
             layers: config.layers,
@@ -82,7 +83,9 @@ impl VisionTower {
     pub fn encode_images(&self, images: &Tensor) -> Tensor {
         let x = to_kind_of(images, &self.conv1);
         let x = if self.config.frames.is_some() {
-            x.unsqueeze(2).conv3d(&self.conv1, None::<Tensor>, [1, self.config.patch_size, self.config.patch_size], 0, 1, 1).squeeze_dim(2)
+            x.unsqueeze(2)
+                .conv3d(&self.conv1, None::<Tensor>, [1, self.config.patch_size, self.config.patch_size], 0, 1, 1)
+                .squeeze_dim(2)
         } else {
             x.conv2d(&self.conv1, None::<Tensor>, [self.config.patch_size, self.config.patch_size], 0, 1, 1)
         };

@@ -6,5 +6,5 @@ mod transformer;
 
 pub use drop_path::drop_path;
 pub use normalize::normalize;
-pub use transformer::{Activation, Transformer, TransformerConfig};
 pub(crate) use transformer::to_kind_of;
+pub use transformer::{Activation, Transformer, TransformerConfig};

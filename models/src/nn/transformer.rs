@@ -67,7 +67,8 @@ impl Transformer {
             .map(|i| {
                 let b = p / "resblocks" / i;
                 let attn = &b / "attn";
-                let rate = if config.layers > 1 { config.drop_path * i as f64 / (config.layers - 1) as f64 } else { 0.0 };
+                let rate =
+                    if config.layers > 1 { config.drop_path * i as f64 / (config.layers - 1) as f64 } else { 0.0 };
                 Block {
                     ln_1: layer_norm(&b / "ln_1", w),
                     in_proj_weight: attn.var("in_proj_weight", &[3 * w, w], nn::init::DEFAULT_KAIMING_UNIFORM),

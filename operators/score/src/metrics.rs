@@ -5,9 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clipstream_schemas::metrics as names;
-use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, Opts, register_histogram_vec, register_int_counter_vec,
-};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, register_histogram_vec, register_int_counter_vec};
 
 struct Families {
     batch: HistogramVec,

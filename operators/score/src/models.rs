@@ -58,12 +58,21 @@ fn arch(key: &'static str, name: &str) -> Result<Arch, LoadError> {
     Arch::by_name(name).map_err(|e| LoadError::Config { key, reason: e.to_string() })
 }
 
-fn load_model(key: &'static str, arch: &Arch, path: &str, device: Device, kind: Kind) -> Result<VideoTextModel, LoadError> {
+fn load_model(
+    key: &'static str,
+    arch: &Arch,
+    path: &str,
+    device: Device,
+    kind: Kind,
+) -> Result<VideoTextModel, LoadError> {
     if path.is_empty() {
         return Err(LoadError::Config { key, reason: "a safetensors path is required".into() });
     }
-    let (mut model, _) = VideoTextModel::load(arch, Path::new(path), device)
-        .map_err(|e| LoadError::Load { what: "model weights", path: path.to_string(), source: Box::new(e) })?;
+    let (mut model, _) = VideoTextModel::load(arch, Path::new(path), device).map_err(|e| LoadError::Load {
+        what: "model weights",
+        path: path.to_string(),
+        source: Box::new(e),
+    })?;
     if kind != Kind::Float {
         model.var_store_mut().set_kind(kind);
     }
@@ -73,7 +82,8 @@ fn load_model(key: &'static str, arch: &Arch, path: &str, device: Device, kind: 
 impl ScoreModels {
     /// Loads what `config` asks for (nothing when the stage is off).
     pub fn load(config: &ScoreConfig) -> Result<Self, LoadError> {
-        let (device, kind) = device::pick(config.device).map_err(|reason| LoadError::Config { key: "device", reason })?;
+        let (device, kind) =
+            device::pick(config.device).map_err(|reason| LoadError::Config { key: "device", reason })?;
         let similarity = match config.similarity {
             SimilarityModel::None => None,
             kind_of_model => {
@@ -84,8 +94,11 @@ impl ScoreModels {
                     return Err(LoadError::Config { key: "arch", reason });
                 }
                 let model = load_model("weights", &arch, &config.weights, device, kind)?;
-                let tokenizer = Tokenizer::clip()
-                    .map_err(|e| LoadError::Load { what: "tokenizer", path: "(embedded)".into(), source: Box::new(e) })?;
+                let tokenizer = Tokenizer::clip().map_err(|e| LoadError::Load {
+                    what: "tokenizer",
+                    path: "(embedded)".into(),
+                    source: Box::new(e),
+                })?;
                 Some(Arc::new(Mutex::new(Similarity { model, tokenizer })))
             }
         };

@@ -31,7 +31,11 @@ impl StageError for ScoreError {
 }
 
 /// Scores and filters the clips of one video.
-pub fn score_video(models: &ScoreModels, config: &ScoreConfig, mut video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord> {
+pub fn score_video(
+    models: &ScoreModels,
+    config: &ScoreConfig,
+    mut video: CuratedVideo,
+) -> Result<CuratedVideo, ErrorRecord> {
     let fail = |error: ScoreError| {
         let mut record = ErrorRecord::new(Stage::Score, &video.request.raw_id(), &video.request.url, &error);
         record.source = video.request.source;

@@ -23,7 +23,9 @@ impl Vocabulary {
             std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
         };
         let vocabulary: Self = serde_json::from_str(&text).map_err(|e| format!("parsing {path:?}: {e}"))?;
-        for (name, list) in [("objects", &vocabulary.objects), ("attributes", &vocabulary.attributes), ("actions", &vocabulary.actions)] {
+        for (name, list) in
+            [("objects", &vocabulary.objects), ("attributes", &vocabulary.attributes), ("actions", &vocabulary.actions)]
+        {
             if list.iter().all(|w| w.trim().is_empty()) {
                 return Err(format!("vocabulary {path:?}: {name} is empty"));
             }

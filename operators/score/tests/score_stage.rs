@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clipstream_caption::Captioner;
-use clipstream_media::{ClipSpan, sample_frames, write_dataset, SynthSpec};
+use clipstream_media::{ClipSpan, SynthSpec, sample_frames, write_dataset};
 use clipstream_models::aesthetic::AestheticMlp;
 use clipstream_models::{Arch, VideoTextModel};
 use clipstream_schemas::config::{DeviceChoice, FramesConfig, ScoreConfig, SimilarityModel, TagsConfig};
@@ -126,7 +126,12 @@ fn scores_equal_a_direct_model_computation_and_the_filter_drops_low_clips() -> a
     let threshold = sorted[sorted.len() / 2];
     let filtered = ScoreConfig { min_similarity: threshold, ..config };
     let kept = score_video(&models, &filtered, input).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let expected: Vec<u32> = scored.clips.iter().filter(|c| c.record.sim_score.unwrap_or_default() >= threshold).map(|c| c.record.clip_index).collect();
+    let expected: Vec<u32> = scored
+        .clips
+        .iter()
+        .filter(|c| c.record.sim_score.unwrap_or_default() >= threshold)
+        .map(|c| c.record.clip_index)
+        .collect();
     assert_eq!(kept.clips.iter().map(|c| c.record.clip_index).collect::<Vec<_>>(), expected);
     assert!(expected.len() < sims.len());
     Ok(())

@@ -3,6 +3,7 @@
 use thiserror::Error;
 use toml::{Table, Value};
 
+use super::models::{CaptionBackend, SimilarityModel};
 use super::sections::{CurateConfig, CutMode};
 
 /// The documented defaults, embedded in the binary (`clipstream check-config --print-defaults` prints it).
@@ -115,6 +116,29 @@ impl CurateConfig {
         check(self.kafka.epoch_ms >= 1, "kafka.epoch_ms must be >= 1");
         check(self.kafka.poll_ms >= 1, "kafka.poll_ms must be >= 1");
         check(self.kafka.request_timeout_ms >= 1, "kafka.request_timeout_ms must be >= 1");
+        check(self.caption.fine_fps > 0.0, "caption.fine_fps must be > 0");
+        check(self.caption.max_fine_frames >= 1, "caption.max_fine_frames must be >= 1");
+        check(self.caption.vlm.concurrency >= 1, "caption.vlm.concurrency must be >= 1");
+        check(self.caption.vlm.timeout_s > 0.0, "caption.vlm.timeout_s must be > 0");
+        let uses = |backend| self.caption.coarse == backend || self.caption.fine == backend;
+        check(
+            !uses(CaptionBackend::VlmHttp) || !self.caption.vlm.base_url.is_empty(),
+            "caption.vlm.base_url must be set",
+        );
+        check(
+            !uses(CaptionBackend::Tags) || self.score.similarity != SimilarityModel::None,
+            "caption = \"tags\" needs the score model: set score.similarity and score.weights",
+        );
+        check(self.score.frames >= 1, "score.frames must be >= 1");
+        check(self.score.batch_size >= 1, "score.batch_size must be >= 1");
+        check(
+            self.score.similarity == SimilarityModel::None || !self.score.weights.is_empty(),
+            "score.weights must be set when score.similarity is not \"none\"",
+        );
+        check(
+            self.score.aesthetic_weights.is_empty() || !self.score.aesthetic_clip_weights.is_empty(),
+            "score.aesthetic_clip_weights must be set with score.aesthetic_weights",
+        );
         if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
     }
 }

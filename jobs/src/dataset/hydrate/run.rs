@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clipstream_input::fetch::Fetcher;
 use clipstream_media::FineSampling;
+use clipstream_schemas::config::ScoreConfig;
 use clipstream_schemas::manifest::ERROR_DIR;
-use clipstream_schemas::{CurateConfig, ErrorRecord, Stage, safe_key};
+use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, Stage, safe_key};
+use clipstream_score::{ScoreModels, score_video};
 use clipstream_sink::{ErrorWriter, Output, ShardSink};
 use serde::Serialize;
 
@@ -43,6 +45,8 @@ pub struct HydrateOptions {
     pub workers: usize,
     /// Input bytes per group-by bucket (memory of the grouping pass is about this much).
     pub bucket_bytes: u64,
+    /// Recompute the scores with the score stage (`config.score`) instead of keeping the listed ones.
+    pub rescore: bool,
 }
 
 /// What one hydrate run did.
@@ -129,6 +133,13 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
         cut: options.config.cut.clone(),
         frames: options.config.frames.clone(),
         fine: FineSampling::for_caption(&options.config.caption),
+        rescore: if options.rescore {
+            let models = ScoreModels::load(&options.config.score).context("loading the score models")?;
+            anyhow::ensure!(!models.is_empty(), "--rescore needs score.similarity or score.aesthetic_weights");
+            Some((models, options.config.score.clone()))
+        } else {
+            None
+        },
         fetches: AtomicU64::new(0),
     });
     let mut sink = ShardSink::new(output.clone(), options.config.sink.clone());
@@ -216,7 +227,11 @@ fn work(context: &HydrateContext, jobs: &Mutex<Receiver<VideoJob>>, outcomes: &s
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let outcome = match hydrate_video(context, &job) {
+        let hydrated = hydrate_video(context, &job).and_then(|hydrated| match &context.rescore {
+            Some((models, config)) => Ok(Hydrated { video: rescore(models, config, hydrated.video)?, ..hydrated }),
+            None => Ok(hydrated),
+        });
+        let outcome = match hydrated {
             Ok(hydrated) => Outcome::Done(Box::new(hydrated)),
             Err(record) => {
                 tracing::warn!(video_id = %record.video_id, code = %record.code, reason = %record.reason, "video not hydrated");
@@ -227,6 +242,20 @@ fn work(context: &HydrateContext, jobs: &Mutex<Receiver<VideoJob>>, outcomes: &s
             return;
         }
     }
+}
+
+/// `--rescore`: the listed scores of the models that run are dropped, then the score stage writes new ones (a
+/// clip without a caption gets no similarity) and applies the score filter.
+fn rescore(models: &ScoreModels, config: &ScoreConfig, mut video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord> {
+    for clip in &mut video.clips {
+        if models.similarity.is_some() {
+            clip.record.sim_score = None;
+        }
+        if models.aesthetic.is_some() {
+            clip.record.aesthetic_score = None;
+        }
+    }
+    score_video(models, config, video)
 }
 
 /// Writes every outcome: videos into shards, failures into error records.
