@@ -11,6 +11,7 @@ pub mod flops;
 pub mod loss;
 pub mod nn;
 pub mod tokenizer;
+pub mod train;
 pub mod viclip;
 pub mod weights;
 

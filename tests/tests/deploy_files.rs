@@ -108,7 +108,7 @@ fn schema_metric<'a>(name: &'a str, schema: &BTreeSet<String>) -> Option<&'a str
     ["_bucket", "_sum", "_count"]
         .iter()
         .filter_map(|suffix| name.strip_suffix(suffix))
-        .find(|base| schema.contains(*base) && base.ends_with("_seconds"))
+        .find(|base| schema.contains(*base) && (base.ends_with("_seconds") || base.ends_with("_size")))
 }
 
 fn alert_rules() -> anyhow::Result<Vec<(String, String)>> {
