@@ -7,3 +7,4 @@ pub mod curate;
 pub mod dataset;
 pub mod logging;
 pub mod metrics_server;
+pub mod train;
