@@ -4,6 +4,7 @@ mod check_config;
 mod convert;
 mod curate;
 mod enqueue;
+mod eval;
 mod export;
 mod gc;
 mod hydrate;
@@ -13,6 +14,7 @@ mod scenes;
 mod stats;
 mod subset;
 mod synth;
+mod train;
 
 use std::process::ExitCode;
 
@@ -47,6 +49,10 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Validate a configuration, or print the documented defaults.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Train ViCLIP on curated shards (clip-per-video sampling, masked then unmasked phase, checkpoints).
+    Train(train::TrainArgs),
+    /// Zero-shot retrieval of a training checkpoint on held-out shards.
+    Eval(eval::EvalArgs),
     /// Write a dataset's clip metadata in the released InternVid layout (jsonl), or as parquet/csv.
     Export(export::ExportArgs),
     /// Fetch the videos of released InternVid-style metadata once each, cut the listed clips, write shards.
@@ -71,6 +77,8 @@ impl Command {
             Command::Gc(args) => args.run(),
             Command::Convert(args) => args.run(),
             Command::CheckConfig(args) => args.run(),
+            Command::Train(args) => args.run(),
+            Command::Eval(args) => args.run(),
             Command::Export(args) => args.run(),
             Command::Hydrate(args) => args.run(),
             Command::Subset(args) => args.run(),

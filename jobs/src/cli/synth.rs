@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use clipstream_media::synth::{SynthSpec, write_dataset};
+use clipstream_media::synth::{SynthSpec, SynthVideo, write_dataset};
 
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// Output directory for `{name}.mp4` files and `ground_truth.jsonl`.
+    /// Output directory for `{name}.mp4` files, `ground_truth.jsonl`, and `requests.jsonl` (a curate input whose
+    /// rows carry the per-shot captions and categories as timed `segments`).
     #[arg(long)]
     out: PathBuf,
     /// Number of videos.
@@ -25,7 +26,34 @@ impl SynthArgs {
         let spec = SynthSpec { seed: self.seed, videos: self.videos, ..SynthSpec::default() };
         let videos = write_dataset(&spec, &self.out).with_context(|| format!("writing to {}", self.out.display()))?;
         let shots: usize = videos.iter().map(|v| v.shots.len()).sum();
-        println!("wrote {} videos ({shots} shots) and ground_truth.jsonl to {}", videos.len(), self.out.display());
+        let requests = self.out.join("requests.jsonl");
+        let lines: Vec<String> = videos.iter().map(|video| request_line(&self.out, video).to_string()).collect();
+        std::fs::write(&requests, lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", requests.display()))?;
+        println!(
+            "wrote {} videos ({shots} shots), ground_truth.jsonl and requests.jsonl to {}",
+            videos.len(),
+            self.out.display()
+        );
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// One curate request: the video's absolute path, its name as id, and its shots as timed segments.
+fn request_line(dir: &std::path::Path, video: &SynthVideo) -> serde_json::Value {
+    let fps = f64::from(video.fps.max(1));
+    let path = std::path::absolute(dir.join(&video.path)).unwrap_or_else(|_| dir.join(&video.path));
+    let segments: Vec<serde_json::Value> = video
+        .shots
+        .iter()
+        .map(|shot| {
+            serde_json::json!({
+                "start_s": shot.start_frame as f64 / fps,
+                "end_s": shot.end_frame as f64 / fps,
+                "caption": shot.caption,
+                "category": shot.category,
+            })
+        })
+        .collect();
+    serde_json::json!({"url": path.display().to_string(), "id": video.video, "segments": segments})
 }

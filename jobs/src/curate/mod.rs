@@ -8,6 +8,7 @@ mod kafka_source;
 mod metrics;
 mod progress;
 mod run;
+mod segments;
 mod summary;
 mod video;
 

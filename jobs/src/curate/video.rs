@@ -8,6 +8,7 @@ use clipstream_input::fetch::{Fetched, Fetcher};
 use clipstream_media::ClipSpan;
 
 use super::metrics;
+use super::segments::segment_text;
 use clipstream_media::scene::{ClipPlan, detect_scenes, plan_clips};
 use clipstream_media::{ProbeInfo, check_policy, probe};
 use clipstream_schemas::error::StageError;
@@ -137,6 +138,7 @@ fn clip_record(
     let video = &planned.probed.video;
     let info = &planned.probed.info;
     let text = |key: &str| video.request.metadata.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let timed = |key: &str| segment_text(&video.request.metadata, span.start_s, span.end_s, key).or_else(|| text(key));
     ClipRecord {
         video_id: video.video_id.clone(),
         video_key: video.video_key.clone(),
@@ -158,12 +160,12 @@ fn clip_record(
         motion: span.motion,
         caption_coarse: None,
         caption_fine: None,
-        caption: text("caption"),
+        caption: timed("caption"),
         asr: text("asr"),
         sim_score: None,
         aesthetic_score: None,
         lang: text("lang"),
-        category: text("category"),
+        category: timed("category"),
         has_video,
         source: video.request.source,
         metadata: video.request.metadata.clone(),

@@ -1,14 +1,20 @@
 //! The data side of `clipstream train`: committed shards streamed sample by sample, JPEG frames decoded and
 //! augmented into normalised clip tensors, and the clip-per-video batch sampler (with optional DIV epoch weights).
-//! See DESIGN.md section 6. The training loop itself lives elsewhere.
+//! See DESIGN.md section 6. On top: the loader thread, the training loop with checkpoints, and retrieval eval.
 
+pub mod checkpoint;
 pub mod clip_counts;
+pub mod config;
 pub mod div;
+pub mod eval;
 pub mod frames;
+pub mod loader;
 pub mod resize;
+pub mod retrieval;
 pub mod sampler;
 pub mod samples;
 pub mod shards;
+pub mod trainer;
 
 pub use clip_counts::captioned_clips_per_video;
 pub use div::DivWeights;

@@ -313,7 +313,13 @@ pub fn plan_video(spec: &SynthSpec, index: usize) -> VideoPlan {
         cut_frames: shots.iter().skip(1).map(|s| s.start).collect(),
         shots: shots
             .iter()
-            .map(|s| SynthShot { start_frame: s.start, end_frame: s.end, kind: s.kind, caption: s.caption() })
+            .map(|s| SynthShot {
+                start_frame: s.start,
+                end_frame: s.end,
+                kind: s.kind,
+                caption: s.caption(),
+                category: s.shapes.first().map_or("none", |shape| shape.shape.name()).to_string(),
+            })
             .collect(),
     };
     VideoPlan { truth, width, height, shots }

@@ -27,6 +27,8 @@ pub struct SynthShot {
     pub end_frame: u64,
     pub kind: ShotKind,
     pub caption: String,
+    /// The shape of the shot's first object (`circle`, `square`, ...): a label for zero-shot classification.
+    pub category: String,
 }
 
 /// One synthetic video as written to `ground_truth.jsonl`.

@@ -1,0 +1,45 @@
+//! `clipstream eval`: zero-shot text-to-video and video-to-text retrieval (R@1/5/10, median rank) of a training
+//! checkpoint on held-out shards; prints a table and writes JSON.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::train::eval::evaluate;
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Checkpoint folder or URL given to `clipstream train --checkpoints`.
+    #[arg(long)]
+    checkpoints: String,
+    /// A checkpoint inside it (`step-00001000`); default: the latest.
+    #[arg(long, default_value = "")]
+    step_dir: String,
+    /// Output root of `clipstream curate` with the held-out shards.
+    #[arg(long)]
+    data: String,
+    /// Evaluate at most this many clips (0 = all).
+    #[arg(long, default_value_t = 0)]
+    limit: usize,
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Write the report here as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+impl EvalArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let report = evaluate(&self.checkpoints, &self.step_dir, &self.data, self.limit, self.batch_size)?;
+        println!("{} on {} ({} clips of {} videos)", report.checkpoint, report.data, report.clips, report.videos);
+        println!("{:<6}{:>8}{:>8}{:>8}{:>8}", "", "R@1", "R@5", "R@10", "MdR");
+        for (name, r) in [("T2V", &report.t2v), ("V2T", &report.v2t)] {
+            println!("{name:<6}{:>8.3}{:>8.3}{:>8.3}{:>8.1}", r.r1, r.r5, r.r10, r.median_rank);
+        }
+        if let Some(path) = &self.json {
+            std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,95 @@
+//! Zero-shot retrieval of a checkpoint on held-out shards: every captioned clip's video (eval transform) and
+//! caption are embedded; text-to-video and video-to-text R@1/5/10 and median rank over the whole set.
+
+use anyhow::Context;
+use clipstream_models::Tokenizer;
+use clipstream_models::nn::normalize;
+use clipstream_sink::Output;
+use serde::Serialize;
+use tch::{Device, Kind, Tensor};
+
+use super::checkpoint;
+use super::retrieval::{Recall, diagonal_ranks, recall};
+use super::trainer::{build_model, copy_into, tokens};
+use super::{FrameTransform, ShardReader};
+
+/// The retrieval report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub checkpoint: String,
+    pub step: u64,
+    pub data: String,
+    pub clips: usize,
+    pub videos: usize,
+    pub t2v: Recall,
+    pub v2t: Recall,
+}
+
+/// Evaluates the checkpoint in `dir` of `checkpoints` ("" = the latest) on the shards of `data`, at most `limit`
+/// clips (0 = all), `batch` clips per model call.
+pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: usize) -> anyhow::Result<EvalReport> {
+    let store = Output::open(checkpoints)?;
+    let loaded = if dir.is_empty() {
+        checkpoint::load_latest(&store)?.with_context(|| format!("{checkpoints} has no checkpoint"))?
+    } else {
+        checkpoint::load_dir(&store, dir)?
+    };
+    let device = Device::cuda_if_available();
+    let (vs, model) = build_model(&loaded.state.config, device)?;
+    copy_into(&vs, &loaded.model)?;
+    let frames = loaded.state.config.frames;
+    let size = model.vision.config().image_size;
+    let transform = FrameTransform::new(size as usize, frames);
+    let tokenizer = Tokenizer::clip()?;
+    let context = model.text.config().context_length as usize;
+    let (mut videos, mut texts, mut keys) = (Vec::new(), Vec::new(), std::collections::BTreeSet::new());
+    let mut pending: Vec<(Vec<f32>, String)> = Vec::new();
+    let reader = ShardReader::committed(Output::open(data)?)?;
+    let flush = |pending: &mut Vec<(Vec<f32>, String)>, videos: &mut Vec<Tensor>, texts: &mut Vec<Tensor>| {
+        if pending.is_empty() {
+            return anyhow::Ok(());
+        }
+        let n = pending.len() as i64;
+        let pixels: Vec<f32> = pending.iter().flat_map(|(p, _)| p.iter().copied()).collect();
+        let captions: Vec<String> = pending.iter().map(|(_, c)| c.clone()).collect();
+        let input = Tensor::from_slice(&pixels).view([n, frames as i64, 3, size, size]).to_device(device);
+        tch::no_grad(|| -> anyhow::Result<()> {
+            videos.push(normalize(&model.encode_video(&input, false)).to_device(Device::Cpu));
+            let ids = tokens(&tokenizer, &captions, context, device)?;
+            texts.push(normalize(&model.encode_text(&ids, false)).to_device(Device::Cpu));
+            Ok(())
+        })?;
+        pending.clear();
+        Ok(())
+    };
+    let mut clips = 0;
+    for sample in reader {
+        let sample = sample?;
+        let Ok(pixels) = transform.eval(&sample.frames) else {
+            tracing::warn!(clip = %sample.key, "frames could not be decoded; left out of the evaluation");
+            continue;
+        };
+        keys.insert(sample.video_key.clone());
+        pending.push((pixels, sample.caption));
+        clips += 1;
+        if pending.len() >= batch.max(1) {
+            flush(&mut pending, &mut videos, &mut texts)?;
+        }
+        if limit > 0 && clips >= limit {
+            break;
+        }
+    }
+    flush(&mut pending, &mut videos, &mut texts)?;
+    anyhow::ensure!(clips >= 2, "{data} has fewer than 2 captioned clips");
+    let (v, t) = (Tensor::cat(&videos, 0).to_kind(Kind::Float), Tensor::cat(&texts, 0).to_kind(Kind::Float));
+    let t2v = t.matmul(&v.transpose(0, 1));
+    Ok(EvalReport {
+        checkpoint: format!("{checkpoints} step {}", loaded.state.step),
+        step: loaded.state.step,
+        data: data.to_string(),
+        clips,
+        videos: keys.len(),
+        t2v: recall(&diagonal_ranks(&t2v)),
+        v2t: recall(&diagonal_ranks(&t2v.transpose(0, 1))),
+    })
+}
