@@ -78,6 +78,9 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     let r5 = eval["t2v"]["r5"].as_f64().context("r5")?;
     assert!(r1 >= 3.0 / clips, "R@1 {r1} is not well above chance {}", 1.0 / clips);
     assert!(r5 >= 2.0 * 5.0 / clips, "R@5 {r5} is not well above chance {}", 5.0 / clips);
+    let classes = eval["classification"]["classes"].as_array().context("zero-shot classification")?;
+    assert!(classes.len() >= 2, "synthetic clips carry their shape as category: {classes:?}");
+    assert!(eval["classification"]["top1"].as_f64().is_some_and(|t| (0.0..=1.0).contains(&t)));
 
     // Killed after its first checkpoint, then resumed: continues from that step to the same total.
     let resumed = dir.path().join("resumed");

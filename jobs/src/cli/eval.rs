@@ -1,5 +1,6 @@
-//! `clipstream eval`: zero-shot text-to-video and video-to-text retrieval (R@1/5/10, median rank) of a training
-//! checkpoint on held-out shards; prints a table and writes JSON.
+//! `clipstream eval`: zero-shot text-to-video and video-to-text retrieval (R@1/5/10, median rank) and zero-shot
+//! classification (top1/top5/AVG over the clips' categories) of a training checkpoint on held-out shards; prints a
+//! table and writes JSON.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,16 @@ impl EvalArgs {
         println!("{:<6}{:>8}{:>8}{:>8}{:>8}", "", "R@1", "R@5", "R@10", "MdR");
         for (name, r) in [("T2V", &report.t2v), ("V2T", &report.v2t)] {
             println!("{name:<6}{:>8.3}{:>8.3}{:>8.3}{:>8.1}", r.r1, r.r5, r.r10, r.median_rank);
+        }
+        if let Some(c) = &report.classification {
+            println!(
+                "zero-shot classification over {} classes ({} clips): top1 {:.3} top5 {:.3} AVG {:.3}",
+                c.classes.len(),
+                c.clips,
+                c.top1,
+                c.top5,
+                c.avg
+            );
         }
         if let Some(path) = &self.json {
             std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;

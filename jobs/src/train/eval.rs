@@ -1,5 +1,6 @@
 //! Zero-shot retrieval of a checkpoint on held-out shards: every captioned clip's video (eval transform) and
-//! caption are embedded; text-to-video and video-to-text R@1/5/10 and median rank over the whole set.
+//! caption are embedded; text-to-video and video-to-text R@1/5/10 and median rank over the whole set; zero-shot
+//! classification over the clips' categories.
 
 use anyhow::Context;
 use clipstream_models::Tokenizer;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
 use super::checkpoint;
+use super::classify::{Classification, classify, prompt};
 use super::retrieval::{Recall, diagonal_ranks, recall};
 use super::trainer::{build_model, copy_into, tokens};
 use super::{FrameTransform, ShardReader};
@@ -23,6 +25,8 @@ pub struct EvalReport {
     pub videos: usize,
     pub t2v: Recall,
     pub v2t: Recall,
+    /// Zero-shot classification over the clips' categories (absent when fewer than 2 categories are present).
+    pub classification: Option<Classification>,
 }
 
 /// Evaluates the checkpoint in `dir` of `checkpoints` ("" = the latest) on the shards of `data`, at most `limit`
@@ -43,6 +47,7 @@ pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: u
     let tokenizer = Tokenizer::clip()?;
     let context = model.text.config().context_length as usize;
     let (mut videos, mut texts, mut keys) = (Vec::new(), Vec::new(), std::collections::BTreeSet::new());
+    let mut categories: Vec<Option<String>> = Vec::new();
     let mut pending: Vec<(Vec<f32>, String)> = Vec::new();
     let reader = ShardReader::committed(Output::open(data)?)?;
     let flush = |pending: &mut Vec<(Vec<f32>, String)>, videos: &mut Vec<Tensor>, texts: &mut Vec<Tensor>| {
@@ -70,6 +75,7 @@ pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: u
             continue;
         };
         keys.insert(sample.video_key.clone());
+        categories.push(sample.category);
         pending.push((pixels, sample.caption));
         clips += 1;
         if pending.len() >= batch.max(1) {
@@ -83,6 +89,25 @@ pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: u
     anyhow::ensure!(clips >= 2, "{data} has fewer than 2 captioned clips");
     let (v, t) = (Tensor::cat(&videos, 0).to_kind(Kind::Float), Tensor::cat(&texts, 0).to_kind(Kind::Float));
     let t2v = t.matmul(&v.transpose(0, 1));
+    let classes: Vec<String> =
+        categories.iter().flatten().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let classification = if classes.len() >= 2 {
+        let labelled: Vec<(i64, i64)> = categories
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                c.as_ref().and_then(|c| classes.iter().position(|k| k == c)).map(|k| (i as i64, k as i64))
+            })
+            .collect();
+        let rows = Tensor::from_slice(&labelled.iter().map(|(i, _)| *i).collect::<Vec<_>>());
+        let labels: Vec<i64> = labelled.iter().map(|(_, k)| *k).collect();
+        let prompts: Vec<String> = classes.iter().map(|c| prompt(c)).collect();
+        let ids = tokens(&tokenizer, &prompts, context, device)?;
+        let prompt_embeddings = tch::no_grad(|| normalize(&model.encode_text(&ids, false)).to_device(Device::Cpu));
+        Some(classify(&v.index_select(0, &rows), &prompt_embeddings.to_kind(Kind::Float), &labels, classes))
+    } else {
+        None
+    };
     Ok(EvalReport {
         checkpoint: format!("{checkpoints} step {}", loaded.state.step),
         step: loaded.state.step,
@@ -91,5 +116,6 @@ pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: u
         videos: keys.len(),
         t2v: recall(&diagonal_ranks(&t2v)),
         v2t: recall(&diagonal_ranks(&t2v.transpose(0, 1))),
+        classification,
     })
 }

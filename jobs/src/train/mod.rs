@@ -3,6 +3,7 @@
 //! See DESIGN.md section 6. On top: the loader thread, the training loop with checkpoints, and retrieval eval.
 
 pub mod checkpoint;
+pub mod classify;
 pub mod clip_counts;
 pub mod config;
 pub mod div;

@@ -17,6 +17,8 @@ pub struct Sample {
     pub video_key: String,
     pub clip_index: u32,
     pub caption: String,
+    /// The clip's class label, when the record has one (zero-shot classification in `clipstream eval`).
+    pub category: Option<String>,
     pub frames: Vec<Vec<u8>>,
 }
 
@@ -136,6 +138,7 @@ impl Group {
             video_key: record.video_key,
             clip_index: record.clip_index,
             caption,
+            category: record.category,
             frames: present,
         })
     }
@@ -328,6 +331,7 @@ pub(crate) mod tests {
                 video_key: "va".into(),
                 clip_index: 0,
                 caption: "caption of va 0".into(),
+                category: None,
                 frames: (0..3).map(|i| format!("frame {i} of va_0000").into_bytes()).collect(),
             }
         );
