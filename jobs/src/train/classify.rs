@@ -42,8 +42,10 @@ mod tests {
     #[test]
     fn top1_and_top5() {
         let eye = Tensor::eye(6, (Kind::Float, tch::Device::Cpu));
+        let last = Tensor::from_slice(&[-1.0_f32, 0.5, 0.4, 0.3, 0.2, 0.9]).unsqueeze(0);
+        let videos = Tensor::cat(&[eye.narrow(0, 0, 5), last], 0);
         let classes: Vec<String> = (0..6).map(|c| c.to_string()).collect();
-        let c = classify(&eye, &eye, &[0, 1, 2, 3, 4, 0], classes);
+        let c = classify(&videos, &eye, &[0, 1, 2, 3, 4, 0], classes);
         assert!((c.top1 - 5.0 / 6.0).abs() < 1e-9);
         assert!((c.top5 - 5.0 / 6.0).abs() < 1e-9, "class 5 ranks last for the last clip: {c:?}");
         assert_eq!(prompt("circle"), "a circle");
