@@ -52,3 +52,17 @@ pub const SCORE_FILTERED_TOTAL: &str = "clipstream_score_filtered_total";
 pub const CAPTION_REQUESTS_TOTAL: &str = "clipstream_caption_requests_total";
 /// Time of one caption request (including retries). Labels: `backend`, `scale`.
 pub const CAPTION_LATENCY_SECONDS: &str = "clipstream_caption_latency_seconds";
+/// Optimizer steps done by `clipstream train`.
+pub const TRAIN_STEP: &str = "clipstream_train_step";
+/// InfoNCE loss of the last step.
+pub const TRAIN_LOSS: &str = "clipstream_train_loss";
+/// The learned temperature after the last step.
+pub const TRAIN_TEMPERATURE: &str = "clipstream_train_temperature";
+/// Learning rate of the last step.
+pub const TRAIN_LEARNING_RATE: &str = "clipstream_train_learning_rate";
+/// Clips trained on. `rate()` of it is samples/s.
+pub const TRAIN_SAMPLES_TOTAL: &str = "clipstream_train_samples_total";
+/// Fraction of the last step's time spent waiting for data.
+pub const TRAIN_DATA_WAIT_FRACTION: &str = "clipstream_train_data_wait_fraction";
+/// Pairs of clips of one video that met in a batch (0 with clip-per-video sampling).
+pub const TRAIN_SAME_VIDEO_PAIRS_TOTAL: &str = "clipstream_train_same_video_pairs_total";

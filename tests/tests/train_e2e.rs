@@ -56,6 +56,8 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     let (first, last) =
         (summary["first_loss"].as_f64().context("first")?, summary["last_loss"].as_f64().context("last")?);
     assert!(last < 0.25 * first, "the loss falls clearly: {first} -> {last}");
+    let curve = std::fs::read(summary["loss_curve"].as_str().context("loss curve")?)?;
+    assert_eq!(&curve[..8], b"\x89PNG\r\n\x1a\n");
     let lines = log_lines(&log)?;
     assert_eq!(lines.len(), 200);
     assert_eq!(lines.iter().filter(|l| l["phase"] == "unmasked").count(), 10);

@@ -71,9 +71,12 @@ pub struct TrainArgs {
     /// Continue from the latest checkpoint in --checkpoints (same data and arch).
     #[arg(long)]
     resume: bool,
-    /// Per-step log (JSON lines).
+    /// Per-step log (JSON lines); the loss curve is written beside it as `.png`.
     #[arg(long, default_value = "train-log.jsonl")]
     log: PathBuf,
+    /// Serve Prometheus /metrics here (e.g. 127.0.0.1:9899; port 0 picks one); "" = off.
+    #[arg(long, default_value = "")]
+    metrics_listen: String,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -113,6 +116,10 @@ impl TrainArgs {
         };
         anyhow::ensure!(config.batch_size >= 2, "--batch-size must be >= 2 (contrastive loss)");
         anyhow::ensure!((0.0..1.0).contains(&config.mask_ratio), "--mask-ratio must be in [0, 1)");
+        if !self.metrics_listen.is_empty() {
+            let addr = crate::metrics_server::serve(&self.metrics_listen)?;
+            tracing::info!(%addr, "serving /metrics");
+        }
         let summary = train(&config, self.resume, &self.log)?;
         println!("{}", serde_json::to_string_pretty(&summary)?);
         Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@ pub mod div;
 pub mod eval;
 pub mod frames;
 pub mod loader;
+pub mod metrics;
 pub mod resize;
 pub mod retrieval;
 pub mod sampler;

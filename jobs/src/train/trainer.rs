@@ -1,6 +1,7 @@
 //! The training loop: batches from the loader, ViCLIP forward (token masking in the masked phase), symmetric
 //! InfoNCE with the learned temperature (optionally without same-video negatives), AdamW with gradient clipping,
-//! checkpoints, and one JSON line per step (loss, temperature, lr, samples/s, data-wait fraction).
+//! checkpoints, one JSON line per step (loss, temperature, lr, samples/s, data-wait fraction) also published as
+//! Prometheus metrics, and a loss-curve PNG at the end.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -20,6 +21,8 @@ use tch::{Device, Kind, Tensor};
 use super::checkpoint::{self, TrainState};
 use super::config::TrainConfig;
 use super::loader::{self, Batch, LoaderConfig};
+use super::metrics;
+use crate::dataset::stats::plot::plot_line;
 
 /// One step's log line.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +52,8 @@ pub struct TrainSummary {
     pub data_wait: f64,
     pub same_video_pairs: u64,
     pub checkpoint: Option<String>,
+    /// The loss curve of this run's steps (PNG beside the log).
+    pub loss_curve: Option<String>,
 }
 
 /// A ViCLIP of `config.arch` on `device`, text tower frozen unless `train_text`.
@@ -116,6 +121,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
     let mut summary = TrainSummary { first_loss: f64::NAN, ..TrainSummary::default() };
     let started = Instant::now();
     let mut waited = 0.0;
+    let mut curve = Vec::new();
     while step < config.total_steps() {
         let step_started = Instant::now();
         let batch: Batch = rx.recv().context("the data loader stopped")??;
@@ -155,6 +161,8 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
             data_wait: wait / elapsed.max(1e-9),
         };
         writeln!(log_file, "{}", serde_json::to_string(&line)?)?;
+        metrics::observe(&line);
+        curve.push((step as f64, line.loss));
         if summary.first_loss.is_nan() {
             summary.first_loss = line.loss;
         }
@@ -168,6 +176,11 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
             let model_tensors: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
             summary.checkpoint = Some(checkpoint::save(store, &state, &model_tensors, &optimizer.state())?);
         }
+    }
+    if !curve.is_empty() {
+        let png = log.with_extension("png");
+        plot_line(&png, "training loss (InfoNCE)", "step", "loss", &curve)?;
+        summary.loss_curve = Some(png.display().to_string());
     }
     summary.steps = step;
     summary.seconds = started.elapsed().as_secs_f64();

@@ -6,7 +6,7 @@
 mod actionness;
 mod collect;
 mod html;
-mod plot;
+pub mod plot;
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,4 @@
-//! PNG bar charts of histograms with plotters' bitmap backend. Text is drawn with DejaVu Sans embedded in the
+//! PNG bar charts of histograms (and line plots, e.g. the training loss) with plotters' bitmap backend. Text is drawn with DejaVu Sans embedded in the
 //! binary (the `dejavu` crate), so plots need no system fonts.
 
 use std::path::Path;
@@ -66,6 +66,32 @@ pub fn plot_bars(path: &Path, title: &str, x_label: &str, edges: &[f64], counts:
     draw().map_err(|e| anyhow!("{e}")).with_context(|| format!("drawing {}", path.display()))
 }
 
+/// Draws the line through `points` (x ascending) into the PNG file `path` ([`PLOT_SIZE`]), y from 0 (or the
+/// smallest value when negative).
+pub fn plot_line(path: &Path, title: &str, x_label: &str, y_label: &str, points: &[(f64, f64)]) -> anyhow::Result<()> {
+    register_fonts()?;
+    anyhow::ensure!(!points.is_empty(), "{title}: no points");
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, PLOT_SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (x0, x1) = (points[0].0, points[points.len() - 1].0.max(points[0].0 + 1.0));
+        let finite = points.iter().map(|p| p.1).filter(|y| y.is_finite());
+        let (lo, hi) = finite.fold((0.0_f64, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+        let hi = if hi > lo { hi * 1.05 } else { lo + 1.0 };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x0..x1, lo..hi)?;
+        chart.configure_mesh().x_desc(x_label).y_desc(y_label).label_style(("sans-serif", 14)).draw()?;
+        chart.draw_series(LineSeries::new(points.iter().copied(), RGBColor(52, 101, 164).stroke_width(2)))?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| anyhow!("{e}")).with_context(|| format!("drawing {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +110,9 @@ mod tests {
         let height = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
         assert_eq!((width, height), PLOT_SIZE);
         assert!(plot_bars(&path, "bad", "x", &[0.0], &[]).is_err());
+        let line = dir.path().join("loss.png");
+        plot_line(&line, "loss", "step", "loss", &[(1.0, 3.0), (2.0, 2.0), (3.0, 0.5)]).expect("line plot");
+        assert_eq!(&std::fs::read(&line).expect("read")[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(plot_line(&line, "empty", "x", "y", &[]).is_err());
     }
 }

@@ -1,0 +1,48 @@
+//! Prometheus metrics of `clipstream train`, updated once per step.
+
+use std::sync::OnceLock;
+
+use clipstream_schemas::metrics as names;
+use prometheus::{Gauge, IntCounter, register_gauge, register_int_counter};
+
+use super::trainer::StepLog;
+
+struct TrainMetrics {
+    step: Gauge,
+    loss: Gauge,
+    temperature: Gauge,
+    lr: Gauge,
+    samples: IntCounter,
+    data_wait: Gauge,
+    same_video_pairs: IntCounter,
+}
+
+fn metrics() -> &'static TrainMetrics {
+    static METRICS: OnceLock<TrainMetrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let gauge = |name: &str, help: &str| register_gauge!(name, help).expect("metric names are unique constants");
+        let counter =
+            |name: &str, help: &str| register_int_counter!(name, help).expect("metric names are unique constants");
+        TrainMetrics {
+            step: gauge(names::TRAIN_STEP, "Optimizer steps done"),
+            loss: gauge(names::TRAIN_LOSS, "InfoNCE loss of the last step"),
+            temperature: gauge(names::TRAIN_TEMPERATURE, "Learned temperature"),
+            lr: gauge(names::TRAIN_LEARNING_RATE, "Learning rate of the last step"),
+            samples: counter(names::TRAIN_SAMPLES_TOTAL, "Clips trained on"),
+            data_wait: gauge(names::TRAIN_DATA_WAIT_FRACTION, "Fraction of the last step spent waiting for data"),
+            same_video_pairs: counter(names::TRAIN_SAME_VIDEO_PAIRS_TOTAL, "Same-video pairs that met in a batch"),
+        }
+    })
+}
+
+/// Publishes one step.
+pub fn observe(line: &StepLog) {
+    let m = metrics();
+    m.step.set(line.step as f64);
+    m.loss.set(line.loss);
+    m.temperature.set(line.temperature);
+    m.lr.set(line.lr);
+    m.samples.inc_by(line.batch as u64);
+    m.data_wait.set(line.data_wait);
+    m.same_video_pairs.inc_by(line.same_video_pairs);
+}
