@@ -5,7 +5,6 @@ use tch::nn;
 use tch::{Kind, Tensor};
 
 use crate::clip::{TextConfig, TextTower, VisionConfig, VisionTower};
-use crate::nn::Activation;
 
 /// The smallest temperature; `temp` is clamped to it (the reference's `clamp_(min=1/100)`).
 pub const MIN_TEMP: f64 = 0.01;
@@ -24,26 +23,8 @@ impl ViclipConfig {
     /// A released size: `vision_width`/`layers`/`patch` of the ViT, `embed` output, text width, 8 frames.
     pub fn released(patch: i64, vision_width: i64, vision_layers: i64, embed: i64, text_width: i64) -> Self {
         Self {
-            vision: VisionConfig {
-                image_size: 224,
-                patch_size: patch,
-                width: vision_width,
-                layers: vision_layers,
-                heads: vision_width / 64,
-                output_dim: embed,
-                activation: Activation::QuickGelu,
-                frames: Some(8),
-                drop_path: 0.0,
-            },
-            text: TextConfig {
-                context_length: 32,
-                vocab_size: 49408,
-                width: text_width,
-                layers: 12,
-                heads: text_width / 64,
-                output_dim: embed,
-                activation: Activation::QuickGelu,
-            },
+            vision: VisionConfig::vit224(patch, vision_width, vision_layers, embed, Some(8)),
+            text: TextConfig::clip12(32, text_width, embed),
             mask_ratio: 0.9,
             freeze_text: true,
         }

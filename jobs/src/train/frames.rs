@@ -7,6 +7,7 @@
 //! crops, done here as one resample of the centred square of side `min(width, height)`: the same pixels up to
 //! torchvision's rounding of the resized size. Everything is deterministic given the caller's RNG.
 
+use clipstream_score::pixels::uniform_indices;
 use rand::Rng;
 use zune_jpeg::JpegDecoder;
 use zune_jpeg::zune_core::colorspace::ColorSpace;
@@ -50,15 +51,6 @@ pub fn decode_rgb(jpeg: &[u8]) -> Result<RgbImage, String> {
         n => return Err(format!("{n} bytes for a {width}x{height} image")),
     };
     Ok(RgbImage { width, height, pixels })
-}
-
-/// `t` indices spread uniformly over `len` stored frames: the middle of `t` equal segments, `(2i + 1) * len /
-/// (2t)`. Frames repeat when `len < t`.
-pub fn frame_indices(len: usize, t: usize) -> Vec<usize> {
-    if len == 0 {
-        return Vec::new();
-    }
-    (0..t).map(|i| ((2 * i + 1) * len / (2 * t)).min(len - 1)).collect()
 }
 
 /// A crop as fractions of the image (so one crop applies to frames of any size) and whether to flip.
@@ -159,7 +151,7 @@ impl FrameTransform {
 
     /// Decodes the chosen frames and resamples each with the crop that `choose` makes from the first one's size.
     fn apply(&self, jpegs: &[Vec<u8>], choose: impl FnOnce(usize, usize) -> Crop) -> Result<Vec<f32>, FrameError> {
-        let indices = frame_indices(jpegs.len(), self.frames);
+        let indices = uniform_indices(jpegs.len(), self.frames);
         if indices.is_empty() {
             return Err(FrameError::NoFrames);
         }
@@ -216,16 +208,6 @@ mod tests {
 
     fn close(a: [f32; 3], b: [f32; 3], tolerance: f32) -> bool {
         a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tolerance)
-    }
-
-    #[test]
-    fn frame_indices_are_segment_middles() {
-        assert_eq!(frame_indices(8, 4), vec![1, 3, 5, 7]);
-        assert_eq!(frame_indices(4, 4), vec![0, 1, 2, 3]);
-        assert_eq!(frame_indices(2, 4), vec![0, 0, 1, 1]);
-        assert_eq!(frame_indices(1, 3), vec![0, 0, 0]);
-        assert_eq!(frame_indices(16, 8), vec![1, 3, 5, 7, 9, 11, 13, 15]);
-        assert!(frame_indices(0, 4).is_empty());
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod trainer;
 
 pub use clip_counts::captioned_clips_per_video;
 pub use div::DivWeights;
-pub use frames::{CLIP_MEAN, CLIP_STD, Crop, FrameError, FrameTransform, decode_rgb, frame_indices};
+pub use frames::{CLIP_MEAN, CLIP_STD, Crop, FrameError, FrameTransform, decode_rgb};
 pub use resize::{Normalise, Region, RgbImage, resize_normalise};
 pub use sampler::{BatchMode, ClipOfVideo, ClipSampler, SamplerCounters, same_video_pairs};
 pub use samples::{Sample, SkipReason, Skipped};

@@ -4,7 +4,7 @@ use tch::Tensor;
 use tch::nn;
 
 use super::{TextConfig, TextTower, VisionConfig, VisionTower};
-use crate::nn::{Activation, normalize};
+use crate::nn::normalize;
 
 /// Both towers' shapes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,26 +17,8 @@ impl ClipConfig {
     /// An OpenAI CLIP ViT (QuickGELU, text context 77).
     pub fn openai(embed: i64, patch: i64, vision_width: i64, vision_layers: i64, text_width: i64) -> Self {
         Self {
-            vision: VisionConfig {
-                image_size: 224,
-                patch_size: patch,
-                width: vision_width,
-                layers: vision_layers,
-                heads: vision_width / 64,
-                output_dim: embed,
-                activation: Activation::QuickGelu,
-                frames: None,
-                drop_path: 0.0,
-            },
-            text: TextConfig {
-                context_length: 77,
-                vocab_size: 49408,
-                width: text_width,
-                layers: 12,
-                heads: text_width / 64,
-                output_dim: embed,
-                activation: Activation::QuickGelu,
-            },
+            vision: VisionConfig::vit224(patch, vision_width, vision_layers, embed, None),
+            text: TextConfig::clip12(77, text_width, embed),
         }
     }
 }

@@ -18,6 +18,21 @@ pub struct TextConfig {
     pub activation: Activation,
 }
 
+impl TextConfig {
+    /// CLIP's 12-layer QuickGELU text transformer (heads of width 64) at `context_length`.
+    pub fn clip12(context_length: i64, width: i64, output_dim: i64) -> Self {
+        Self {
+            context_length,
+            vocab_size: 49408,
+            width,
+            layers: 12,
+            heads: width / 64,
+            output_dim,
+            activation: Activation::QuickGelu,
+        }
+    }
+}
+
 /// The text tower; its parameters sit directly under the path it is built at (CLIP: the model root; ViCLIP:
 /// `text_encoder`).
 pub struct TextTower {
@@ -32,14 +47,7 @@ pub struct TextTower {
 impl TextTower {
     pub fn new(p: &nn::Path, config: TextConfig) -> Self {
         let w = config.width;
-        let transformer_config = TransformerConfig {
-            width: w,
-            layers: config.layers,
-            heads: config.heads,
-            mlp_ratio: 4,
-            activation: config.activation,
-            drop_path: 0.0,
-        };
+        let transformer_config = TransformerConfig::clip(w, config.layers, config.heads, config.activation, 0.0);
         Self {
             token_embedding: (p / "token_embedding").var(
                 "weight",

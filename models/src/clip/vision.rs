@@ -24,6 +24,21 @@ pub struct VisionConfig {
 }
 
 impl VisionConfig {
+    /// A 224 px QuickGELU ViT (OpenAI CLIP, ViCLIP) with heads of width 64; `frames` for a ViCLIP video tower.
+    pub fn vit224(patch_size: i64, width: i64, layers: i64, output_dim: i64, frames: Option<i64>) -> Self {
+        Self {
+            image_size: 224,
+            patch_size,
+            width,
+            layers,
+            heads: width / 64,
+            output_dim,
+            activation: Activation::QuickGelu,
+            frames,
+            drop_path: 0.0,
+        }
+    }
+
     /// Patch tokens per frame.
     pub fn grid_tokens(&self) -> i64 {
         (self.image_size / self.patch_size).pow(2)
@@ -50,14 +65,8 @@ impl VisionTower {
         let conv_shape: Vec<i64> = if config.frames.is_some() { vec![w, 3, 1, k, k] } else { vec![w, 3, k, k] };
         let ln =
             |name: &str| nn::layer_norm(p / name, vec![w], nn::LayerNormConfig { eps: 1e-5, ..Default::default() });
-        let transformer_config = TransformerConfig {
-            width: w,
-            layers: config.layers,
-            heads: config.heads,
-            mlp_ratio: 4,
-            activation: config.activation,
-            drop_path: config.drop_path,
-        };
+        let transformer_config =
+            TransformerConfig::clip(w, config.layers, config.heads, config.activation, config.drop_path);
         Self {
             conv1: p.sub("conv1").var("weight", &conv_shape, nn::init::DEFAULT_KAIMING_UNIFORM),
             class_embedding: p.var("class_embedding", &[w], nn::Init::Randn { mean: 0.0, stdev: scale }),

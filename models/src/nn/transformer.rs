@@ -36,6 +36,13 @@ pub struct TransformerConfig {
     pub drop_path: f64,
 }
 
+impl TransformerConfig {
+    /// A CLIP transformer: MLP ratio 4.
+    pub fn clip(width: i64, layers: i64, heads: i64, activation: Activation, drop_path: f64) -> Self {
+        Self { width, layers, heads, mlp_ratio: 4, activation, drop_path }
+    }
+}
+
 struct Block {
     ln_1: nn::LayerNorm,
     in_proj_weight: Tensor,
