@@ -202,10 +202,7 @@ pub fn copy_into(vs: &VarStore, tensors: &std::collections::BTreeMap<String, Ten
 
 /// Token ids [B, context] of `captions`.
 pub fn tokens(tokenizer: &Tokenizer, captions: &[String], context: usize, device: Device) -> anyhow::Result<Tensor> {
-    let mut ids = Vec::with_capacity(captions.len() * context);
-    for caption in captions {
-        ids.extend(tokenizer.tokenize(caption, context)?);
-    }
+    let ids = tokenizer.tokenize_batch(captions, context)?;
     Ok(Tensor::from_slice(&ids).view([captions.len() as i64, context as i64]).to_device(device))
 }
 

@@ -44,10 +44,8 @@ impl TagsCaptioner {
         let context = model.model.context_length();
         let missing: Vec<&String> = texts.iter().filter(|t| !self.cache.contains_key(*t)).collect();
         if !missing.is_empty() {
-            let mut ids = Vec::with_capacity(missing.len() * context);
-            for text in &missing {
-                ids.extend(model.tokenizer.tokenize(text, context).map_err(|e| CaptionError::Model(e.to_string()))?);
-            }
+            let ids =
+                model.tokenizer.tokenize_batch(&missing, context).map_err(|e| CaptionError::Model(e.to_string()))?;
             let ids = Tensor::from_slice(&ids).view([missing.len() as i64, context as i64]);
             let embedded = model.model.embed_texts(&ids).to_device(Device::Cpu);
             for (row, text) in missing.into_iter().enumerate() {
