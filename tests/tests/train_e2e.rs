@@ -19,7 +19,7 @@ fn curated(dir: &Path, name: &str, videos: usize, seed: u64) -> anyhow::Result<S
     let output = dir.join(name);
     run_ok(
         clipstream()
-            .args(["curate", "-w", "2", "--input"])
+            .args(["curate", "-w", "1", "--input"])
             .arg(input.join("requests.jsonl"))
             .arg("--output")
             .arg(&output),
