@@ -2,6 +2,10 @@
 //! tiny ViCLIP trained from scratch (text tower trainable) whose loss falls clearly and whose held-out
 //! text-to-video R@1 beats chance by a wide margin; a run killed after its first checkpoint continues with
 //! `--resume` from that step to the same final step count.
+//!
+//! Small, low-rate videos (160x120 at 10 fps) keep synth and curate fast, so the run can have enough data to
+//! generalise (96 videos, ~380 clips) and the held-out set enough clips (16 videos, ~70) for R@1 to be measured
+//! with some power: with 16 train videos the held-out R@1 over 38 clips was 0.05-0.26 depending on the CPU.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,7 +18,10 @@ use serde_json::Value;
 fn curated(dir: &Path, name: &str, videos: usize, seed: u64) -> anyhow::Result<String> {
     let input = dir.join(format!("{name}-videos"));
     run_ok(
-        clipstream().args(["synth", "--videos", &videos.to_string(), "--seed", &seed.to_string(), "--out"]).arg(&input),
+        clipstream()
+            .args(["synth", "--videos", &videos.to_string(), "--seed", &seed.to_string()])
+            .args(["--width", "160", "--height", "120", "--fps", "10", "--out"])
+            .arg(&input),
     )?;
     let output = dir.join(name);
     run_ok(
@@ -45,8 +52,8 @@ fn log_lines(path: &Path) -> anyhow::Result<Vec<Value>> {
 #[test]
 fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let train_data = curated(dir.path(), "train", 16, 1)?;
-    let val_data = curated(dir.path(), "val", 8, 99)?;
+    let train_data = curated(dir.path(), "train", 96, 1)?;
+    let val_data = curated(dir.path(), "val", 16, 99)?;
 
     let checkpoints = dir.path().join("checkpoints");
     let log = dir.path().join("log.jsonl");
@@ -76,10 +83,10 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     let clips = eval["clips"].as_f64().context("clips")?;
     let r1 = eval["t2v"]["r1"].as_f64().context("r1")?;
     println!("held-out T2V R@1 {r1:.3} over {clips} clips (chance {:.3}): {eval}", 1.0 / clips);
-    assert!(clips >= 30.0);
+    assert!(clips >= 50.0);
     let r5 = eval["t2v"]["r5"].as_f64().context("r5")?;
-    assert!(r1 >= 3.0 / clips, "R@1 {r1} is not well above chance {}", 1.0 / clips);
-    assert!(r5 >= 2.0 * 5.0 / clips, "R@5 {r5} is not well above chance {}", 5.0 / clips);
+    assert!(r1 >= 4.0 / clips, "R@1 {r1} is not well above chance {}", 1.0 / clips);
+    assert!(r5 >= 3.0 * 5.0 / clips, "R@5 {r5} is not well above chance {}", 5.0 / clips);
     let classes = eval["classification"]["classes"].as_array().context("zero-shot classification")?;
     assert!(classes.len() >= 2, "synthetic clips carry their shape as category: {classes:?}");
     assert!(eval["classification"]["top1"].as_f64().is_some_and(|t| (0.0..=1.0).contains(&t)));

@@ -19,11 +19,26 @@ pub struct SynthArgs {
     /// Seed; the same seed writes the same videos.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Frame width and height in pixels (even; small sizes make fast test data).
+    #[arg(long, default_value_t = SynthSpec::default().width)]
+    width: u32,
+    #[arg(long, default_value_t = SynthSpec::default().height)]
+    height: u32,
+    /// Frames per second.
+    #[arg(long, default_value_t = SynthSpec::default().fps)]
+    fps: u32,
 }
 
 impl SynthArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let spec = SynthSpec { seed: self.seed, videos: self.videos, ..SynthSpec::default() };
+        let spec = SynthSpec {
+            seed: self.seed,
+            videos: self.videos,
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            ..SynthSpec::default()
+        };
         let videos = write_dataset(&spec, &self.out).with_context(|| format!("writing to {}", self.out.display()))?;
         let shots: usize = videos.iter().map(|v| v.shots.len()).sum();
         let requests = self.out.join("requests.jsonl");
