@@ -49,6 +49,13 @@ impl Viclip {
         }
     }
 
+    /// Mixed precision in both towers: `Some(Kind::BFloat16)` for training on CUDA (see
+    /// [`crate::nn::Transformer::set_compute_kind`]).
+    pub fn set_compute_kind(&mut self, kind: Option<Kind>) {
+        self.vision.set_compute_kind(kind);
+        self.text.set_compute_kind(kind);
+    }
+
     /// Video embeddings [B, D] of `video` [B, T, 3, H, W]; masked by `config.mask_ratio` only when `train`.
     pub fn encode_video(&self, video: &Tensor, train: bool) -> Tensor {
         let ratio = if train { self.config.mask_ratio } else { 0.0 };

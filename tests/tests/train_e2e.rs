@@ -1,7 +1,8 @@
 //! The trainer end to end on CPU: synthetic videos curated into train and held-out shards (different seeds), a
 //! tiny ViCLIP trained from scratch (text tower trainable) whose loss falls clearly and whose held-out
 //! text-to-video R@1 beats chance by a wide margin; a run killed after its first checkpoint continues with
-//! `--resume` from that step to the same final step count.
+//! `--resume` from that step to the same final step count (that run computes in bf16 mixed precision, the CUDA
+//! default, which libtorch also runs on CPU).
 //!
 //! Small, low-rate videos (160x120 at 10 fps) keep synth and curate fast, so the run can have enough data to
 //! generalise (96 videos, ~380 clips) and the held-out set enough clips (16 videos, ~70) for R@1 to be measured
@@ -34,11 +35,11 @@ fn curated(dir: &Path, name: &str, videos: usize, seed: u64) -> anyhow::Result<S
     Ok(output.display().to_string())
 }
 
-fn train(data: &str, checkpoints: &Path, log: &Path, steps: u64, resume: bool) -> Command {
+fn train(data: &str, checkpoints: &Path, log: &Path, steps: u64, resume: bool, precision: &str) -> Command {
     let mut command = clipstream();
     command.args(["train", "--data", data, "--frames", "4", "--batch-size", "16", "--warmup", "10", "--lr", "2e-3"]);
     command.args(["--train-text", "--steps", &steps.to_string(), "--unmasked-steps", "10", "--checkpoint-every", "20"]);
-    command.arg("--checkpoints").arg(checkpoints).arg("--log").arg(log);
+    command.arg("--checkpoints").arg(checkpoints).arg("--log").arg(log).args(["--precision", precision]);
     if resume {
         command.arg("--resume");
     }
@@ -57,7 +58,7 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
 
     let checkpoints = dir.path().join("checkpoints");
     let log = dir.path().join("log.jsonl");
-    let out = run_ok(&mut train(&train_data, &checkpoints, &log, 190, false))?;
+    let out = run_ok(&mut train(&train_data, &checkpoints, &log, 190, false, "fp32"))?;
     let summary: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(summary["steps"], 200);
     let (first, last) =
@@ -94,7 +95,7 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     // Killed after its first checkpoint, then resumed: continues from that step to the same total.
     let resumed = dir.path().join("resumed");
     let log2 = dir.path().join("log2.jsonl");
-    let mut child = train(&train_data, &resumed, &log2, 50, false).spawn()?;
+    let mut child = train(&train_data, &resumed, &log2, 50, false, "bf16").spawn()?;
     let started = Instant::now();
     while !resumed.join("latest.json").exists() {
         anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "no checkpoint within 2 minutes");
@@ -106,7 +107,7 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     let at = latest["step"].as_u64().context("latest step")?;
     assert!((20..60).contains(&at), "killed at checkpoint {at}");
     let log3 = dir.path().join("log3.jsonl");
-    let out = run_ok(&mut train(&train_data, &resumed, &log3, 50, true))?;
+    let out = run_ok(&mut train(&train_data, &resumed, &log3, 50, true, "bf16"))?;
     let summary: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(summary["steps"], 60);
     let lines = log_lines(&log3)?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::train::BatchMode;
-use crate::train::config::TrainConfig;
+use crate::train::config::{Precision, TrainConfig};
 use crate::train::trainer::train;
 
 #[derive(Debug, Args)]
@@ -68,6 +68,9 @@ pub struct TrainArgs {
     checkpoints: String,
     #[arg(long, default_value_t = 500)]
     checkpoint_every: u64,
+    /// auto (bf16 mixed precision on CUDA, fp32 on CPU), fp32, or bf16.
+    #[arg(long, value_enum, default_value_t = Precision::Auto)]
+    precision: Precision,
     /// Continue from the latest checkpoint in --checkpoints (same data and arch).
     #[arg(long)]
     resume: bool,
@@ -113,6 +116,7 @@ impl TrainArgs {
             seed: self.seed,
             checkpoints: self.checkpoints,
             checkpoint_every: self.checkpoint_every,
+            precision: self.precision,
         };
         anyhow::ensure!(config.batch_size >= 2, "--batch-size must be >= 2 (contrastive loss)");
         anyhow::ensure!((0.0..1.0).contains(&config.mask_ratio), "--mask-ratio must be in [0, 1)");

@@ -64,7 +64,8 @@ pub fn build_model(config: &TrainConfig, device: Device) -> anyhow::Result<(VarS
     arch.mask_ratio = config.mask_ratio;
     arch.freeze_text = !config.train_text;
     let mut vs = VarStore::new(device);
-    let model = Viclip::new(&vs.root(), arch);
+    let mut model = Viclip::new(&vs.root(), arch);
+    model.set_compute_kind(config.precision.compute_kind(device));
     if !config.init.is_empty() {
         weights::load(&mut vs, std::path::Path::new(&config.init))?;
     }

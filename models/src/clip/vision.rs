@@ -84,6 +84,11 @@ impl VisionTower {
         }
     }
 
+    /// Mixed precision for the transformer (see [`Transformer::set_compute_kind`]).
+    pub fn set_compute_kind(&mut self, kind: Option<Kind>) {
+        self.transformer.set_compute_kind(kind);
+    }
+
     pub fn config(&self) -> &VisionConfig {
         &self.config
     }

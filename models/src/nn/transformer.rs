@@ -2,8 +2,8 @@
 //! in `nn.MultiheadAttention`) and an MLP (`c_fc`, `c_proj`). Batch-first here; the reference runs sequence-first,
 //! which is the same arithmetic. Attention goes through `scaled_dot_product_attention`.
 
-use tch::Tensor;
 use tch::nn;
+use tch::{Kind, Tensor};
 
 use super::drop_path;
 
@@ -59,6 +59,7 @@ pub struct Transformer {
     blocks: Vec<Block>,
     heads: i64,
     activation: Activation,
+    compute: Option<Kind>,
 }
 
 fn layer_norm(p: nn::Path, width: i64) -> nn::LayerNorm {
@@ -88,7 +89,14 @@ impl Transformer {
                 }
             })
             .collect();
-        Self { blocks, heads: config.heads, activation: config.activation }
+        Self { blocks, heads: config.heads, activation: config.activation, compute: None }
+    }
+
+    /// Mixed precision: with `Some(kind)` the matrix products and attention run in `kind` (e.g. bf16) on
+    /// casts of the fp32 parameters, while layer norms and the residual stream stay in fp32 (what autocast
+    /// does, which tch can only switch on with fp16). `None` computes in the parameters' own kind.
+    pub fn set_compute_kind(&mut self, kind: Option<Kind>) {
+        self.compute = kind;
     }
 
     /// Runs `x` [B, L, D] through every block; `causal` masks attention to later tokens (the text tower).
@@ -96,19 +104,32 @@ impl Transformer {
         self.blocks.iter().fold(x.shallow_clone(), |x, block| {
             let attended = self.attention(block, &x.apply(&block.ln_1), causal);
             let x = x + drop_path(&attended, block.drop_path, train);
-            let hidden = self.activation.apply(&x.apply(&block.ln_2).apply(&block.c_fc)).apply(&block.c_proj);
-            &x + drop_path(&hidden, block.drop_path, train)
+            let hidden = self.activation.apply(&self.linear(&x.apply(&block.ln_2), &block.c_fc));
+            &x + drop_path(&self.linear(&hidden, &block.c_proj), block.drop_path, train)
         })
     }
 
     fn attention(&self, block: &Block, x: &Tensor, causal: bool) -> Tensor {
         let (b, l, d) = x.size3().expect("transformer input is [B, L, D]");
         let head_dim = d / self.heads;
-        let qkv = x.linear(&block.in_proj_weight, Some(&block.in_proj_bias)).view([b, l, 3, self.heads, head_dim]);
+        let qkv = linear(x, &block.in_proj_weight, Some(&block.in_proj_bias), self.compute);
+        let qkv = qkv.view([b, l, 3, self.heads, head_dim]);
         let qkv = qkv.permute([2, 0, 3, 1, 4]);
         let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
         let out = Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, 0.0, causal, None, false);
-        out.transpose(1, 2).reshape([b, l, d]).apply(&block.out_proj)
+        self.linear(&out.transpose(1, 2).reshape([b, l, d]), &block.out_proj)
+    }
+
+    fn linear(&self, x: &Tensor, layer: &nn::Linear) -> Tensor {
+        linear(x, &layer.ws, layer.bs.as_ref(), self.compute)
+    }
+}
+
+/// `x W^T + b`, in `compute` (casting input and parameters) when given.
+fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, compute: Option<Kind>) -> Tensor {
+    match compute {
+        Some(kind) => x.to_kind(kind).linear(&weight.to_kind(kind), bias.map(|b| b.to_kind(kind))),
+        None => x.linear(weight, bias),
     }
 }
 
@@ -120,7 +141,7 @@ pub(crate) fn to_kind_of(x: &Tensor, like: &Tensor) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::{Device, Kind};
+    use tch::Device;
 
     #[test]
     fn causal_attention_ignores_later_tokens() {
