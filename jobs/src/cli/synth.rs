@@ -27,6 +27,10 @@ pub struct SynthArgs {
     /// Frames per second.
     #[arg(long, default_value_t = SynthSpec::default().fps)]
     fps: u32,
+    /// Probability that a shot (from the third on) retakes the shot before last (same caption, shapes nudged):
+    /// near-duplicate clips within a video, for the false-negative experiment.
+    #[arg(long, default_value_t = SynthSpec::default().repeat_ratio)]
+    repeat_ratio: f64,
 }
 
 impl SynthArgs {
@@ -37,6 +41,7 @@ impl SynthArgs {
             width: self.width,
             height: self.height,
             fps: self.fps,
+            repeat_ratio: self.repeat_ratio,
             ..SynthSpec::default()
         };
         let videos = write_dataset(&spec, &self.out).with_context(|| format!("writing to {}", self.out.display()))?;

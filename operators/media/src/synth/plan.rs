@@ -259,6 +259,19 @@ fn shapes(rng: &mut ChaCha8Rng, theme: &Theme, kind: ShotKind, width: u32, heigh
         .collect()
 }
 
+/// `shapes` moved by up to `by` pixels each way and turned to a new start angle (same shapes, colours, motions).
+fn nudged(rng: &mut ChaCha8Rng, shapes: &[ShapePlan], by: f64) -> Vec<ShapePlan> {
+    shapes
+        .iter()
+        .map(|s| ShapePlan {
+            x: s.x + rng.random_range(-by..=by),
+            y: s.y + rng.random_range(-by..=by),
+            angle: rng.random_range(0.0..std::f64::consts::TAU),
+            ..*s
+        })
+        .collect()
+}
+
 /// Plans video `index` of the dataset `spec` describes. Each video draws from its own ChaCha stream of the seed,
 /// so a video does not change when the dataset grows.
 pub fn plan_video(spec: &SynthSpec, index: usize) -> VideoPlan {
@@ -270,6 +283,7 @@ pub fn plan_video(spec: &SynthSpec, index: usize) -> VideoPlan {
     let shot_count = rng.random_range(spec.min_shots.max(1)..=spec.max_shots.max(spec.min_shots.max(1)));
     let bright_phase = rng.random_range(0..2);
     let mut last_bg = usize::MAX;
+    let mut bg_indices = Vec::with_capacity(shot_count as usize);
     let mut start = 0u64;
     let mut shots = Vec::with_capacity(shot_count as usize);
     for i in 0..shot_count {
@@ -279,20 +293,31 @@ pub fn plan_video(spec: &SynthSpec, index: usize) -> VideoPlan {
             spec.min_shot_s
         };
         let frames = ((seconds * fps).round() as u64).max(2);
-        // Adjacent shots alternate dark and bright and never share a background hue: every cut is a big change.
-        let bright = (i + bright_phase) % 2 == 0;
-        let bg_index = (0..3).filter(|&b| b != last_bg).nth(rng.random_range(0..2)).unwrap_or(0);
-        last_bg = bg_index;
-        let kind = if rng.random_bool(spec.still_ratio.clamp(0.0, 1.0)) {
-            ShotKind::Still
-        } else if bright && rng.random_bool(spec.flashing_ratio.clamp(0.0, 1.0)) {
-            // Only bright shots flash: dimming a dark one would not reach the flashing score.
-            ShotKind::Flashing
+        // A retake of the shot before last: the same scene and caption with the shapes nudged, a near-duplicate
+        // clip of the same video (what makes same-video negatives false negatives in contrastive training).
+        let retake = i >= 2 && spec.repeat_ratio > 0.0 && rng.random_bool(spec.repeat_ratio.clamp(0.0, 1.0));
+        let (bg_index, kind, background, shapes) = if retake {
+            let earlier: &ShotPlan = &shots[i as usize - 2];
+            let nudge = f64::from(width.min(height)) * 0.05;
+            let shapes = nudged(&mut rng, &earlier.shapes, nudge);
+            (bg_indices[i as usize - 2], earlier.kind, earlier.background, shapes)
         } else {
-            ShotKind::Normal
+            // Adjacent shots alternate dark and bright and never share a background hue: every cut is a big change.
+            let bright = (i + bright_phase) % 2 == 0;
+            let bg_index = (0..3).filter(|&b| b != last_bg).nth(rng.random_range(0..2)).unwrap_or(0);
+            let kind = if rng.random_bool(spec.still_ratio.clamp(0.0, 1.0)) {
+                ShotKind::Still
+            } else if bright && rng.random_bool(spec.flashing_ratio.clamp(0.0, 1.0)) {
+                // Only bright shots flash: dimming a dark one would not reach the flashing score.
+                ShotKind::Flashing
+            } else {
+                ShotKind::Normal
+            };
+            let background = background(&mut rng, theme.backgrounds[bg_index], bright, kind, width, height);
+            (bg_index, kind, background, shapes(&mut rng, theme, kind, width, height))
         };
-        let background = background(&mut rng, theme.backgrounds[bg_index], bright, kind, width, height);
-        let shapes = shapes(&mut rng, theme, kind, width, height);
+        last_bg = bg_index;
+        bg_indices.push(bg_index);
         let flash_targets = if kind == ShotKind::Flashing {
             (0..frames).map(|_| rng.random_range(20.0..22.5)).collect()
         } else {

@@ -23,6 +23,10 @@ pub struct SynthSpec {
     /// Probability that a shot flashes (strobing brightness; about half the shots can flash, so the share of
     /// flashing shots is about half this).
     pub flashing_ratio: f64,
+    /// Probability that a shot (from the third on) is a retake of the shot before last: same scene and caption,
+    /// shapes nudged. Retakes make near-duplicate clips within a video (the false negatives of naive contrastive
+    /// batches). 0 leaves every other draw, and so the videos of a seed, unchanged.
+    pub repeat_ratio: f64,
     /// x264 constant rate factor and preset of the written mp4 files.
     pub crf: u32,
     pub preset: String,
@@ -42,6 +46,7 @@ impl Default for SynthSpec {
             max_shot_s: 8.0,
             still_ratio: 0.15,
             flashing_ratio: 0.3,
+            repeat_ratio: 0.0,
             crf: 18,
             preset: "veryfast".into(),
         }

@@ -115,6 +115,33 @@ fn rendered_frames_keep_the_score_margins() {
 }
 
 #[test]
+fn retakes_repeat_a_caption_and_keep_the_cuts() {
+    let spec = SynthSpec { width: 128, height: 96, repeat_ratio: 0.6, ..SynthSpec::default() };
+    let mut retakes = 0;
+    for seed in 0..4 {
+        for index in 0..4 {
+            let plan = plan_video(&SynthSpec { seed, ..spec.clone() }, index);
+            let shots = &plan.truth.shots;
+            retakes += (2..shots.len()).filter(|&i| shots[i].caption == shots[i - 2].caption).count();
+            for pair in shots.windows(2) {
+                assert_ne!(pair[0].caption, pair[1].caption, "adjacent shots differ");
+            }
+            let bands = Bands {
+                cut_min: THRESHOLD + 10.0,
+                still_max: 0.0,
+                normal_mean_min: 0.5,
+                normal_max: 8.0,
+                flashing_mean: (20.0, 23.0),
+            };
+            check_margins(&plan.truth, &rendered_scores(&plan), &bands);
+            let plain = plan_video(&SynthSpec { seed, repeat_ratio: 0.0, ..spec.clone() }, index);
+            assert_eq!(plain.truth.shots[..2], plan.truth.shots[..2], "no retake draw before the third shot");
+        }
+    }
+    assert!(retakes >= 10, "{retakes} retakes");
+}
+
+#[test]
 fn ground_truth_is_consistent() {
     let spec = SynthSpec::default();
     for seed in 0..20 {
