@@ -56,6 +56,15 @@ struct Bands {
     flashing_mean: (f64, f64),
 }
 
+/// The margins of rendered (uncompressed) frames.
+const RENDERED_BANDS: Bands = Bands {
+    cut_min: THRESHOLD + 10.0,
+    still_max: 0.0,
+    normal_mean_min: 0.5,
+    normal_max: 8.0,
+    flashing_mean: (20.0, 23.0),
+};
+
 /// Checks the score margins of one video against its ground truth.
 fn check_margins(truth: &SynthVideo, scores: &[f64], bands: &Bands) {
     assert_eq!(scores.len() as u64, truth.frames);
@@ -101,14 +110,7 @@ fn rendered_frames_keep_the_score_margins() {
         for index in 0..4 {
             let plan = plan_video(&SynthSpec { seed, ..spec.clone() }, index);
             kinds.extend(plan.truth.shots.iter().map(|s| s.kind));
-            let bands = Bands {
-                cut_min: THRESHOLD + 10.0,
-                still_max: 0.0,
-                normal_mean_min: 0.5,
-                normal_max: 8.0,
-                flashing_mean: (20.0, 23.0),
-            };
-            check_margins(&plan.truth, &rendered_scores(&plan), &bands);
+            check_margins(&plan.truth, &rendered_scores(&plan), &RENDERED_BANDS);
         }
     }
     assert_eq!(kinds.len(), 3, "{kinds:?}");
@@ -126,14 +128,7 @@ fn retakes_repeat_a_caption_and_keep_the_cuts() {
             for pair in shots.windows(2) {
                 assert_ne!(pair[0].caption, pair[1].caption, "adjacent shots differ");
             }
-            let bands = Bands {
-                cut_min: THRESHOLD + 10.0,
-                still_max: 0.0,
-                normal_mean_min: 0.5,
-                normal_max: 8.0,
-                flashing_mean: (20.0, 23.0),
-            };
-            check_margins(&plan.truth, &rendered_scores(&plan), &bands);
+            check_margins(&plan.truth, &rendered_scores(&plan), &RENDERED_BANDS);
             let plain = plan_video(&SynthSpec { seed, repeat_ratio: 0.0, ..spec.clone() }, index);
             assert_eq!(plain.truth.shots[..2], plan.truth.shots[..2], "no retake draw before the third shot");
         }
