@@ -53,37 +53,7 @@ mod tests {
     #[test]
     fn schema_covers_every_record_field() {
         let schema = clip_schema();
-        let record = ClipRecord {
-            video_id: String::new(),
-            video_key: String::new(),
-            clip_index: 0,
-            key: String::new(),
-            shard: String::new(),
-            url: String::new(),
-            start_s: 0.0,
-            end_s: 0.0,
-            start_ts: String::new(),
-            end_ts: String::new(),
-            duration_s: 0.0,
-            start_frame: 0,
-            end_frame: 0,
-            fps: 0.0,
-            width: 0,
-            height: 0,
-            num_frames: 0,
-            motion: 0.0,
-            caption_coarse: None,
-            caption_fine: None,
-            caption: None,
-            asr: None,
-            sim_score: None,
-            aesthetic_score: None,
-            lang: None,
-            category: None,
-            has_video: false,
-            source: None,
-            metadata: Default::default(),
-        };
+        let record = ClipRecord::default();
         let json = serde_json::to_value(&record).expect("serializes");
         let object = json.as_object().expect("record is an object");
         for key in object.keys() {

@@ -14,7 +14,8 @@ pub struct SourcePosition {
 
 /// One clip of one video. Times are seconds from the start of the source video; `*_ts` are the same times as
 /// InternVid `HH:MM:SS.mmm` strings. Frame numbers are 0-based; `end_frame` is exclusive.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Default` is the empty record (no strings, zeros, no scores): a base for records built field by field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClipRecord {
     /// The video id as given in the request (or derived from its URL).

@@ -255,24 +255,14 @@ pub(crate) mod tests {
             start_ts: clipstream_schemas::format_timestamp(start),
             end_ts: clipstream_schemas::format_timestamp(start + 2.0),
             duration_s: 2.0,
-            start_frame: 0,
             end_frame: 50,
             fps: 25.0,
             width: 32,
             height: 16,
             num_frames: frames,
             motion: 1.0,
-            caption_coarse: None,
-            caption_fine: None,
             caption: caption.map(str::to_string),
-            asr: None,
-            sim_score: None,
-            aesthetic_score: None,
-            lang: None,
-            category: None,
-            has_video: false,
-            source: None,
-            metadata: BTreeMap::new(),
+            ..Default::default()
         }
     }
 

@@ -1,7 +1,5 @@
 //! Test fixtures: a small curated video whose clips carry JPEG-like byte blobs.
 
-use std::collections::BTreeMap;
-
 use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest, clip_key, format_timestamp};
 
 /// Video `v` (`file:///v.mp4`) with `clips` clips `v_0000..`, each with a middle frame and 3 stored frames.
@@ -14,7 +12,6 @@ pub(crate) fn video(clips: u32) -> CuratedVideo {
                 video_key: "v".into(),
                 clip_index: index,
                 key: clip_key("v", index),
-                shard: String::new(),
                 url: "file:///v.mp4".into(),
                 start_s: start,
                 end_s: start + 2.0,
@@ -28,17 +25,7 @@ pub(crate) fn video(clips: u32) -> CuratedVideo {
                 height: 48,
                 num_frames: 3,
                 motion: 2.0,
-                caption_coarse: None,
-                caption_fine: None,
-                caption: None,
-                asr: None,
-                sim_score: None,
-                aesthetic_score: None,
-                lang: None,
-                category: None,
-                has_video: false,
-                source: None,
-                metadata: BTreeMap::new(),
+                ..Default::default()
             };
             let jpeg = |tag: u8| vec![0xFF, 0xD8, index as u8, tag, 0xFF, 0xD9];
             ClipPayload {

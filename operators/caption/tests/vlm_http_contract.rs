@@ -3,7 +3,6 @@
 //! token, model, messages, content parts, a JPEG data URL), and the server answers like an OpenAI server, or fails
 //! on purpose (500, 429, 400, slow, malformed) to check retries, timeouts and error reporting.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -287,7 +286,6 @@ fn video(fine_frames: &[usize]) -> CuratedVideo {
                 video_key: "v".into(),
                 clip_index: index32,
                 key: clip_key("v", index32),
-                shard: String::new(),
                 url: "file:///v.mp4".into(),
                 start_s: start,
                 end_s: start + 3.0,
@@ -301,17 +299,8 @@ fn video(fine_frames: &[usize]) -> CuratedVideo {
                 height: 16,
                 num_frames: 2,
                 motion: 1.0,
-                caption_coarse: None,
-                caption_fine: None,
                 caption: Some("the request's caption".into()),
-                asr: None,
-                sim_score: None,
-                aesthetic_score: None,
-                lang: None,
-                category: None,
-                has_video: false,
-                source: None,
-                metadata: BTreeMap::new(),
+                ..Default::default()
             };
             ClipPayload {
                 record,

@@ -20,8 +20,6 @@ pub(crate) fn record(video_key: &str, clip_index: u32) -> ClipRecord {
         video_id: format!("id/{video_key}"),
         video_key: video_key.to_string(),
         clip_index,
-        key: String::new(),
-        shard: String::new(),
         url: format!("https://example.com/{video_key}.mp4"),
         start_s: start,
         end_s: start + 2.0,
@@ -33,19 +31,13 @@ pub(crate) fn record(video_key: &str, clip_index: u32) -> ClipRecord {
         fps: 25.0,
         width: 320,
         height: 240,
-        num_frames: 0,
         motion: 3.5,
-        caption_coarse: None,
-        caption_fine: None,
         caption: clip_index.is_multiple_of(2).then(|| format!("a caption of {video_key} clip {clip_index}")),
-        asr: None,
         sim_score: Some(0.25),
-        aesthetic_score: None,
         lang: Some("en".into()),
-        category: None,
-        has_video: false,
         source: Some(SourcePosition { partition: 1, offset: 7 }),
         metadata: BTreeMap::from([("title".to_string(), serde_json::json!("T"))]),
+        ..Default::default()
     }
 }
 
