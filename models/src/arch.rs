@@ -18,6 +18,7 @@ pub enum Arch {
 pub const ARCH_NAMES: &[&str] = &[
     "viclip-l14",
     "viclip-b16",
+    "viclip-small",
     "viclip-tiny",
     "clip-vit-l14",
     "clip-vit-b16",
@@ -49,11 +50,41 @@ fn tiny_text(context_length: i64, activation: Activation) -> TextConfig {
     TextConfig { context_length, vocab_size: 49408, width: 32, layers: 2, heads: 4, output_dim: 16, activation }
 }
 
+/// ViCLIP for training from scratch on a CPU or one small GPU (the synthetic benchmark): 112 px, patch 16 (7 x 7
+/// patches a frame), width 128, 4 layers, 4 heads, 4 frames; text tower width 128, 4 layers, context 32; output 128.
+fn small_viclip() -> ViclipConfig {
+    ViclipConfig {
+        vision: VisionConfig {
+            image_size: 112,
+            patch_size: 16,
+            width: 128,
+            layers: 4,
+            heads: 4,
+            output_dim: 128,
+            activation: Activation::QuickGelu,
+            frames: Some(4),
+            drop_path: 0.0,
+        },
+        text: TextConfig {
+            context_length: 32,
+            vocab_size: 49408,
+            width: 128,
+            layers: 4,
+            heads: 4,
+            output_dim: 128,
+            activation: Activation::QuickGelu,
+        },
+        mask_ratio: 0.9,
+        freeze_text: true,
+    }
+}
+
 impl Arch {
     pub fn by_name(name: &str) -> Result<Self, UnknownArch> {
         Ok(match name {
             "viclip-l14" => Self::Viclip(ViclipConfig::released(14, 1024, 24, 768, 768)),
             "viclip-b16" => Self::Viclip(ViclipConfig::released(16, 768, 12, 512, 512)),
+            "viclip-small" => Self::Viclip(small_viclip()),
             "viclip-tiny" => Self::Viclip(ViclipConfig {
                 vision: tiny_vision(Some(4), Activation::QuickGelu),
                 text: tiny_text(32, Activation::QuickGelu),
@@ -84,5 +115,31 @@ impl Arch {
             Self::Aesthetic => drop(crate::aesthetic::AestheticMlp::new(&root, crate::aesthetic::AESTHETIC_INPUT)),
         }
         crate::weights::model_shapes(&vs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_name_resolves_and_unknown_names_fail() {
+        for name in ARCH_NAMES {
+            assert!(Arch::by_name(name).is_ok(), "{name}");
+        }
+        assert!(Arch::by_name("viclip-xl").is_err());
+    }
+
+    /// The small size keeps the released ViCLIP layout: its parameter names are ViCLIP-B/16's with the blocks past
+    /// its 4 layers left out.
+    #[test]
+    fn small_viclip_has_the_released_names() {
+        let names = |arch: &str| Arch::by_name(arch).expect("known").parameter_shapes().into_keys();
+        let block = |name: &str| {
+            name.split(".resblocks.").nth(1).and_then(|rest| rest.split('.').next()).and_then(|n| n.parse::<u32>().ok())
+        };
+        let small: Vec<String> = names("viclip-small").collect();
+        let base: Vec<String> = names("viclip-b16").filter(|n| block(n).is_none_or(|b| b < 4)).collect();
+        assert_eq!(small, base);
     }
 }

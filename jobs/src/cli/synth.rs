@@ -31,10 +31,22 @@ pub struct SynthArgs {
     /// near-duplicate clips within a video, for the false-negative experiment.
     #[arg(long, default_value_t = SynthSpec::default().repeat_ratio)]
     repeat_ratio: f64,
+    /// Shots per video, drawn uniformly from `min_shots..=max_shots` (many shots make many clips per video, as
+    /// the long videos of real datasets have).
+    #[arg(long, default_value_t = SynthSpec::default().min_shots)]
+    min_shots: u32,
+    #[arg(long, default_value_t = SynthSpec::default().max_shots)]
+    max_shots: u32,
 }
 
 impl SynthArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        anyhow::ensure!(
+            1 <= self.min_shots && self.min_shots <= self.max_shots,
+            "--min-shots {} and --max-shots {} must satisfy 1 <= min <= max",
+            self.min_shots,
+            self.max_shots
+        );
         let spec = SynthSpec {
             seed: self.seed,
             videos: self.videos,
@@ -42,6 +54,8 @@ impl SynthArgs {
             height: self.height,
             fps: self.fps,
             repeat_ratio: self.repeat_ratio,
+            min_shots: self.min_shots,
+            max_shots: self.max_shots,
             ..SynthSpec::default()
         };
         let videos = write_dataset(&spec, &self.out).with_context(|| format!("writing to {}", self.out.display()))?;

@@ -15,7 +15,8 @@ pub struct TrainArgs {
     /// Output root of `clipstream curate` with the training shards (directory or object_store URL).
     #[arg(long)]
     data: String,
-    /// ViCLIP size: viclip-tiny, viclip-b16, viclip-l14.
+    /// ViCLIP size: viclip-tiny, viclip-small (112 px, width 128, 4 layers: the synthetic benchmark), viclip-b16,
+    /// viclip-l14.
     #[arg(long, default_value = "viclip-tiny")]
     arch: String,
     /// Start from these weights (safetensors, e.g. converted released ViCLIP).

@@ -33,7 +33,7 @@ impl Precision {
 pub struct TrainConfig {
     /// Output root of `clipstream curate` (local dir or object_store URL) holding the training shards.
     pub data: String,
-    /// ViCLIP architecture name (viclip-tiny, viclip-b16, viclip-l14).
+    /// ViCLIP architecture name (viclip-tiny, viclip-small, viclip-b16, viclip-l14).
     pub arch: String,
     /// Safetensors weights to start from ("" = random init).
     pub init: String,
