@@ -31,49 +31,55 @@ pub const ARCH_NAMES: &[&str] = &[
 #[error("unknown architecture {0:?}; known: {names}", names = ARCH_NAMES.join(", "))]
 pub struct UnknownArch(pub String);
 
+/// The shape of a scaled-down tower pair: vision at `image_size` px with `patch_size` patches, both towers `width`
+/// wide and `layers` deep with 4 heads, embeddings of `output_dim`.
+#[derive(Clone, Copy)]
+struct Scaled {
+    image_size: i64,
+    patch_size: i64,
+    width: i64,
+    layers: i64,
+    output_dim: i64,
+}
+
 /// The tiny test towers: 56 px, patch 14, width 32, 2 layers, 4 heads, output 16.
-fn tiny_vision(frames: Option<i64>, activation: Activation) -> VisionConfig {
+const TINY: Scaled = Scaled { image_size: 56, patch_size: 14, width: 32, layers: 2, output_dim: 16 };
+
+/// ViCLIP for training from scratch on a CPU or one small GPU (the synthetic benchmark): 112 px, patch 16 (7 x 7
+/// patches a frame), width 128, 4 layers, 4 heads; output 128.
+const SMALL: Scaled = Scaled { image_size: 112, patch_size: 16, width: 128, layers: 4, output_dim: 128 };
+
+fn scaled_vision(size: Scaled, frames: Option<i64>, activation: Activation) -> VisionConfig {
     VisionConfig {
-        image_size: 56,
-        patch_size: 14,
-        width: 32,
-        layers: 2,
+        image_size: size.image_size,
+        patch_size: size.patch_size,
+        width: size.width,
+        layers: size.layers,
         heads: 4,
-        output_dim: 16,
+        output_dim: size.output_dim,
         activation,
         frames,
         drop_path: 0.0,
     }
 }
 
-fn tiny_text(context_length: i64, activation: Activation) -> TextConfig {
-    TextConfig { context_length, vocab_size: 49408, width: 32, layers: 2, heads: 4, output_dim: 16, activation }
+fn scaled_text(size: Scaled, context_length: i64, activation: Activation) -> TextConfig {
+    TextConfig {
+        context_length,
+        vocab_size: 49408,
+        width: size.width,
+        layers: size.layers,
+        heads: 4,
+        output_dim: size.output_dim,
+        activation,
+    }
 }
 
-/// ViCLIP for training from scratch on a CPU or one small GPU (the synthetic benchmark): 112 px, patch 16 (7 x 7
-/// patches a frame), width 128, 4 layers, 4 heads, 4 frames; text tower width 128, 4 layers, context 32; output 128.
-fn small_viclip() -> ViclipConfig {
+/// A scaled-down ViCLIP: 4 frames, context 32, QuickGELU, masking 0.9, text frozen unless training asks.
+fn scaled_viclip(size: Scaled) -> ViclipConfig {
     ViclipConfig {
-        vision: VisionConfig {
-            image_size: 112,
-            patch_size: 16,
-            width: 128,
-            layers: 4,
-            heads: 4,
-            output_dim: 128,
-            activation: Activation::QuickGelu,
-            frames: Some(4),
-            drop_path: 0.0,
-        },
-        text: TextConfig {
-            context_length: 32,
-            vocab_size: 49408,
-            width: 128,
-            layers: 4,
-            heads: 4,
-            output_dim: 128,
-            activation: Activation::QuickGelu,
-        },
+        vision: scaled_vision(size, Some(4), Activation::QuickGelu),
+        text: scaled_text(size, 32, Activation::QuickGelu),
         mask_ratio: 0.9,
         freeze_text: true,
     }
@@ -84,19 +90,14 @@ impl Arch {
         Ok(match name {
             "viclip-l14" => Self::Viclip(ViclipConfig::released(14, 1024, 24, 768, 768)),
             "viclip-b16" => Self::Viclip(ViclipConfig::released(16, 768, 12, 512, 512)),
-            "viclip-small" => Self::Viclip(small_viclip()),
-            "viclip-tiny" => Self::Viclip(ViclipConfig {
-                vision: tiny_vision(Some(4), Activation::QuickGelu),
-                text: tiny_text(32, Activation::QuickGelu),
-                mask_ratio: 0.9,
-                freeze_text: true,
-            }),
+            "viclip-small" => Self::Viclip(scaled_viclip(SMALL)),
+            "viclip-tiny" => Self::Viclip(scaled_viclip(TINY)),
             "clip-vit-l14" => Self::Clip(ClipConfig::openai(768, 14, 1024, 24, 768)),
             "clip-vit-b16" => Self::Clip(ClipConfig::openai(512, 16, 768, 12, 512)),
             "clip-vit-b32" => Self::Clip(ClipConfig::openai(512, 32, 768, 12, 512)),
             "clip-tiny" => Self::Clip(ClipConfig {
-                vision: tiny_vision(None, Activation::Gelu),
-                text: tiny_text(77, Activation::Gelu),
+                vision: scaled_vision(TINY, None, Activation::Gelu),
+                text: scaled_text(TINY, 77, Activation::Gelu),
             }),
             "aesthetic-mlp" => Self::Aesthetic,
             other => return Err(UnknownArch(other.to_string())),
