@@ -5,6 +5,19 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use prometheus::{Encoder, TextEncoder};
 
+/// [`serve`], except that the default address (`metrics.listen`'s default) falls back to a free port when taken
+/// (a second job on the same host), with a warning; any other address must be free.
+pub fn serve_or_any_port(listen: &str) -> anyhow::Result<SocketAddr> {
+    let default = clipstream_schemas::config::MetricsConfig::default().listen;
+    match serve(listen) {
+        Err(error) if listen == default => {
+            tracing::warn!(error = %format!("{error:#}"), "default metrics port taken; serving on a free port instead");
+            serve("127.0.0.1:0")
+        }
+        served => served,
+    }
+}
+
 /// Starts serving `/metrics` on `listen` (e.g. `127.0.0.1:9898`; port 0 picks one) and returns the bound address.
 pub fn serve(listen: &str) -> anyhow::Result<SocketAddr> {
     let server = tiny_http::Server::http(listen)

@@ -94,14 +94,17 @@ pub trait StageError: std::error::Error {
 }
 
 impl ErrorRecord {
-    /// A record stamped with the current time.
+    /// A record stamped with the current time; credentials and signatures in `url` are redacted, here and in the
+    /// reason.
     pub fn new(stage: Stage, video_id: &str, url: &str, error: &dyn StageError) -> Self {
+        let redacted = crate::redact_url(url);
+        let reason = error_chain(error);
         Self {
             video_id: video_id.to_string(),
-            url: url.to_string(),
+            reason: if redacted == url || url.is_empty() { reason } else { reason.replace(url, &redacted) },
+            url: redacted,
             stage,
             code: error.code().to_string(),
-            reason: error_chain(error),
             retryable: error.retryable(),
             at: now_rfc3339(),
             source: None,
@@ -115,7 +118,7 @@ impl ErrorRecord {
     pub fn from_parts(stage: Stage, video_id: &str, url: &str, code: &str, reason: impl Into<String>) -> Self {
         Self {
             video_id: video_id.to_string(),
-            url: url.to_string(),
+            url: crate::redact_url(url),
             stage,
             code: code.to_string(),
             reason: reason.into(),

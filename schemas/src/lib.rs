@@ -11,6 +11,7 @@ pub mod key;
 pub mod manifest;
 pub mod metrics;
 pub mod payload;
+pub mod redact;
 pub mod timestamp;
 pub mod video;
 
@@ -21,5 +22,6 @@ pub use internvid::InternVidRow;
 pub use key::{KeyError, clip_key, safe_key};
 pub use manifest::{ShardFile, ShardManifest};
 pub use payload::{ClipPayload, CuratedVideo};
+pub use redact::redact_url;
 pub use timestamp::{TimestampError, format_timestamp, parse_timestamp};
 pub use video::{VideoRequest, VideoRequestError};

@@ -29,6 +29,10 @@ pub const SINK_SHARD_SECONDS: &str = "clipstream_sink_shard_seconds";
 pub const ERROR_RECORDS_TOTAL: &str = "clipstream_error_records_total";
 /// Time to upload one object to the output store. Labels: `kind` (`tar`, `parquet`, `manifest`, `errors`).
 pub const SINK_UPLOAD_SECONDS: &str = "clipstream_sink_upload_seconds";
+/// Counter, by `what` (`shard`, `errors`, `dead_letters`): writes that failed for good (after every try). A shard
+/// that failed costs its videos (retryable error records); error records or dead letters that failed at shutdown
+/// stop the job from committing offsets.
+pub const SINK_FAILURES_TOTAL: &str = "clipstream_sink_failures_total";
 /// Messages read from Kafka. Labels: `outcome` (`accepted`, `invalid`).
 pub const KAFKA_MESSAGES_TOTAL: &str = "clipstream_kafka_messages_total";
 /// Messages still to read per assigned partition (high watermark - position). Labels: `topic`, `partition`.

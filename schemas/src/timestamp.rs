@@ -7,9 +7,12 @@ use thiserror::Error;
 pub enum TimestampError {
     #[error("timestamp {0:?} is not HH:MM:SS.mmm")]
     Format(String),
-    #[error("timestamp {0:?} has minutes or seconds >= 60")]
+    #[error("timestamp {0:?} has minutes or seconds >= 60, or more hours than any video")]
     Range(String),
 }
+
+/// The most hours a timestamp may name (about a year).
+pub const MAX_HOURS: u64 = 24 * 366;
 
 /// Formats seconds as `HH:MM:SS.mmm`, rounding to the nearest millisecond. Negative and non-finite inputs
 /// format as `00:00:00.000`.
@@ -36,7 +39,8 @@ pub fn parse_timestamp(text: &str) -> Result<f64, TimestampError> {
     let hours: u64 = h.parse().map_err(|_| bad())?;
     let minutes: u64 = m.parse().map_err(|_| bad())?;
     let whole: u64 = sec.parse().map_err(|_| bad())?;
-    if minutes >= 60 || whole >= 60 {
+    // A year of video is far past any real clip; the bound keeps the arithmetic exact.
+    if minutes >= 60 || whole >= 60 || hours > MAX_HOURS {
         return Err(TimestampError::Range(text.to_string()));
     }
     let fraction = if frac.is_empty() { 0.0 } else { format!("0.{frac}").parse::<f64>().map_err(|_| bad())? };
@@ -46,6 +50,14 @@ pub fn parse_timestamp(text: &str) -> Result<f64, TimestampError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_past_any_video_are_refused_not_wrapped() {
+        assert_eq!(parse_timestamp("8784:00:00"), Ok(8784.0 * 3600.0));
+        for text in ["8785:00:00", "5124095576030431:00:00.000", "99999999999999999999:00:00"] {
+            assert!(parse_timestamp(text).is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn formats_internvid_style() {

@@ -65,6 +65,12 @@ pub fn run_ok(command: &mut Command) -> anyhow::Result<Output> {
 /// A `clipstream` command with quiet logs and no metrics port clash.
 ///
 /// Panics with a hint when the binary has not been built (`cargo build -p clipstream-jobs`; scripts/test does).
+/// Lets Kafka messages of `command` name local files under `root` (`fetch.local_roots`; untrusted requests may not
+/// name local files elsewhere).
+pub fn allow_local_files<'c>(command: &'c mut Command, root: &Path) -> &'c mut Command {
+    command.env("CLIPSTREAM__FETCH__LOCAL_ROOTS", format!("[{:?}]", root.display().to_string()))
+}
+
 pub fn clipstream() -> Command {
     let binary = binary();
     assert!(

@@ -37,6 +37,7 @@ fn two_processes_consume_one_topic_exactly_once() -> anyhow::Result<()> {
         .map(|process| {
             let mut command = clipstream();
             broker.configure(&mut command);
+            clipstream_tests::allow_local_files(&mut command, dir.path());
             command
                 .env("RUST_LOG", "info")
                 .args(["curate", "--source", "kafka", "--until-empty", "--metrics-listen", ""])

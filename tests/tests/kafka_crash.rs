@@ -29,6 +29,8 @@ impl Delays {
 fn curate(broker: &Broker, output: &std::path::Path) -> Command {
     let mut command = clipstream();
     broker.configure(&mut command);
+    // The messages name the synthetic files, which sit beside the output.
+    clipstream_tests::allow_local_files(&mut command, output.parent().unwrap_or(output));
     command.args(["curate", "--source", "kafka", "--until-empty", "-w", "2", "--metrics-listen", ""]);
     command.arg("--output").arg(output);
     for set in ["source.batch_size=2", "kafka.epoch_ms=200", "sink.max_shard_clips=4", "cut.mode=keyframe"] {

@@ -85,6 +85,8 @@ fn kafka_to_s3_each_video_once_and_bad_messages_dead_lettered() -> anyhow::Resul
         "sink.max_shard_clips=200",
         "--set",
         "frames.count=2",
+        "--set",
+        "fetch.allow_buckets=[\"videos\"]",
     ];
     let first = run_ok(&mut command(&broker, &s3, &curate_args))?;
     let summary = String::from_utf8_lossy(&first.stdout).to_string();

@@ -34,6 +34,7 @@ fn prometheus_scrapes_a_running_kafka_job() -> anyhow::Result<()> {
     let metrics_port = free_port()?;
     let output = dir.path().join("out");
     let mut job = clipstream();
+    clipstream_tests::allow_local_files(&mut job, dir.path());
     broker
         .configure(&mut job)
         .args(["curate", "--source", "kafka", "-w", "2", "--set", "sink.max_shard_age_s=1", "--metrics-listen"])

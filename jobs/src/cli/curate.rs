@@ -59,7 +59,7 @@ impl CurateArgs {
             config.metrics.listen = listen;
         }
         if !config.metrics.listen.is_empty() {
-            let addr = crate::metrics_server::serve(&config.metrics.listen)?;
+            let addr = crate::metrics_server::serve_or_any_port(&config.metrics.listen)?;
             tracing::info!("metrics on http://{addr}/metrics");
         }
         let mut timely_args = vec!["-w".to_string(), self.workers.to_string()];
@@ -88,6 +88,6 @@ impl CurateArgs {
             processes: self.processes,
         })?;
         print!("{}", summary.render());
-        Ok(ExitCode::SUCCESS)
+        Ok(if summary.output_failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
     }
 }

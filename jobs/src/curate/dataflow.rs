@@ -9,17 +9,18 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use clipstream_caption::Captioners;
-use clipstream_core::{RouteByVideo, StageExt};
+use clipstream_core::{Backoff, RouteByVideo, StageExt, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
-use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, ShardManifest, Stage};
+use clipstream_schemas::{CurateConfig, ErrorRecord, ShardManifest, Stage};
 use clipstream_score::ScoreModels;
-use clipstream_sink::{ErrorSinkExt, Output, ShardSinkExt};
+use clipstream_sink::{ErrorSinkExt, ErrorWriter, Output, ShardSink, ShardSinkExt};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::core::{Concatenate, Inspect, Map, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Scope};
 
+use super::admit::{Admission, Admitter};
 use super::inputs::SourceItem;
 use super::metrics;
 use super::progress::Counters;
@@ -46,6 +47,8 @@ pub struct Shared {
     pub done: Arc<HashSet<String>>,
     pub counters: Arc<Counters>,
     pub run_id: String,
+    /// Records the sinks gave up on (at shutdown); the Kafka driver commits no offsets while it is not 0.
+    pub undurable: Undurable,
 }
 
 /// Builds the dataflow in `scope`; `letters` (Kafka mode) dead-letters videos that fail after parsing; this
@@ -57,32 +60,23 @@ pub fn build<'scope>(
     letters: Option<Rc<RefCell<DeadLetters>>>,
     mut captioners: Captioners,
 ) -> Handles {
-    let Shared { config, fetcher, models, output, done, counters, run_id } = shared.clone();
+    let Shared { config, fetcher, models, output, done, counters, run_id, undurable } = shared.clone();
+    let backoff = Backoff::new(config.sink.commit_attempts, config.sink.commit_backoff_ms);
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
-    let mut seen = HashSet::new();
+    let mut admitter = Admitter::new(done);
     let skip_counters = counters.clone();
     let rows = scope.input_from(&mut input).route_by_video().flat_map(move |item: SourceItem| {
-        let outcome = match &item {
-            Ok(request) => {
-                let key = request.key().map(|k| k.to_string()).unwrap_or_default();
-                if done.contains(&key) || done.contains(&request.raw_id()) {
-                    "skipped_done"
-                } else if !seen.insert(key) {
-                    "duplicate"
-                } else {
-                    "accepted"
-                }
+        let admission = admitter.admit(&item);
+        metrics::count_source(admission.label());
+        match admission {
+            Admission::Accepted | Admission::Invalid => Some(item),
+            Admission::KeyCollision(record) => Some(Err(record)),
+            Admission::SkippedDone | Admission::Duplicate => {
+                Counters::add(&skip_counters.skipped, 1);
+                None
             }
-            Err(record) if done.contains(&record.video_id) => "skipped_done",
-            Err(_) => "invalid",
-        };
-        metrics::count_source(outcome);
-        let fresh = matches!(outcome, "accepted" | "invalid");
-        if !fresh {
-            Counters::add(&skip_counters.skipped, 1);
         }
-        fresh.then_some(item)
     });
     let (requests, e_source) = rows.stage(Stage::Source, |item| item);
     let (fetched, e_fetch) = requests.stage(Stage::Fetch, move |r| video::fetch(&fetcher, r));
@@ -98,27 +92,30 @@ pub fn build<'scope>(
     let c = config.clone();
     let (curated, e_score) =
         captioned.stage(Stage::Score, move |v| clipstream_score::score_video(&models, &c.score, v));
-    let (sink_counters, shard_counters) = (counters.clone(), counters.clone());
-    curated
-        .inspect(move |v: &CuratedVideo| {
-            Counters::add(&sink_counters.videos_done, 1);
-            Counters::add(&sink_counters.clips, v.clips.len() as u64);
-        })
-        .probe_with(&flow)
-        .shard_sink(output.clone(), config.sink.clone())
+    let shard_counters = counters.clone();
+    let sink = ShardSink::new(output.as_ref().clone(), config.sink.clone());
+    let (manifests, e_sink) = curated.probe_with(&flow).shard_sink_with(sink);
+    let sink_counters = counters.clone();
+    let e_sink = e_sink.inspect(move |_: &ErrorRecord| Counters::add(&sink_counters.videos_not_written, 1));
+    manifests
         .inspect(move |m: &ShardManifest| {
+            Counters::add(&shard_counters.videos_done, m.video_keys.len() as u64);
+            Counters::add(&shard_counters.clips, m.clips);
             Counters::add(&shard_counters.shards, 1);
             Counters::add(&shard_counters.bytes, m.files.iter().map(|f| f.bytes).sum());
         })
         .probe_with(&durable);
     let error_counters = counters.clone();
+    // Sink failures (a bad video, or every video of a shard that could not be committed) join the other errors: they
+    // are stored in errors/ and dead-lettered before their epochs are released.
     let errors = scope
-        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score])
+        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score, e_sink])
         .inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1))
         .probe_with(&flow);
     if let Some(letters) = letters {
-        errors.clone().dead_letter(letters).probe_with(&durable);
+        errors.clone().dead_letter(letters, backoff, undurable.clone()).probe_with(&durable);
     }
-    errors.error_sink(output, run_id, index).probe_with(&durable);
+    let writer = ErrorWriter::new(output.as_ref().clone(), run_id, index).with_durability(backoff, undurable);
+    errors.write_errors(writer).probe_with(&durable);
     Handles { input, flow, durable }
 }

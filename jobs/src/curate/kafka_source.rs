@@ -2,7 +2,11 @@
 //! an epoch closes after `source.batch_size` messages or `kafka.epoch_ms`, whichever comes first, and remembers the
 //! next offset of every partition at that point. Once the `durable` probe has passed an epoch (its shards,
 //! error records and dead letters are stored) those offsets are committed to the consumer group. Bad messages are
-//! dead-lettered here with their exact bytes and still flow on as error records (for `errors/`). The loop ends on
+//! dead-lettered here with their exact bytes (a prefix when longer than `kafka.dlq_payload_bytes`, the whole message
+//! then stored under `errors/dead-letters/`) and still flow on as error records (for `errors/`); messages over
+//! `kafka.max_message_bytes` are not parsed. No message can stop the loop: a letter that cannot be delivered is
+//! kept and retried, and offsets never move past it. Nor do they move once a sink gave up on a record
+//! ([`Undurable`]): the job then ends with an error and the next run reads those messages again. The loop ends on
 //! SIGTERM/SIGINT, or with `--until-empty` when every owned partition is read to its high watermark at start; either way the
 //! input closes, open shards commit, and the final offsets are committed.
 
@@ -12,9 +16,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use clipstream_core::{Backoff, Undurable};
 use clipstream_input::source::parse_message;
-use clipstream_kafka::{DeadLetters, PartitionReader, count_message};
+use clipstream_kafka::{DeadLetters, PartitionReader, RawMessage, count_message};
 use clipstream_schemas::config::KafkaConfig;
+use clipstream_schemas::manifest::ERROR_DIR;
+use clipstream_sink::Output;
 use timely::worker::Worker;
 
 use super::dataflow::Handles;
@@ -32,6 +39,12 @@ pub struct KafkaRun<'a> {
     pub until_empty: bool,
     /// Set by SIGTERM/SIGINT: stop reading, drain, commit.
     pub stop: &'a AtomicBool,
+    /// Where the originals of long bad messages are stored.
+    pub output: &'a Output,
+    /// Tries of a store write.
+    pub backoff: Backoff,
+    /// Records the sinks gave up on; while not 0 no offsets are committed.
+    pub undurable: &'a Undurable,
 }
 
 /// Epochs waiting to become durable, with the offsets to commit when they are.
@@ -78,10 +91,15 @@ pub fn drive(
                     in_epoch += 1;
                     wait = Duration::ZERO;
                     Counters::add(&counters.rows, 1);
-                    let item = parse_message(&message.payload, message.partition, message.offset);
+                    let item = parse_message(
+                        &message.payload,
+                        message.partition,
+                        message.offset,
+                        run.config.max_message_bytes,
+                    );
                     count_message(item.is_ok());
                     if let (Err(record), Some(letters)) = (&item, letters) {
-                        letters.borrow_mut().send(record, &message.payload).context("dead-lettering a bad message")?;
+                        dead_letter(&mut letters.borrow_mut(), record, &message, &run);
                     }
                     input.send(item);
                 }
@@ -106,33 +124,66 @@ pub fn drive(
             (epoch_started, in_epoch) = (Instant::now(), 0);
             while flow.less_than(&next.saturating_sub(in_flight)) && !run.stop.load(Ordering::Relaxed) {
                 worker.step();
-                commit_durable(&mut pending, &durable, &reader, letters);
+                commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
             }
         }
         worker.step();
-        commit_durable(&mut pending, &durable, &reader, letters);
+        commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     }
     tracing::info!(worker = index, "kafka source stopping: draining the dataflow");
     pending.epochs.push_back((*input.time(), reader.positions()));
     drop(input);
     while worker.step() {
-        commit_durable(&mut pending, &durable, &reader, letters);
+        commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     }
-    commit_durable(&mut pending, &durable, &reader, letters);
+    commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
+    if run.undurable.count() > 0 {
+        anyhow::bail!(
+            "{} error records or dead letters could not be stored; offsets were not committed past them, so the next \
+             run reads those messages again",
+            run.undurable.count()
+        );
+    }
     if !pending.epochs.is_empty() {
         anyhow::bail!("offsets of {} epochs could not be committed; they will be read again", pending.epochs.len());
     }
     Ok(())
 }
 
+/// Dead-letters a bad message: its exact bytes, or a prefix with the whole message stored under
+/// `errors/dead-letters/{topic}/{partition}-{offset}.bin` (a store that refuses is counted as undurable).
+fn dead_letter(
+    letters: &mut DeadLetters,
+    record: &clipstream_schemas::ErrorRecord,
+    message: &RawMessage,
+    run: &KafkaRun,
+) {
+    let original = letters
+        .needs_original(&message.payload)
+        .then(|| format!("{ERROR_DIR}/dead-letters/{}/{}-{}.bin", run.config.topic, message.partition, message.offset));
+    if let Some(key) = &original {
+        let stored = run.backoff.run("dead-letter original", || run.output.put(key, message.payload.clone()), |_| true);
+        if let Err(error) = stored {
+            run.undurable.add(1);
+            tracing::error!(%error, key, "cannot store a dead letter's original; no further offsets are committed");
+        }
+    }
+    letters.send(record, &message.payload, original.as_deref());
+}
+
 /// Commits the offsets of the newest durable epoch, after the dead letters of bad messages are confirmed. On a
-/// failure the offsets stay pending and are tried again with the next durable epoch.
+/// failure the offsets stay pending and are tried again with the next durable epoch. Nothing is committed once a
+/// sink gave up on a record.
 fn commit_durable(
     pending: &mut Pending,
     durable: &timely::dataflow::ProbeHandle<u64>,
     reader: &PartitionReader,
     letters: Option<&RefCell<DeadLetters>>,
+    undurable: &Undurable,
 ) {
+    if undurable.count() > 0 {
+        return;
+    }
     let Some(offsets) = pending.take_durable(durable) else { return };
     if offsets == pending.committed {
         return;

@@ -1,6 +1,7 @@
 //! `clipstream curate`: the timely dataflow source -> fetch -> probe -> scene_cut -> clip -> frames -> shard sink,
 //! with every failure routed to error records, fed from list files or Kafka.
 
+mod admit;
 mod dataflow;
 mod files_source;
 mod inputs;

@@ -14,6 +14,8 @@ pub struct Counters {
     pub skipped: AtomicU64,
     pub videos_done: AtomicU64,
     pub videos_failed: AtomicU64,
+    /// Videos the sink could not write (also in `videos_failed`).
+    pub videos_not_written: AtomicU64,
     pub clips: AtomicU64,
     pub shards: AtomicU64,
     pub bytes: AtomicU64,

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clipstream_caption::{CaptionError, Captioner, Captioners};
+use clipstream_core::{Backoff, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::DeadLetters;
 use clipstream_schemas::CurateConfig;
@@ -71,14 +72,16 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         drain_on_signals(&stop)?;
     }
     let counters = Arc::new(Counters::default());
+    let undurable = Undurable::default();
     let shared = Shared {
         config: Arc::new(options.config.clone()),
-        fetcher: Arc::new(Fetcher::new(options.config.fetch.clone()).context("building the fetcher")?),
+        fetcher: Arc::new(fetcher(&options)?),
         models: ScoreModels::load(&options.config.score).context("loading the score models")?,
         output,
         done: Arc::new(done),
         counters: counters.clone(),
         run_id: run_id.clone(),
+        undurable: undurable.clone(),
     };
     let progress = Progress::start(counters.clone());
     let source = options.source.clone();
@@ -102,6 +105,9 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                     batch_size: config.source.batch_size,
                     until_empty: *until_empty,
                     stop: &stop,
+                    output: &shared.output,
+                    backoff: Backoff::new(config.sink.commit_attempts, config.sink.commit_backoff_ms),
+                    undurable: &shared.undurable,
                 };
                 kafka_source::drive(worker, handles, run, letters.as_deref(), &shared.counters)?;
             }
@@ -113,12 +119,23 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         result.map_err(|e| anyhow::anyhow!("a worker panicked: {e}"))?.context("a worker failed")?;
     }
     drop(progress);
-    let summary =
-        Summary::from_counters(&run_id, &options.output, &counters, started.elapsed().as_secs_f64(), total_workers);
+    let seconds = started.elapsed().as_secs_f64();
+    let not_stored = undurable.count();
+    let summary = Summary::from_counters(&run_id, &options.output, &counters, not_stored, seconds, total_workers);
     let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
     clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
     clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
     Ok(summary)
+}
+
+/// The fetcher: Kafka messages are untrusted (local files only under `fetch.local_roots`, buckets only in
+/// `fetch.allow_buckets`); the operator's own lists may name any file.
+fn fetcher(options: &CurateOptions) -> anyhow::Result<Fetcher> {
+    let fetcher = Fetcher::new(options.config.fetch.clone()).context("building the fetcher")?;
+    Ok(match options.source {
+        Source::Files(_) => fetcher,
+        Source::Kafka { .. } => fetcher.untrusted(),
+    })
 }
 
 /// One worker's caption backends (`tags` shares the process's score model).

@@ -13,6 +13,10 @@ pub struct Summary {
     pub skipped_already_done: u64,
     pub videos_done: u64,
     pub videos_failed: u64,
+    /// Videos whose shard could not be committed or that the sink refused (also in `videos_failed`).
+    pub videos_not_written: u64,
+    /// Error records and dead letters that could not be stored at shutdown.
+    pub records_not_stored: u64,
     pub clips: u64,
     pub shards: u64,
     pub bytes: u64,
@@ -22,7 +26,14 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn from_counters(run_id: &str, output: &str, c: &Counters, seconds: f64, workers: usize) -> Self {
+    pub fn from_counters(
+        run_id: &str,
+        output: &str,
+        c: &Counters,
+        records_not_stored: u64,
+        seconds: f64,
+        workers: usize,
+    ) -> Self {
         let clips = Counters::get(&c.clips);
         Self {
             run_id: run_id.to_string(),
@@ -31,6 +42,8 @@ impl Summary {
             skipped_already_done: Counters::get(&c.skipped),
             videos_done: Counters::get(&c.videos_done),
             videos_failed: Counters::get(&c.videos_failed),
+            videos_not_written: Counters::get(&c.videos_not_written),
+            records_not_stored,
             clips,
             shards: Counters::get(&c.shards),
             bytes: Counters::get(&c.bytes),
@@ -40,9 +53,14 @@ impl Summary {
         }
     }
 
+    /// Whether the output failed the run: videos not written, or failures that could not be recorded.
+    pub fn output_failed(&self) -> bool {
+        self.videos_not_written > 0 || self.records_not_stored > 0
+    }
+
     /// Human-readable lines.
     pub fn render(&self) -> String {
-        format!(
+        let mut text = format!(
             "curate run {}\n  output:   {}\n  rows:     {} ({} already done, skipped)\n  videos:   {} curated, {} failed (see errors/)\n  clips:    {} in {} new shards ({:.1} MiB)\n  time:     {:.1} s, {:.2} clips/s with {} workers\n",
             self.run_id,
             self.output,
@@ -56,6 +74,19 @@ impl Summary {
             self.seconds,
             self.clips_per_second,
             self.workers,
-        )
+        );
+        if self.videos_not_written > 0 {
+            text.push_str(&format!(
+                "  OUTPUT FAILED: {} videos could not be written (sink error records in errors/; run again)\n",
+                self.videos_not_written
+            ));
+        }
+        if self.records_not_stored > 0 {
+            text.push_str(&format!(
+                "  OUTPUT FAILED: {} error records or dead letters could not be stored\n",
+                self.records_not_stored
+            ));
+        }
+        text
     }
 }

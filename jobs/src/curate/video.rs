@@ -9,8 +9,8 @@ use clipstream_media::ClipSpan;
 
 use super::metrics;
 use super::segments::segment_text;
-use clipstream_media::scene::{ClipPlan, detect_scenes, plan_clips};
-use clipstream_media::{ProbeInfo, check_policy, probe};
+use clipstream_media::scene::{ClipPlan, DetectOptions, detect_scenes_with, plan_clips};
+use clipstream_media::{DecodeLimits, ProbeInfo, check_policy, probe};
 use clipstream_schemas::error::StageError;
 use clipstream_schemas::{
     ClipPayload, ClipRecord, CurateConfig, CuratedVideo, ErrorRecord, Stage, VideoRequest, clip_key, format_timestamp,
@@ -71,7 +71,8 @@ pub fn probe_video(config: &CurateConfig, video: FetchedVideo) -> Result<ProbedV
 
 /// scene_cut: detects scenes and plans the kept clips.
 pub fn plan_video(config: &CurateConfig, probed: ProbedVideo) -> Result<PlannedVideo, ErrorRecord> {
-    let scenes = detect_scenes(&probed.video.fetched.path, &config.scene, 1)
+    let options = DetectOptions { threads: 1, limits: DecodeLimits::of_policy(&config.probe), ..Default::default() };
+    let scenes = detect_scenes_with(&probed.video.fetched.path, &config.scene, options)
         .map_err(|e| fail(Stage::SceneCut, &probed.video.request, &e))?;
     let plan = plan_clips(&scenes, &config.clips);
     metrics::count_plan(&plan, scenes.frames);
@@ -145,7 +146,7 @@ fn clip_record(
         clip_index,
         key: clip_key(&video.video_key, clip_index),
         shard: String::new(),
-        url: video.request.url.clone(),
+        url: clipstream_schemas::redact_url(&video.request.url),
         start_s: span.start_s,
         end_s: span.end_s,
         start_ts: format_timestamp(span.start_s),

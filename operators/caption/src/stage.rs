@@ -90,7 +90,7 @@ fn run_scale(captioner: &mut dyn Captioner, scale: Scale, video: &CuratedVideo) 
 /// `failure` as the record of `video`.
 fn record(video: &CuratedVideo, mut failure: ErrorRecord) -> ErrorRecord {
     failure.video_id = video.video_id.clone();
-    failure.url = video.request.url.clone();
+    failure.url = clipstream_schemas::redact_url(&video.request.url);
     failure.source = video.request.source;
     failure
 }

@@ -3,12 +3,16 @@
 
 pub mod fault;
 pub mod metrics;
+pub mod retry;
 pub mod route;
 pub mod stage;
+pub mod undurable;
 pub mod wire;
 
 pub use fault::crash_point;
 pub use metrics::StageMetrics;
+pub use retry::Backoff;
 pub use route::{RouteByVideo, SourceItem, item_route, route_hash};
 pub use stage::StageExt;
+pub use undurable::Undurable;
 pub use wire::JsonWire;

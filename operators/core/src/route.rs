@@ -21,7 +21,9 @@ pub fn route_hash(key: &str) -> u64 {
 /// The route of a source row: its video id, or the url of a row that has none.
 pub fn item_route(item: &SourceItem) -> u64 {
     match item {
-        Ok(request) => route_hash(&request.raw_id()),
+        // By key: two ids with one key (a safe id equal to an unsafe id's hashed key) meet on one worker, which
+        // refuses the second instead of writing two videos under one key.
+        Ok(request) => route_hash(&request.key().unwrap_or_else(|_| request.raw_id())),
         Err(record) => route_hash(&record.url),
     }
 }

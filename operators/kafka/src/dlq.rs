@@ -1,6 +1,9 @@
 //! `DeadLetters`: failed messages and videos to the dead-letter topic. The payload is the original message bytes
 //! when they are at hand (bad messages) or the request rebuilt from the error record (videos that failed in a later
-//! stage); the reason travels in headers, and the whole `ErrorRecord` as JSON in `clipstream.error`.
+//! stage); the reason travels in headers, and the whole `ErrorRecord` as JSON in `clipstream.error`. Every letter is
+//! bounded whatever the message was: the payload is cut to `kafka.dlq_payload_bytes` (the whole original is stored
+//! by the caller and named in `clipstream.original`), the record's text fields to [`MAX_HEADER_BYTES`], so a letter
+//! always fits the broker's message limit.
 
 use clipstream_schemas::ErrorRecord;
 use clipstream_schemas::config::KafkaConfig;
@@ -15,13 +18,22 @@ pub const HEADER_REASON: &str = "clipstream.reason";
 pub const HEADER_CODE: &str = "clipstream.code";
 /// Header with the failed stage.
 pub const HEADER_STAGE: &str = "clipstream.stage";
-/// Header with the whole error record as JSON.
+/// Header with the whole error record as JSON (its text fields cut to [`MAX_HEADER_BYTES`]).
 pub const HEADER_RECORD: &str = "clipstream.error";
+/// Header with the object key of the whole original payload, when the letter carries only a prefix of it.
+pub const HEADER_ORIGINAL: &str = "clipstream.original";
+/// Header with `topic/partition/offset` of the message a letter is about (bad messages).
+pub const HEADER_POSITION: &str = "clipstream.position";
+/// The longest text field of the record in a letter's headers.
+pub const MAX_HEADER_BYTES: usize = 4096;
 
 #[derive(Debug)]
 pub struct DeadLetters {
     producer: Producer,
     topic: String,
+    /// The topic the letters' messages were read from (for the position header).
+    source_topic: String,
+    payload_bytes: usize,
 }
 
 impl DeadLetters {
@@ -30,27 +42,74 @@ impl DeadLetters {
         if config.dlq_topic.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Self { producer: Producer::open(config)?, topic: config.dlq_topic.clone() }))
+        let payload_bytes = config.dlq_payload_bytes;
+        Ok(Some(Self {
+            producer: Producer::open(config)?,
+            topic: config.dlq_topic.clone(),
+            source_topic: config.topic.clone(),
+            payload_bytes,
+        }))
     }
 
-    /// Queues `payload` with `record`'s reason, keyed by the video id (or the url when there is none).
-    pub fn send(&mut self, record: &ErrorRecord, payload: &[u8]) -> Result<(), KafkaFailure> {
+    /// Whether `payload` is longer than a letter carries (the caller then stores the original and names it).
+    pub fn needs_original(&self, payload: &[u8]) -> bool {
+        payload.len() > self.payload_bytes
+    }
+
+    /// Queues (a prefix of) `payload` with `record`'s reason, keyed by the video id (or the url when there is
+    /// none); `original` names where the whole payload is stored when it was cut. A letter that cannot be queued is
+    /// kept and sent again by the next [`DeadLetters::flush`], whose failure holds the offsets back.
+    pub fn send(&mut self, record: &ErrorRecord, payload: &[u8], original: Option<&str>) {
+        let record = bounded(record);
         let key = if record.video_id.is_empty() { &record.url } else { &record.video_id };
-        let json = serde_json::to_vec(record).unwrap_or_default();
-        let headers: [(&str, &[u8]); 4] = [
+        let json = serde_json::to_vec(&record).unwrap_or_default();
+        let position = record.source.map(|s| format!("{}/{}/{}", self.source_topic, s.partition, s.offset));
+        let mut headers: Vec<(&str, &[u8])> = vec![
             (HEADER_REASON, record.reason.as_bytes()),
             (HEADER_CODE, record.code.as_bytes()),
             (HEADER_STAGE, record.stage.as_str().as_bytes()),
             (HEADER_RECORD, &json),
         ];
-        self.producer.send(&self.topic, Some(key.as_bytes()), payload, &headers)?;
-        metrics().dead_letters.inc();
-        Ok(())
+        if let Some(original) = original {
+            headers.push((HEADER_ORIGINAL, original.as_bytes()));
+        }
+        if let Some(position) = &position {
+            headers.push((HEADER_POSITION, position.as_bytes()));
+        }
+        let payload = &payload[..payload.len().min(self.payload_bytes)];
+        match self.producer.send(&self.topic, Some(key.as_bytes()), payload, &headers) {
+            Ok(()) => metrics().dead_letters.inc(),
+            Err(error) => tracing::error!(%error, "cannot queue a dead letter; it is sent again before offsets move"),
+        }
     }
 
-    /// Waits until every queued dead letter is confirmed by the broker.
+    /// Waits until every queued dead letter is confirmed by the broker; letters that were not are kept and sent again
+    /// by the next call.
     pub fn flush(&mut self) -> Result<usize, KafkaFailure> {
         self.producer.flush()
+    }
+
+    /// Letters queued or kept for a retry, not yet confirmed.
+    pub fn pending(&self) -> usize {
+        self.producer.pending()
+    }
+}
+
+/// `record` with its text fields cut to [`MAX_HEADER_BYTES`] (on character boundaries).
+fn bounded(record: &ErrorRecord) -> ErrorRecord {
+    let cut = |text: &str| {
+        let mut end = text.len().min(MAX_HEADER_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text[..end].to_string()
+    };
+    ErrorRecord {
+        video_id: cut(&record.video_id),
+        url: cut(&record.url),
+        reason: cut(&record.reason),
+        raw: record.raw.as_deref().map(cut),
+        ..record.clone()
     }
 }
 
@@ -70,6 +129,18 @@ mod tests {
     use clipstream_schemas::{Stage, VideoRequest};
 
     use super::*;
+
+    #[test]
+    fn letters_are_bounded() {
+        let mut record = ErrorRecord::from_parts(Stage::Source, &"i".repeat(400_000), "u", "source.bad_id", "bad");
+        record.reason = "é".repeat(100_000);
+        record.raw = Some("r".repeat(100_000));
+        let small = bounded(&record);
+        assert!(small.video_id.len() == MAX_HEADER_BYTES && small.raw.as_ref().unwrap().len() == MAX_HEADER_BYTES);
+        assert!(small.reason.len() <= MAX_HEADER_BYTES && small.reason.chars().all(|c| c == 'é'));
+        assert!(serde_json::to_vec(&small).unwrap().len() < 5 * MAX_HEADER_BYTES);
+        assert_eq!((small.code, small.stage), (record.code, record.stage));
+    }
 
     #[test]
     fn request_payload_is_a_valid_request() {

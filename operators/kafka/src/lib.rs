@@ -14,7 +14,10 @@ mod operator;
 mod producer;
 
 pub use consumer::{PartitionReader, RawMessage, assigned_partitions};
-pub use dlq::{DeadLetters, HEADER_CODE, HEADER_REASON, HEADER_RECORD, HEADER_STAGE, request_payload};
+pub use dlq::{
+    DeadLetters, HEADER_CODE, HEADER_ORIGINAL, HEADER_POSITION, HEADER_REASON, HEADER_RECORD, HEADER_STAGE,
+    request_payload,
+};
 pub use error::KafkaFailure;
 pub use lag::{PartitionLag, group_lag};
 pub use metrics::count_message;

@@ -20,7 +20,7 @@ fn cpu_seconds() -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = SceneConfig::default();
-    let mut options = DetectOptions { threads: 1, color: ColorPath::Sampled };
+    let mut options = DetectOptions { threads: 1, color: ColorPath::Sampled, ..DetectOptions::default() };
     let mut with_scores = false;
     let mut repeat = 1usize;
     let mut videos = Vec::new();

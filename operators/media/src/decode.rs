@@ -4,6 +4,9 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clipstream_schemas::config::ProbePolicy;
 
 use ffmpeg_next::codec::threading;
 use ffmpeg_next::format::Pixel;
@@ -31,6 +34,51 @@ pub struct DecodeStats {
     pub bad_packets: u64,
 }
 
+/// Bounds on one decode pass, for files that cannot be trusted to be what their header says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeLimits {
+    /// Frames past this time from the stream start fail the pass (`probe.too_long`).
+    pub max_duration_s: f64,
+    /// More corrupt packets than this fail the pass (`probe.bad_packets`).
+    pub max_bad_packets: u64,
+    /// A pass running longer than this (wall time) fails (`decode.timeout`).
+    pub max_wall: Duration,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+impl DecodeLimits {
+    /// No bounds (the project's own files: synthetic videos, tests).
+    pub const NONE: Self = Self { max_duration_s: f64::INFINITY, max_bad_packets: u64::MAX, max_wall: Duration::MAX };
+
+    /// The bounds of a probe policy.
+    pub fn of_policy(policy: &ProbePolicy) -> Self {
+        Self {
+            // One frame of slack: the last frame starts before the end.
+            max_duration_s: policy.max_duration_s + 1.0,
+            max_bad_packets: policy.max_bad_packets,
+            max_wall: Duration::try_from_secs_f64(policy.max_decode_s).unwrap_or(Duration::MAX),
+        }
+    }
+
+    fn check(&self, path: &Path, stats: &DecodeStats, time_s: f64, started: Instant) -> Result<(), MediaError> {
+        if time_s > self.max_duration_s {
+            return Err(MediaError::DecodedTooLong { path: path.into(), time_s, max_s: self.max_duration_s - 1.0 });
+        }
+        if stats.bad_packets > self.max_bad_packets {
+            return Err(MediaError::BadPackets { path: path.into(), limit: self.max_bad_packets });
+        }
+        if started.elapsed() > self.max_wall {
+            return Err(MediaError::DecodeTimeout { path: path.into(), limit_s: self.max_wall.as_secs_f64() });
+        }
+        Ok(())
+    }
+}
+
 /// An opened video stream, ready to decode.
 pub struct VideoDecoder {
     path: PathBuf,
@@ -39,14 +87,14 @@ pub struct VideoDecoder {
     decoder: ffmpeg_next::decoder::Video,
     time_base: f64,
     start_pts: i64,
+    limits: DecodeLimits,
 }
 
 impl VideoDecoder {
     /// Opens `path`; `threads` = 0 lets ffmpeg choose, 1 decodes on the calling thread only.
     pub fn open(path: &Path, threads: usize) -> Result<Self, MediaError> {
         init();
-        let input =
-            ffmpeg_next::format::input(path).map_err(|source| MediaError::Open { path: path.to_path_buf(), source })?;
+        let input = crate::open::open_input(path)?;
         let stream =
             input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
         let stream_index = stream.index();
@@ -63,7 +111,14 @@ impl VideoDecoder {
             ffmpeg_next::codec::context::Context::from_parameters(stream.parameters()).map_err(codec_error)?;
         context.set_threading(threading::Config { kind: threading::Type::Frame, count: threads, ..Default::default() });
         let decoder = context.decoder().video().map_err(codec_error)?;
-        Ok(Self { path: path.to_path_buf(), input, stream_index, decoder, time_base, start_pts })
+        let limits = DecodeLimits::NONE;
+        Ok(Self { path: path.to_path_buf(), input, stream_index, decoder, time_base, start_pts, limits })
+    }
+
+    /// Bounds every later decode pass by `limits`.
+    pub fn with_limits(mut self, limits: DecodeLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn width(&self) -> u32 {
@@ -88,7 +143,22 @@ impl VideoDecoder {
         let mut frame = VideoFrame::empty();
         let mut stopped = false;
         let mut packet = ffmpeg_next::Packet::empty();
+        let (limits, started, path) = (self.limits, Instant::now(), self.path.clone());
+        let over_limit = std::cell::RefCell::new(None);
+        let mut visit = |decoded: DecodedFrame<'_>, stats: &DecodeStats| {
+            if let Err(error) = limits.check(&path, stats, decoded.time_s, started) {
+                *over_limit.borrow_mut() = Some(error);
+                return ControlFlow::Break(());
+            }
+            visit(decoded)
+        };
         loop {
+            // Also between frames: a stream of corrupt packets yields none.
+            if let Err(error) = limits.check(&path, &stats, 0.0, started) {
+                *over_limit.borrow_mut() = Some(error);
+                stopped = true;
+                break;
+            }
             match packet.read(&mut self.input) {
                 Ok(()) => {}
                 Err(ffmpeg_next::Error::Eof) => break,
@@ -118,6 +188,9 @@ impl VideoDecoder {
             let _ = self.decoder.send_eof();
             let _ = self.drain(&mut frame, &mut stats, &mut visit);
         }
+        if let Some(error) = over_limit.take().or_else(|| limits.check(&path, &stats, 0.0, started).err()) {
+            return Err(error);
+        }
         if stats.frames == 0 {
             return Err(MediaError::NoFrames { path: self.path.clone() });
         }
@@ -128,14 +201,14 @@ impl VideoDecoder {
         &mut self,
         frame: &mut VideoFrame,
         stats: &mut DecodeStats,
-        visit: &mut impl FnMut(DecodedFrame<'_>) -> ControlFlow<()>,
+        visit: &mut impl FnMut(DecodedFrame<'_>, &DecodeStats) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         while self.decoder.receive_frame(frame).is_ok() {
             let pts = frame.timestamp().or(frame.pts()).unwrap_or(self.start_pts);
             let time_s = (pts - self.start_pts) as f64 * self.time_base;
             let index = stats.frames;
             stats.frames += 1;
-            visit(DecodedFrame { index, time_s, frame })?;
+            visit(DecodedFrame { index, time_s, frame }, stats)?;
         }
         ControlFlow::Continue(())
     }
@@ -178,6 +251,37 @@ pub fn packed_row(frame: &VideoFrame, y: usize, bytes_per_pixel: usize) -> &[u8]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_bound_the_decoded_frames_whatever_the_header_says() {
+        use clipstream_schemas::error::StageError;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v.mp4");
+        crate::encode::fixtures::barcode_video(&path, 100, None, false).expect("video"); // 4 s at 25 fps
+        let decode = |limits: DecodeLimits| {
+            let mut decoder = VideoDecoder::open(&path, 1).expect("open").with_limits(limits);
+            decoder.for_each_frame(|_| ControlFlow::Continue(())).map(|s| s.frames).map_err(|e| e.code())
+        };
+        assert_eq!(decode(DecodeLimits::NONE), Ok(100));
+        let policy = |max_duration_s| ProbePolicy { max_duration_s, min_duration_s: 0.0, ..ProbePolicy::default() };
+        assert_eq!(decode(DecodeLimits::of_policy(&policy(10.0))), Ok(100));
+        assert_eq!(decode(DecodeLimits::of_policy(&policy(2.0))), Err("probe.too_long"));
+        let no_time = DecodeLimits { max_wall: Duration::ZERO, ..DecodeLimits::NONE };
+        assert_eq!(decode(no_time), Err("decode.timeout"));
+    }
+
+    #[test]
+    fn limit_checks_name_each_bound() {
+        use clipstream_schemas::error::StageError;
+        let limits = DecodeLimits { max_duration_s: 10.0, max_bad_packets: 2, max_wall: Duration::from_secs(60) };
+        let path = Path::new("v.mp4");
+        let stats = |bad_packets| DecodeStats { frames: 1, bad_packets };
+        let code =
+            |stats: DecodeStats, time_s| limits.check(path, &stats, time_s, Instant::now()).map_err(|e| e.code());
+        assert_eq!(code(stats(2), 9.9), Ok(()));
+        assert_eq!(code(stats(3), 1.0), Err("probe.bad_packets"));
+        assert_eq!(code(stats(0), 10.5), Err("probe.too_long"));
+    }
 
     #[test]
     fn corrupt_and_truncated_inputs_fail_cleanly() {

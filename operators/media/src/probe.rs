@@ -41,8 +41,7 @@ fn rational(r: ffmpeg_next::Rational) -> f64 {
 /// Reads container and stream metadata without decoding.
 pub fn probe(path: &Path) -> Result<ProbeInfo, MediaError> {
     init();
-    let input =
-        ffmpeg_next::format::input(path).map_err(|source| MediaError::Open { path: path.to_path_buf(), source })?;
+    let input = crate::open::open_input(path)?;
     let stream = input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
     let params = stream.parameters();
     let codec =
@@ -91,6 +90,16 @@ pub fn check_policy(info: &ProbeInfo, policy: &ProbePolicy) -> Result<(), MediaE
             min_height: policy.min_height,
         });
     }
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    if info.width > policy.max_width || info.height > policy.max_height || pixels > policy.max_pixels {
+        return Err(MediaError::TooLarge {
+            width: info.width,
+            height: info.height,
+            max_width: policy.max_width,
+            max_height: policy.max_height,
+            max_pixels: policy.max_pixels,
+        });
+    }
     Ok(())
 }
 
@@ -121,6 +130,10 @@ mod tests {
         assert_eq!(code(&info(1.0, 320, 240)), "probe.too_short");
         assert_eq!(code(&info(1e6, 320, 240)), "probe.too_long");
         assert_eq!(code(&info(10.0, 32, 240)), "probe.too_small");
+        assert_eq!(code(&info(10.0, 16000, 16000)), "probe.too_large");
+        assert_eq!(code(&info(10.0, 7681, 64)), "probe.too_large");
+        assert!(check_policy(&info(10.0, 7680, 4320), &policy).is_ok());
+        assert_eq!(code(&info(10.0, 7680, 4321)), "probe.too_large");
     }
 
     #[test]

@@ -101,8 +101,12 @@ fn cuts_match_pyscenedetect_on_real_videos() {
         let peer = &reference[video.to_str().expect("utf-8 path")];
         let theirs: Vec<u64> = serde_json::from_value(peer["cut_frames"].clone()).expect("cut_frames");
         let their_scores: Vec<f64> = serde_json::from_value(peer["scores"].clone()).expect("scores");
-        let ours = detect_scenes_with(video, &config, DetectOptions { threads: 0, color: ColorPath::Sampled })
-            .expect("clipstream detects");
+        let ours = detect_scenes_with(
+            video,
+            &config,
+            DetectOptions { threads: 0, color: ColorPath::Sampled, ..DetectOptions::default() },
+        )
+        .expect("clipstream detects");
         assert_eq!(ours.frames, peer["frames"].as_u64().expect("frames"), "{name}: frame count");
         let their_fps = peer["fps"].as_f64().expect("fps");
         assert!((ours.fps - their_fps).abs() < 1e-6, "{name}: fps {} vs {their_fps}", ours.fps);

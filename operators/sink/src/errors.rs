@@ -4,8 +4,12 @@
 use clipstream_schemas::ErrorRecord;
 use clipstream_schemas::manifest::ERROR_DIR;
 
+use clipstream_core::{Backoff, Undurable};
+use clipstream_schemas::config::SinkConfig;
+use clipstream_schemas::error::StageError as _;
+
 use crate::error::SinkError;
-use crate::metrics::{count_bytes, sink_metrics};
+use crate::metrics::{count_bytes, count_failure, sink_metrics};
 use crate::store::Output;
 
 /// The error-record writer of one worker.
@@ -16,12 +20,49 @@ pub struct ErrorWriter {
     worker: usize,
     seq: u32,
     buffer: Vec<ErrorRecord>,
+    backoff: Backoff,
+    undurable: Undurable,
 }
 
 impl ErrorWriter {
     /// A writer for `worker` of run `run_id` (any string safe in an object key, e.g. a timestamp).
     pub fn new(output: Output, run_id: impl Into<String>, worker: usize) -> Self {
-        Self { output, run_id: run_id.into(), worker, seq: 0, buffer: Vec::new() }
+        let defaults = SinkConfig::default();
+        let backoff = Backoff::new(defaults.commit_attempts, defaults.commit_backoff_ms);
+        Self {
+            output,
+            run_id: run_id.into(),
+            worker,
+            seq: 0,
+            buffer: Vec::new(),
+            backoff,
+            undurable: Undurable::default(),
+        }
+    }
+
+    /// Tries the last flush (at shutdown) with `backoff`, and counts records that still cannot be stored in
+    /// `undurable`, which the offset committer watches.
+    pub fn with_durability(mut self, backoff: Backoff, undurable: Undurable) -> Self {
+        self.backoff = backoff;
+        self.undurable = undurable;
+        self
+    }
+
+    /// The final flush: tried with backoff; records that cannot be stored are dropped and counted as undurable.
+    /// Returns the key written, if any.
+    pub fn flush_at_shutdown(&mut self) -> Option<String> {
+        let backoff = self.backoff;
+        match backoff.run("error records", || self.flush(), SinkError::retryable) {
+            Ok(key) => key,
+            Err(error) => {
+                count_failure("errors");
+                let lost = self.buffer.len();
+                self.buffer.clear();
+                self.undurable.add(lost as u64);
+                tracing::error!(%error, lost, "ERROR RECORDS NOT STORED at shutdown; no further offsets are committed");
+                None
+            }
+        }
     }
 
     /// Buffers one record.
@@ -32,13 +73,6 @@ impl ErrorWriter {
     /// Records waiting for a flush.
     pub fn pending(&self) -> usize {
         self.buffer.len()
-    }
-
-    /// Drops the buffered records (after a final failed flush); returns how many were dropped.
-    pub fn discard(&mut self) -> usize {
-        let dropped = self.buffer.len();
-        self.buffer.clear();
-        dropped
     }
 
     /// The key the next flush writes to.
@@ -100,5 +134,18 @@ mod tests {
         assert_eq!(read, records);
         writer.push(records[0].clone());
         assert_eq!(writer.flush().unwrap().unwrap(), "errors/run1-w003-00001.jsonl");
+    }
+
+    #[test]
+    fn a_final_flush_that_fails_counts_its_records_as_undurable() {
+        let (dir, output) = temp_output();
+        let undurable = Undurable::default();
+        let backoff = Backoff::new(2, 1);
+        let mut writer = ErrorWriter::new(output, "run", 0).with_durability(backoff, undurable.clone());
+        std::fs::create_dir_all(dir.path().join("out").join(writer.next_key()).join("blocker")).unwrap();
+        writer.push(ErrorRecord::from_parts(Stage::Probe, "v", "u", "probe.too_short", "short"));
+        writer.push(ErrorRecord::from_parts(Stage::Probe, "w", "u", "probe.too_short", "short"));
+        assert_eq!(writer.flush_at_shutdown(), None);
+        assert_eq!((writer.pending(), undurable.count()), (0, 2));
     }
 }

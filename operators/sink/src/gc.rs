@@ -57,7 +57,47 @@ pub fn gc(output: &Output, min_age: Duration, dry_run: bool) -> Result<GcReport,
         report.removed_bytes += object.bytes;
         report.removed.push(object.key);
     }
+    if let Some(root) = output.local_root() {
+        sweep_staging(&root.join(SHARD_DIR), min_age, now, &mut report)?;
+    }
+    report.removed.sort();
     Ok(report)
+}
+
+/// Removes the staged parts of multipart uploads that never finished in a local output (`shards/X.tar#N`, which
+/// the object-store listing does not show), older than `min_age`.
+fn sweep_staging(
+    dir: &std::path::Path,
+    min_age: Duration,
+    now: SystemTime,
+    report: &mut GcReport,
+) -> Result<(), SinkError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(SinkError::io("list staged uploads", dir, error)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| SinkError::io("list staged uploads", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = entry.metadata() else { continue };
+        if !name.contains('#') || !meta.is_file() {
+            continue;
+        }
+        let key = format!("{SHARD_DIR}/{name}");
+        let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).unwrap_or(Duration::ZERO);
+        if age < min_age {
+            report.kept_young.push(key);
+            continue;
+        }
+        if !report.dry_run {
+            std::fs::remove_file(entry.path()).map_err(|e| SinkError::io("remove staged upload", entry.path(), e))?;
+            tracing::info!(%key, bytes = meta.len(), "removed a staged part of an unfinished upload");
+        }
+        report.removed_bytes += meta.len();
+        report.removed.push(key);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -111,5 +151,36 @@ mod tests {
 
         let now = gc(&output, Duration::ZERO, false).unwrap();
         assert_eq!(now.removed, [tar_key("shard-fresh")]);
+    }
+
+    #[test]
+    fn sweeps_staged_parts_of_unfinished_uploads() {
+        let (dir, output) = temp_output();
+        let shards = dir.path().join("out").join(SHARD_DIR);
+        std::fs::create_dir_all(&shards).unwrap();
+        std::fs::write(shards.join("shard-x.tar#1"), b"part").unwrap();
+        std::fs::write(shards.join("shard-y.tar#2"), b"young").unwrap();
+        age(&shards.join("shard-x.tar#1"), Duration::from_secs(7200));
+        let report = gc(&output, Duration::from_secs(3600), false).unwrap();
+        assert_eq!(report.removed, ["shards/shard-x.tar#1"]);
+        assert_eq!(report.kept_young, ["shards/shard-y.tar#2"]);
+        assert!(!shards.join("shard-x.tar#1").exists() && shards.join("shard-y.tar#2").exists());
+    }
+
+    #[test]
+    fn a_failed_upload_leaves_no_staged_parts() {
+        let (dir, output) = temp_output();
+        let file = dir.path().join("big.bin");
+        std::fs::write(&file, vec![7u8; 10_000]).unwrap();
+        // A folder where the object should go makes the completion fail after every part was staged.
+        let key = tar_key("blocked");
+        std::fs::create_dir_all(dir.path().join("out").join(&key).join("blocker")).unwrap();
+        assert!(output.put_file_with_chunk(&key, &file, 1000).is_err());
+        let staged: Vec<_> = std::fs::read_dir(dir.path().join("out").join(SHARD_DIR))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|name| name.contains('#'))
+            .collect();
+        assert!(staged.is_empty(), "{staged:?}");
     }
 }

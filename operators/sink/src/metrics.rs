@@ -14,6 +14,7 @@ pub(crate) struct SinkMetrics {
     pub shard_seconds: Histogram,
     pub upload_seconds: HistogramVec,
     pub error_records: IntCounter,
+    pub failures: IntCounterVec,
 }
 
 /// Registers `collector`; if the name is taken (or invalid) the metric still counts, unexported, and a warning says so.
@@ -65,11 +66,25 @@ pub(crate) fn sink_metrics() -> Option<&'static SinkMetrics> {
                         IntCounter::new(names::ERROR_RECORDS_TOTAL, "Error records written")?,
                         names::ERROR_RECORDS_TOTAL,
                     ),
+                    failures: register(
+                        IntCounterVec::new(
+                            Opts::new(names::SINK_FAILURES_TOTAL, "Writes that failed after every try"),
+                            &["what"],
+                        )?,
+                        names::SINK_FAILURES_TOTAL,
+                    ),
                 })
             })();
             built.map_err(|error| tracing::warn!(%error, "sink metrics unavailable")).ok()
         })
         .as_ref()
+}
+
+/// Counts a write of `what` that failed after every try.
+pub(crate) fn count_failure(what: &str) {
+    if let Some(metrics) = sink_metrics() {
+        metrics.failures.with_label_values(&[what]).inc();
+    }
 }
 
 /// Counts `bytes` written of `kind` (`tar`, `parquet`, `manifest`, `errors`, `stats`).

@@ -4,11 +4,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use clipstream_core::Backoff;
 use clipstream_schemas::config::SinkConfig;
+use clipstream_schemas::error::StageError as _;
 use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
 
-use crate::commit::commit;
+use crate::commit::commit_closed;
 use crate::error::SinkError;
+use crate::metrics::count_failure;
 use crate::shard::{ShardBuilder, ShardVideo};
 use crate::store::Output;
 
@@ -38,6 +41,7 @@ impl SinkFailure {
 pub struct ShardSink {
     output: Output,
     config: SinkConfig,
+    backoff: Backoff,
     spool_dir: Option<PathBuf>,
     current: Option<ShardBuilder>,
     /// When the open shard got its first video.
@@ -46,7 +50,8 @@ pub struct ShardSink {
 
 impl ShardSink {
     pub fn new(output: Output, config: SinkConfig) -> Self {
-        Self { output, config, spool_dir: None, current: None, opened: None }
+        let backoff = Backoff::new(config.commit_attempts, config.commit_backoff_ms);
+        Self { output, backoff, config, spool_dir: None, current: None, opened: None }
     }
 
     /// Spools open shards under `dir` instead of the system temp directory.
@@ -61,7 +66,8 @@ impl ShardSink {
     }
 
     /// Adds a video; commits the shard when it is full. A video that cannot be added fails alone; a shard that
-    /// cannot be committed fails all its videos.
+    /// cannot be committed (after `sink.commit_attempts` tries, `sink.commit_backoff_ms` apart and doubling) fails
+    /// all its videos with retryable error records.
     pub fn push(&mut self, video: CuratedVideo) -> Result<Option<ShardManifest>, SinkFailure> {
         let info = ShardVideo {
             video_id: video.video_id.clone(),
@@ -109,8 +115,15 @@ impl ShardSink {
             return Ok(None);
         }
         let videos: Vec<ShardVideo> = builder.videos().cloned().collect();
-        commit(&self.output, builder).map(Some).map_err(|error| {
-            tracing::error!(%error, videos = videos.len(), "shard commit failed");
+        let committed = builder.close().and_then(|shard| {
+            self.backoff.run("shard commit", || commit_closed(&self.output, &shard), SinkError::retryable)
+        });
+        committed.map(Some).map_err(|error| {
+            count_failure("shard");
+            tracing::error!(
+                error = %error, videos = videos.len(), attempts = self.backoff.attempts,
+                "SHARD COMMIT FAILED: its videos become sink error records (errors/ and the dead-letter topic)"
+            );
             SinkFailure::new(error, &videos)
         })
     }
@@ -123,7 +136,7 @@ mod tests {
     use crate::fixtures::{temp_output, video};
 
     fn config(max_shard_clips: u64) -> SinkConfig {
-        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips, ..SinkConfig::default() }
+        SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips, commit_backoff_ms: 1, ..SinkConfig::default() }
     }
 
     #[test]
@@ -185,5 +198,23 @@ mod tests {
         assert_eq!(ids, ["id/x", "id/y"]);
         assert!(failure.records.iter().all(|r| r.retryable && r.code == "sink.store" && r.source.is_some()));
         assert_eq!(sink.pending_videos(), 0);
+    }
+
+    #[test]
+    fn a_commit_that_fails_for_a_while_is_tried_again() {
+        let (dir, output) = temp_output();
+        let config = SinkConfig { commit_backoff_ms: 300, ..config(1) };
+        let mut sink = ShardSink::new(output.clone(), config);
+        let blocker = dir.path().join("out").join(tar_key(&crate::shard_name(["r"])));
+        std::fs::create_dir_all(blocker.join("blocker")).unwrap();
+        // The store recovers while the sink waits for its second try.
+        let unblock = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            std::fs::remove_dir_all(blocker).unwrap();
+        });
+        let manifest = sink.push(video("r", 1, false)).expect("committed on a later try").expect("full shard");
+        unblock.join().unwrap();
+        assert_eq!(manifest.video_keys, ["r"]);
+        assert_eq!(crate::committed_videos(&output).unwrap().len(), 1);
     }
 }

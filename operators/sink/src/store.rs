@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures::stream::FuturesUnordered;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
 use crate::error::SinkError;
@@ -55,6 +56,8 @@ pub struct Output {
     root: Path,
     url: String,
     runtime: Arc<tokio::runtime::Runtime>,
+    /// The folder of a local output.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl Output {
@@ -93,7 +96,9 @@ impl Output {
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
             .map_err(|source| SinkError::OpenStore { url: dir.to_string(), source: Box::new(source) })?
             .with_automatic_cleanup(true);
-        Self::from_store(Arc::new(store), "", dir)
+        let mut output = Self::from_store(Arc::new(store), "", dir)?;
+        output.local_root = Some(std::path::PathBuf::from(dir));
+        Ok(output)
     }
 
     /// Wraps an existing store (tests, custom backends); `root` is the prefix inside it, `url` is for messages.
@@ -104,7 +109,8 @@ impl Output {
             .enable_all()
             .build()
             .map_err(SinkError::Runtime)?;
-        Ok(Self { store, root: Path::from(root.trim_matches('/')), url: url.to_string(), runtime: Arc::new(runtime) })
+        let root = Path::from(root.trim_matches('/'));
+        Ok(Self { store, root, url: url.to_string(), runtime: Arc::new(runtime), local_root: None })
     }
 
     /// The location this output was opened from.
@@ -130,10 +136,8 @@ impl Output {
     pub fn put(&self, key: &str, data: impl Into<Bytes>) -> Result<(), SinkError> {
         let path = self.path(key);
         let payload = PutPayload::from_bytes(data.into());
-        self.runtime
-            .block_on(self.store.put(&path, payload))
-            .map(drop)
-            .map_err(|source| SinkError::store("put", key, source))
+        self.runtime.block_on(self.store.put(&path, payload)).map_err(|source| SinkError::store("put", key, source))?;
+        self.sync_local(key)
     }
 
     /// Streams a local file to `key` as a multipart upload, returning its size and SHA-256.
@@ -141,38 +145,60 @@ impl Output {
         self.put_file_with_chunk(key, file, MULTIPART_CHUNK_BYTES)
     }
 
-    /// [`Self::put_file_multipart`] with a chosen part size (tests use small parts).
+    /// [`Self::put_file_multipart`] with a chosen part size (tests use small parts). A failed upload (a part, or
+    /// the final completion) is aborted, so no staged parts are left behind (S3 bills them; a local store keeps
+    /// `key#N` files that listing does not show).
     pub fn put_file_with_chunk(&self, key: &str, file: &FsPath, chunk_bytes: usize) -> Result<FileDigest, SinkError> {
         let path = self.path(key);
         let mut reader = std::fs::File::open(file).map_err(|e| SinkError::io("open for upload", file, e))?;
-        self.runtime.block_on(async {
-            let upload =
+        let digest = self.runtime.block_on(async {
+            let mut upload =
                 self.store.put_multipart(&path).await.map_err(|e| SinkError::store("start multipart", key, e))?;
-            let mut writer = WriteMultipart::new_with_chunk_size(upload, chunk_bytes.max(1));
-            let mut hasher = Sha256::new();
-            let mut total = 0u64;
-            let mut buf = vec![0u8; chunk_bytes.clamp(1, MULTIPART_CHUNK_BYTES)];
-            loop {
-                let n = match reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        abort(writer, key).await;
-                        return Err(SinkError::io("read for upload", file, e));
+            match upload_parts(upload.as_mut(), &mut reader, chunk_bytes.max(1), key, file).await {
+                Ok(digest) => Ok(digest),
+                Err(error) => {
+                    if let Err(abort_error) = upload.abort().await {
+                        tracing::warn!(key, %abort_error, "aborting a failed multipart upload failed too");
                     }
-                };
-                hasher.update(&buf[..n]);
-                total += n as u64;
-                if let Err(e) = writer.wait_for_capacity(MULTIPART_CONCURRENCY).await {
-                    abort(writer, key).await;
-                    return Err(SinkError::store("upload part", key, e));
+                    Err(error)
                 }
-                writer.write(&buf[..n]);
             }
-            writer.finish().await.map_err(|e| SinkError::store("finish multipart", key, e))?;
-            Ok(FileDigest { bytes: total, sha256: hex::encode(hasher.finalize()) })
-        })
+        });
+        let digest = digest.inspect_err(|_| self.remove_staged(key))?;
+        self.sync_local(key)?;
+        Ok(digest)
+    }
+
+    /// For a local output, flushes the object `key` and its folder to disk, so what a manifest (and the offsets
+    /// committed after it) promise survives a power loss; object stores are durable once a PUT returns.
+    fn sync_local(&self, key: &str) -> Result<(), SinkError> {
+        let Some(root) = &self.local_root else { return Ok(()) };
+        let file = root.join(key.trim_matches('/'));
+        let sync = |path: &FsPath| std::fs::File::open(path).and_then(|f| f.sync_all());
+        sync(&file).map_err(|e| SinkError::io("fsync", &file, e))?;
+        let folder = file.parent().unwrap_or(root);
+        sync(folder).map_err(|e| SinkError::io("fsync", folder, e))
+    }
+
+    /// Removes the staged parts (`key#N`) a failed upload left in a local output: object_store's local store cannot
+    /// abort an upload whose completion failed.
+    fn remove_staged(&self, key: &str) {
+        let Some(root) = &self.local_root else { return };
+        let target = root.join(key.trim_matches('/'));
+        let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else { return };
+        let prefix = format!("{}#", name.to_string_lossy());
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix)
+                && let Err(error) = std::fs::remove_file(entry.path())
+            {
+                tracing::warn!(path = %entry.path().display(), %error, "cannot remove a staged part");
+            }
+        }
+    }
+
+    /// The folder of a local output (`None` for object stores).
+    pub fn local_root(&self) -> Option<&FsPath> {
+        self.local_root.as_deref()
     }
 
     /// Reads a whole object.
@@ -256,10 +282,54 @@ impl AsRef<Output> for Output {
     }
 }
 
-async fn abort(writer: WriteMultipart, key: &str) {
-    if let Err(error) = writer.abort().await {
-        tracing::warn!(key, %error, "aborting a failed multipart upload failed too");
+/// Reads `reader` in parts of `chunk_bytes`, uploads at most [`MULTIPART_CONCURRENCY`] parts at once and completes
+/// the upload; returns the size and SHA-256 of what was sent.
+async fn upload_parts(
+    upload: &mut dyn MultipartUpload,
+    reader: &mut std::fs::File,
+    chunk_bytes: usize,
+    key: &str,
+    file: &FsPath,
+) -> Result<FileDigest, SinkError> {
+    let mut in_flight: FuturesUnordered<object_store::UploadPart> = FuturesUnordered::new();
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    let mut parts = 0usize;
+    loop {
+        let chunk = read_chunk(reader, chunk_bytes).map_err(|e| SinkError::io("read for upload", file, e))?;
+        if chunk.is_empty() && parts > 0 {
+            break;
+        }
+        let last = chunk.len() < chunk_bytes;
+        hasher.update(&chunk);
+        total += chunk.len() as u64;
+        while in_flight.len() >= MULTIPART_CONCURRENCY {
+            if let Some(done) = in_flight.next().await {
+                done.map_err(|e| SinkError::store("upload part", key, e))?;
+            }
+        }
+        in_flight.push(upload.put_part(PutPayload::from(chunk)));
+        parts += 1;
+        if last {
+            break;
+        }
     }
+    while let Some(done) = in_flight.next().await {
+        done.map_err(|e| SinkError::store("upload part", key, e))?;
+    }
+    if clipstream_core::fault::fail_point("sink.finish_upload") {
+        let source = "injected by CLIPSTREAM_FAULT".into();
+        return Err(SinkError::store("finish multipart", key, object_store::Error::Generic { store: "fault", source }));
+    }
+    upload.complete().await.map_err(|e| SinkError::store("finish multipart", key, e))?;
+    Ok(FileDigest { bytes: total, sha256: hex::encode(hasher.finalize()) })
+}
+
+/// Up to `len` bytes of `reader` (fewer only at its end).
+fn read_chunk(reader: &mut std::fs::File, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut chunk = Vec::with_capacity(len);
+    reader.by_ref().take(len as u64).read_to_end(&mut chunk)?;
+    Ok(chunk)
 }
 
 #[cfg(test)]

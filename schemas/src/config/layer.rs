@@ -89,6 +89,10 @@ impl CurateConfig {
         check(self.fetch.total_timeout_s > 0.0, "fetch.total_timeout_s must be > 0");
         check(self.probe.min_duration_s >= 0.0, "probe.min_duration_s must be >= 0");
         check(self.probe.max_duration_s > self.probe.min_duration_s, "probe.max_duration_s must exceed min");
+        check(self.probe.max_width >= self.probe.min_width, "probe.max_width must be >= probe.min_width");
+        check(self.probe.max_height >= self.probe.min_height, "probe.max_height must be >= probe.min_height");
+        check(self.probe.max_pixels >= 1, "probe.max_pixels must be >= 1");
+        check(self.probe.max_decode_s > 0.0, "probe.max_decode_s must be > 0");
         check(self.scene.threshold > 0.0, "scene.threshold must be > 0");
         check(self.scene.min_scene_len >= 1, "scene.min_scene_len must be >= 1");
         check(self.scene.weights.iter().all(|w| *w >= 0.0), "scene.weights must be >= 0");
@@ -109,6 +113,7 @@ impl CurateConfig {
         check(self.sink.max_shard_bytes >= 1 << 20, "sink.max_shard_bytes must be >= 1 MiB");
         check(self.sink.max_shard_clips >= 1, "sink.max_shard_clips must be >= 1");
         check(self.sink.max_shard_age_s >= 0.0, "sink.max_shard_age_s must be >= 0");
+        check(self.sink.commit_attempts >= 1, "sink.commit_attempts must be >= 1");
         check(!self.kafka.brokers.trim().is_empty(), "kafka.brokers must be set");
         check(!self.kafka.topic.trim().is_empty(), "kafka.topic must be set");
         check(!self.kafka.group_id.trim().is_empty(), "kafka.group_id must be set");
@@ -116,6 +121,8 @@ impl CurateConfig {
         check(self.kafka.epoch_ms >= 1, "kafka.epoch_ms must be >= 1");
         check(self.kafka.poll_ms >= 1, "kafka.poll_ms must be >= 1");
         check(self.kafka.request_timeout_ms >= 1, "kafka.request_timeout_ms must be >= 1");
+        check(self.kafka.max_message_bytes >= 1024, "kafka.max_message_bytes must be >= 1024");
+        check(self.kafka.dlq_payload_bytes <= 512 << 10, "kafka.dlq_payload_bytes must be <= 512 KiB");
         check(self.caption.fine_fps > 0.0, "caption.fine_fps must be > 0");
         check(self.caption.max_fine_frames >= 1, "caption.max_fine_frames must be >= 1");
         check(self.caption.vlm.concurrency >= 1, "caption.vlm.concurrency must be >= 1");

@@ -53,6 +53,13 @@ pub struct FetchConfig {
     pub user_agent: String,
     /// Where downloads are staged; empty = the system temp directory.
     pub temp_dir: PathBuf,
+    /// Folders whose files untrusted requests (Kafka messages, hydrate rows) may name as plain paths or `file://`
+    /// URLs; resolved with symlinks followed. Empty = untrusted requests can name no local file. Requests from the
+    /// operator's own input lists may always name local files.
+    pub local_roots: Vec<PathBuf>,
+    /// Buckets (`s3://BUCKET/...`, `gs://`, `az://`) untrusted requests may fetch from with the job's own cloud
+    /// credentials. Empty = untrusted requests can name no object-store URL.
+    pub allow_buckets: Vec<String>,
 }
 
 impl Default for FetchConfig {
@@ -66,6 +73,8 @@ impl Default for FetchConfig {
             allow_hosts: Vec::new(),
             user_agent: concat!("clipstream/", env!("CARGO_PKG_VERSION")).to_string(),
             temp_dir: PathBuf::new(),
+            local_roots: Vec::new(),
+            allow_buckets: Vec::new(),
         }
     }
 }
@@ -74,14 +83,33 @@ impl Default for FetchConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ProbePolicy {
     pub min_duration_s: f64,
+    /// Longest video: checked on the header, and again on the decoded frames (a header can lie).
     pub max_duration_s: f64,
     pub min_width: u32,
     pub min_height: u32,
+    /// Largest frame accepted, checked before decoding (`probe.too_large`).
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_pixels: u64,
+    /// Corrupt packets the decoder may skip before the video is refused (`probe.bad_packets`).
+    pub max_bad_packets: u64,
+    /// Longest wall time of one decode pass over a video, seconds (`decode.timeout`).
+    pub max_decode_s: f64,
 }
 
 impl Default for ProbePolicy {
     fn default() -> Self {
-        Self { min_duration_s: 2.0, max_duration_s: 4.0 * 3600.0, min_width: 64, min_height: 64 }
+        Self {
+            min_duration_s: 2.0,
+            max_duration_s: 4.0 * 3600.0,
+            min_width: 64,
+            min_height: 64,
+            max_width: 7680,
+            max_height: 7680,
+            max_pixels: 7680 * 4320,
+            max_bad_packets: 8,
+            max_decode_s: 3600.0,
+        }
     }
 }
 
@@ -208,11 +236,21 @@ pub struct SinkConfig {
     /// ... or its first video has waited this long, seconds (Kafka offsets are committed only after the shards
     /// holding their videos are, so a quiet topic still makes progress). 0 = only at the end of the input.
     pub max_shard_age_s: f64,
+    /// Tries of a shard commit (and of its error records) before its videos become `sink.store` error records.
+    pub commit_attempts: u32,
+    /// Pause before the second try, doubling per try up to 30 s, milliseconds.
+    pub commit_backoff_ms: u64,
 }
 
 impl Default for SinkConfig {
     fn default() -> Self {
-        Self { max_shard_bytes: 1 << 30, max_shard_clips: 10_000, max_shard_age_s: 300.0 }
+        Self {
+            max_shard_bytes: 1 << 30,
+            max_shard_clips: 10_000,
+            max_shard_age_s: 300.0,
+            commit_attempts: 5,
+            commit_backoff_ms: 1000,
+        }
     }
 }
 
@@ -234,6 +272,11 @@ pub struct KafkaConfig {
     pub poll_ms: u64,
     /// Timeout of metadata, watermark and commit calls.
     pub request_timeout_ms: u64,
+    /// Largest message accepted; a larger one becomes a `source.too_large` dead letter without being parsed.
+    pub max_message_bytes: usize,
+    /// Bytes of a bad message's payload copied into its dead letter; the whole original is stored under
+    /// `errors/dead-letters/` when it is longer. Header values are cut to 4 KiB.
+    pub dlq_payload_bytes: usize,
     /// Extra librdkafka properties (`security.protocol`, `sasl.*`, ...), passed through unchanged.
     pub client: std::collections::BTreeMap<String, String>,
 }
@@ -248,6 +291,8 @@ impl Default for KafkaConfig {
             epoch_ms: 1000,
             poll_ms: 100,
             request_timeout_ms: 10_000,
+            max_message_bytes: 1 << 20,
+            dlq_payload_bytes: 64 << 10,
             client: std::collections::BTreeMap::new(),
         }
     }

@@ -18,6 +18,34 @@ pub struct LocatorOptions {
     pub youtube: bool,
 }
 
+impl LocatorOptions {
+    /// The folder and bucket the operator's own options point at (`--video-root`, the fixed part of
+    /// `--url-template`), which the untrusted fetcher of hydrate may read although the rows' own urls may not.
+    pub fn trusted_places(&self) -> (Vec<PathBuf>, Vec<String>) {
+        let mut roots: Vec<PathBuf> = self.video_root.iter().cloned().collect();
+        let mut buckets = Vec::new();
+        if let Some(template) = &self.url_template {
+            let fixed = template.split("{id}").next().unwrap_or_default();
+            match url::Url::parse(template) {
+                Ok(url) if url.scheme() == "file" => {
+                    roots.extend(url.to_file_path().ok().map(|p| folder_of(&p, fixed)))
+                }
+                Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                    buckets.extend(url.host_str().map(String::from))
+                }
+                Ok(_) => {}
+                Err(_) => roots.push(folder_of(Path::new(fixed), fixed)),
+            }
+        }
+        (roots, buckets)
+    }
+}
+
+/// The folder holding every path that starts with `fixed` (itself when it ends with `/`).
+fn folder_of(path: &Path, fixed: &str) -> PathBuf {
+    if fixed.ends_with('/') { path.to_path_buf() } else { path.parent().unwrap_or(Path::new("/")).to_path_buf() }
+}
+
 /// Where to fetch one video from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Located {
@@ -120,6 +148,14 @@ mod tests {
             youtube.locate("dQw4w9WgXcQ", None),
             Ok(Located::YouTube("https://www.youtube.com/watch?v=dQw4w9WgXcQ".into()))
         );
+        let (roots, buckets) = template.options.trusted_places();
+        assert_eq!((roots, buckets), (vec![dir.path().to_path_buf()], vec!["bucket".to_string()]));
+        let local = LocatorOptions { url_template: Some("/data/v/{id}.mp4".into()), ..Default::default() };
+        assert_eq!(local.trusted_places(), (vec![PathBuf::from("/data/v")], vec![]));
+        let nested = LocatorOptions { url_template: Some("/data/{id}/v.mp4".into()), ..Default::default() };
+        assert_eq!(nested.trusted_places().0, vec![PathBuf::from("/data/")]);
+        let http = LocatorOptions { url_template: Some("https://m.example/{id}.mp4".into()), ..Default::default() };
+        assert_eq!(http.trusted_places(), (vec![], vec![]));
         let root_then_youtube =
             Locator::new(LocatorOptions { video_root: Some(dir.path().into()), youtube: true, ..Default::default() });
         assert!(matches!(root_then_youtube.locate("missing0000", None), Ok(Located::YouTube(_))));

@@ -80,6 +80,16 @@ enum Outcome {
     Failed(ErrorRecord, u64),
 }
 
+/// The fetcher of hydrate: the rows' urls come from published metadata, so they are untrusted like Kafka messages;
+/// the operator's `--video-root` and `--url-template` places are added to `fetch.local_roots`/`allow_buckets`.
+fn untrusted_fetcher(options: &HydrateOptions) -> anyhow::Result<Fetcher> {
+    let mut fetch = options.config.fetch.clone();
+    let (roots, buckets) = options.locate.trusted_places();
+    fetch.local_roots.extend(roots);
+    fetch.allow_buckets.extend(buckets);
+    Ok(Fetcher::new(fetch).context("building the fetcher")?.untrusted())
+}
+
 /// Runs hydrate to completion.
 pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
     let started = Instant::now();
@@ -122,7 +132,7 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
     tracing::info!(rows = counts.rows, bad = counts.bad_rows, "metadata grouped by video");
 
     let context = Arc::new(HydrateContext {
-        fetcher: Fetcher::new(options.config.fetch.clone()).context("building the fetcher")?,
+        fetcher: untrusted_fetcher(&options)?,
         locator: Locator::new(options.locate.clone()),
         ytdlp: YtDlp {
             program: options.ytdlp.clone(),

@@ -183,7 +183,7 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
                 clip_index: index as u32,
                 key: clip_key(&video_key, index as u32),
                 shard: String::new(),
-                url: url.clone(),
+                url: clipstream_schemas::redact_url(&url),
                 start_s: listed.start_s,
                 end_s: listed.end_s,
                 start_ts: listed.start_ts.clone(),

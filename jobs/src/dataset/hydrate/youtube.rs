@@ -70,6 +70,8 @@ impl YtDlp {
         let log = std::fs::File::create(&log_path).map_err(|e| io("creating the yt-dlp log", e))?;
         let mut child = Command::new(&program)
             .args(["--no-playlist", "--no-progress", "--quiet", "--no-warnings", "-f", "b[ext=mp4]/b"])
+            // The user's and the system's yt-dlp config files could add options (exec hooks, other outputs).
+            .arg("--ignore-config")
             .arg("--max-filesize")
             .arg(self.max_bytes.to_string())
             .arg("-o")

@@ -14,6 +14,10 @@ pub enum FetchError {
     BadUrl(#[source] VideoRequestError),
     #[error("{0} does not exist")]
     NotFound(String),
+    #[error("{0} is a local path outside fetch.local_roots; this source may not name local files there")]
+    LocalRefused(String),
+    #[error("bucket {0} is not in fetch.allow_buckets; this source may not fetch from it")]
+    BucketRefused(String),
     #[error("{0} is not a regular file")]
     NotAFile(PathBuf),
     #[error("{what} is larger than the limit of {limit} bytes")]
@@ -64,6 +68,8 @@ impl StageError for FetchError {
         match self {
             Self::BadUrl(_) => "fetch.bad_url",
             Self::NotFound(_) => "fetch.not_found",
+            Self::LocalRefused(_) => "fetch.local_refused",
+            Self::BucketRefused(_) => "fetch.bucket_refused",
             Self::NotAFile(_) => "fetch.not_a_file",
             Self::TooLarge { .. } => "fetch.too_large",
             Self::TooManyRedirects { .. } => "fetch.too_many_redirects",

@@ -16,6 +16,7 @@ use super::guard::AllowList;
 use super::http::HttpFetcher;
 use super::local::open_local;
 use super::object::ObjectFetcher;
+use super::trust::Trust;
 
 /// A video's bytes as a local file.
 #[derive(Debug, Clone)]
@@ -49,6 +50,7 @@ pub struct Fetcher {
     objects: ObjectFetcher,
     limits: Limits,
     total_timeout: Duration,
+    trust: Trust,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -58,7 +60,8 @@ impl std::fmt::Debug for Fetcher {
 }
 
 impl Fetcher {
-    /// Validates `config` and starts the fetcher's runtime (two threads).
+    /// Validates `config` and starts the fetcher's runtime (two threads). Requests are trusted (the operator's own
+    /// lists); see [`Fetcher::untrusted`].
     pub fn new(config: FetchConfig) -> Result<Self, FetchError> {
         let seconds = |name: &str, value: f64| {
             Duration::try_from_secs_f64(value).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
@@ -84,7 +87,22 @@ impl Fetcher {
             .enable_all()
             .build()
             .map_err(|e| FetchError::Setup(format!("cannot start the fetch runtime: {e}")))?;
-        Ok(Self { config, runtime, http, objects: ObjectFetcher::default(), limits, total_timeout })
+        Ok(Self {
+            config,
+            runtime,
+            http,
+            objects: ObjectFetcher::default(),
+            limits,
+            total_timeout,
+            trust: Trust::Operator,
+        })
+    }
+
+    /// The same fetcher for untrusted requests (Kafka messages, hydrate rows): local files only under
+    /// `fetch.local_roots`, object-store buckets only in `fetch.allow_buckets`.
+    pub fn untrusted(mut self) -> Self {
+        self.trust = Trust::untrusted(&self.config.local_roots, &self.config.allow_buckets);
+        self
     }
 
     /// The configuration in use.
@@ -105,9 +123,10 @@ impl Fetcher {
     pub async fn fetch_async(&self, request: &VideoRequest) -> Result<Fetched, FetchError> {
         let location = request.location().map_err(FetchError::BadUrl)?;
         let remote = match location {
-            Location::Local(path) => return open_local(&path, self.limits.max_bytes),
+            Location::Local(path) => return open_local(&self.trust.local_path(&path)?, self.limits.max_bytes),
             Location::Http(url) => tokio::time::timeout(self.total_timeout, self.http.fetch(url)).await,
             Location::Object(url) => {
+                self.trust.check_bucket(&url)?;
                 tokio::time::timeout(self.total_timeout, self.objects.fetch(&url, &self.limits)).await
             }
         };
@@ -144,6 +163,24 @@ mod tests {
         }
         let ftp = fetcher.fetch(&VideoRequest::new("ftp://h/x.mp4")).expect_err("ftp");
         assert_eq!(ftp.code(), "fetch.bad_url");
+    }
+
+    #[test]
+    fn untrusted_requests_name_local_files_under_the_roots_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("v.mp4");
+        std::fs::write(&file, b"12345").expect("write");
+        let refuse_all = Fetcher::new(FetchConfig::default()).expect("fetcher").untrusted();
+        let url = url::Url::from_file_path(&file).expect("file url");
+        for request in [VideoRequest::new(file.to_string_lossy()), VideoRequest::new(url.as_str())] {
+            assert_eq!(refuse_all.fetch(&request).map_err(|e| e.code()).err(), Some("fetch.local_refused"));
+        }
+        let s3 = refuse_all.fetch(&VideoRequest::new("s3://bucket/v.mp4")).expect_err("bucket");
+        assert_eq!(s3.code(), "fetch.bucket_refused");
+        let config = FetchConfig { local_roots: vec![dir.path().to_path_buf()], ..FetchConfig::default() };
+        let rooted = Fetcher::new(config).expect("fetcher").untrusted();
+        let got = rooted.fetch(&VideoRequest::new(url.as_str())).expect("under a root");
+        assert_eq!(got.bytes, 5);
     }
 
     #[test]

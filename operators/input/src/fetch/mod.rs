@@ -8,7 +8,9 @@ mod guard;
 mod http;
 mod local;
 mod object;
+mod trust;
 
 pub use error::FetchError;
 pub use fetcher::{Fetched, Fetcher};
 pub use guard::is_forbidden;
+pub use trust::Trust;

@@ -55,6 +55,8 @@ pub(crate) enum RowError {
     InvalidUtf8,
     #[error("longer than {0} bytes")]
     TooLong(usize),
+    #[error("message of {bytes} bytes is larger than kafka.max_message_bytes = {limit}; not parsed")]
+    MessageTooLarge { bytes: usize, limit: usize },
     #[error("invalid JSON")]
     Json(#[source] serde_json::Error),
     #[error("expected a JSON object, found {0}")]
@@ -89,6 +91,7 @@ impl StageError for RowError {
             | Self::WrongType { .. }
             | Self::FieldCount { .. }
             | Self::Csv(_) => "source.bad_row",
+            Self::MessageTooLarge { .. } => "source.too_large",
             Self::MissingUrl => "source.missing_url",
             Self::BadUrl(_) => "source.bad_url",
             Self::BadId(_) => "source.bad_id",

@@ -83,8 +83,9 @@ pub(crate) fn reject_raw(error: RowError, at: &RowAt, raw: String) -> ErrorRecor
 
 /// An error record of stage `source` for the row at `at`, keeping (a prefix of) its original text.
 pub(crate) fn reject(error: RowError, at: &RowAt, url: &str, video_id: &str, raw: String) -> ErrorRecord {
-    let mut record = ErrorRecord::new(Stage::Source, video_id, url, &error);
-    record.reason = format!("{}: {}", at.label, record.reason);
+    let mut record =
+        ErrorRecord::new(Stage::Source, &truncate(video_id.to_string()), &truncate(url.to_string()), &error);
+    record.reason = truncate(format!("{}: {}", at.label, record.reason));
     record.source = Some(at.position());
     record.raw = Some(truncate(raw));
     record

@@ -171,7 +171,7 @@ pub fn cut_keyframe(path: &Path, spans: &[ClipSpan], out_paths: &[PathBuf]) -> R
         return Err(MediaError::Invalid(format!("{} spans but {} output paths", spans.len(), out_paths.len())));
     }
     init();
-    let mut input = format::input(path).map_err(|source| MediaError::Open { path: path.to_path_buf(), source })?;
+    let mut input = crate::open::open_input(path)?;
     let video_stream =
         input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.to_path_buf() })?;
     let video = video_stream.index();

@@ -18,7 +18,7 @@ use crate::span::ClipSpan;
 /// The average frame rate of the video stream as a rational (falls back to the base rate, then 25).
 fn frame_rate(path: &Path) -> Result<Rational, MediaError> {
     init();
-    let input = ffmpeg_next::format::input(path).map_err(|source| MediaError::Open { path: path.into(), source })?;
+    let input = crate::open::open_input(path)?;
     let stream = input.streams().best(Type::Video).ok_or_else(|| MediaError::NoVideoStream { path: path.into() })?;
     let usable = |r: Rational| r.numerator() > 0 && r.denominator() > 0 && f64::from(r) <= 1000.0;
     Ok([stream.avg_frame_rate(), stream.rate()].into_iter().find(|r| usable(*r)).unwrap_or(Rational(25, 1)))

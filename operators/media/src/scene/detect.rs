@@ -10,7 +10,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::util::frame::Video as VideoFrame;
 
-use crate::decode::VideoDecoder;
+use crate::decode::{DecodeLimits, VideoDecoder};
 use crate::error::MediaError;
 use crate::probe::probe;
 use crate::scene::content::ContentDetector;
@@ -58,11 +58,13 @@ pub enum ColorPath {
 }
 
 /// Knobs of a detection pass beyond the scene configuration.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DetectOptions {
     /// Decoder threads; 0 lets ffmpeg choose, 1 decodes on the calling thread only.
     pub threads: usize,
     pub color: ColorPath,
+    /// Bounds of the decode pass (none by default; curation uses the probe policy's).
+    pub limits: DecodeLimits,
 }
 
 /// OpenCV-reported frame rates pass through PySceneDetect's `framerate_to_fraction`: NTSC rates (within 1e-3 of
@@ -147,7 +149,7 @@ impl FramePipeline {
 pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOptions) -> Result<SceneList, MediaError> {
     let fps = normalize_fps(probe(path)?.fps);
     let mut detector = ContentDetector::from_config(config)?;
-    let mut decoder = VideoDecoder::open(path, options.threads)?;
+    let mut decoder = VideoDecoder::open(path, options.threads)?.with_limits(options.limits);
     let mut pipeline = FramePipeline {
         color: options.color,
         downscale: config.downscale,

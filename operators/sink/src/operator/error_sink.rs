@@ -54,16 +54,20 @@ impl<'scope, T: Timestamp> ErrorSinkExt<'scope, T> for Stream<'scope, T, Vec<Err
                 if !should_flush(&held, frontier, writer.pending()) {
                     return;
                 }
-                match writer.flush() {
-                    Ok(Some(key)) => output.session(&held).give(key),
-                    Ok(None) => {}
-                    Err(error) if !frontier.is_empty() => {
-                        tracing::error!(%error, pending = writer.pending(), "cannot write error records; will retry");
-                        return;
+                if frontier.is_empty() {
+                    // The last chance: tried with backoff; what still fails is counted as undurable, which stops
+                    // the offset committer, so the epoch can be released without committing past the records.
+                    if let Some(key) = writer.flush_at_shutdown() {
+                        output.session(&held).give(key);
                     }
-                    Err(error) => {
-                        let lost = writer.discard();
-                        tracing::error!(%error, lost, "cannot write error records at shutdown; they are lost");
+                } else {
+                    match writer.flush() {
+                        Ok(Some(key)) => output.session(&held).give(key),
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::error!(%error, pending = writer.pending(), "cannot write error records; will retry");
+                            return;
+                        }
                     }
                 }
                 held = CapabilitySet::new();

@@ -4,9 +4,7 @@
 //! activation once it is older than `sink.max_shard_age_s` (epochs keep advancing in continuous mode, so a quiet
 //! source still commits).
 
-use clipstream_core::StageMetrics;
-use clipstream_schemas::config::SinkConfig;
-use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
+use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::Pipeline;
@@ -16,19 +14,15 @@ use timely::dataflow::operators::generic::Operator;
 use timely::progress::Timestamp;
 
 use crate::sink::{ShardSink, SinkFailure};
-use crate::store::Output;
 
 type Outcome = Result<ShardManifest, ErrorRecord>;
 
 /// Extension trait writing a stream of curated videos into shards.
 pub trait ShardSinkExt<'scope, T: Timestamp> {
-    /// Writes every video into shards of `output`; returns the committed manifests. Videos that cannot be written
-    /// are logged and counted as `sink` stage errors; use [`ShardSinkExt::shard_sink_with`] to get their error
-    /// records as a stream.
-    fn shard_sink(self, output: impl AsRef<Output>, config: SinkConfig) -> Stream<'scope, T, Vec<ShardManifest>>;
-
     /// Feeds every video to `sink`; returns the committed manifests and the error records of videos that could not
-    /// be written. Both are emitted at the times of the videos they cover.
+    /// be written (a bad video alone, or every video of a shard whose commit failed after all its tries). Both are
+    /// emitted at the times of the videos they cover, so the epoch of a failed video is released only once its error
+    /// record flows on: route it to the error sink (and the dead-letter topic) so the failure is stored, not lost.
     ///
     /// ```
     /// use clipstream_schemas::{CuratedVideo, VideoRequest, config::SinkConfig};
@@ -58,20 +52,6 @@ pub trait ShardSinkExt<'scope, T: Timestamp> {
 }
 
 impl<'scope, T: Timestamp> ShardSinkExt<'scope, T> for Stream<'scope, T, Vec<CuratedVideo>> {
-    fn shard_sink(self, output: impl AsRef<Output>, config: SinkConfig) -> Stream<'scope, T, Vec<ShardManifest>> {
-        let (manifests, errors) = self.shard_sink_with(ShardSink::new(output.as_ref().clone(), config));
-        let metrics = StageMetrics::for_stage(Stage::Sink);
-        errors.sink(Pipeline, "ShardSinkErrors", move |(input, _frontier)| {
-            input.for_each(|_capability, records| {
-                for record in records.drain(..) {
-                    metrics.error(&record.code);
-                    tracing::error!(video_id = %record.video_id, code = %record.code, reason = %record.reason, "video not written");
-                }
-            });
-        });
-        manifests
-    }
-
     fn shard_sink_with(
         self,
         mut sink: ShardSink,
@@ -171,17 +151,37 @@ mod tests {
     }
 
     #[test]
-    fn simple_variant_takes_an_output_and_config() {
+    fn one_video_per_shard() {
         let (_dir, output) = temp_output();
-        let shared = std::sync::Arc::new(output.clone());
+        let sink = ShardSink::new(output.clone(), config(1));
         let videos = vec![video("s1", 1, false), video("s2", 1, false)];
         let shards = timely::example(move |scope| {
-            let manifests = videos.to_stream(scope).container::<Vec<_>>().shard_sink(shared, config(1));
+            let (manifests, _errors) = videos.to_stream(scope).container::<Vec<_>>().shard_sink_with(sink);
             manifests.map::<Vec<String>, _, _>(|m| m.shard).capture()
         });
         let shards: Vec<String> = shards.extract().into_iter().flat_map(|(_, s)| s).collect();
         assert_eq!(shards.len(), 2);
         assert_eq!(crate::committed_videos(&output).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_shard_that_cannot_be_committed_becomes_error_records() {
+        let (dir, output) = temp_output();
+        let sink = ShardSink::new(output.clone(), SinkConfig { commit_attempts: 2, commit_backoff_ms: 1, ..config(2) });
+        let name = crate::shard_name(["f1", "f2"]);
+        std::fs::create_dir_all(dir.path().join("out").join(crate::tar_key(&name)).join("blocker")).unwrap();
+        let videos = vec![video("f1", 1, false), video("f2", 1, false)];
+        let (manifests, errors) = timely::example(move |scope| {
+            let (manifests, errors) = videos.to_stream(scope).container::<Vec<_>>().shard_sink_with(sink);
+            let manifests = manifests.map::<Vec<String>, _, _>(|m| m.shard);
+            (manifests.capture(), errors.map::<Vec<(String, String)>, _, _>(|e| (e.video_id, e.code)).capture())
+        });
+        assert!(manifests.extract().into_iter().all(|(_, m)| m.is_empty()));
+        let mut errors: Vec<(String, String)> = errors.extract().into_iter().flat_map(|(_, e)| e).collect();
+        errors.sort();
+        let code = "sink.store".to_string();
+        assert_eq!(errors, [("id/f1".to_string(), code.clone()), ("id/f2".to_string(), code)]);
+        assert!(crate::committed_videos(&output).unwrap().is_empty());
     }
 
     #[test]

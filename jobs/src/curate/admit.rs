@@ -1,0 +1,115 @@
+//! `Admission`: what the source does with a row before any stage sees it: skip a video already settled by an
+//! earlier run, skip a repeat of a video seen in this run, refuse a video whose key another video of this run
+//! already holds (two different ids can map to one key: a safe id that equals an unsafe id's hashed key), or let it
+//! in. One `Admitter` per worker; rows are routed by video, so all rows of a key reach the same worker.
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use clipstream_schemas::{ErrorRecord, Stage};
+
+use super::inputs::SourceItem;
+
+/// The outcome for one row.
+#[derive(Debug, PartialEq)]
+pub enum Admission {
+    /// A new video: on to fetch.
+    Accepted,
+    /// A row that could not be read: on, as its error record.
+    Invalid,
+    /// Committed or permanently failed in an earlier run.
+    SkippedDone,
+    /// The same video again in this run.
+    Duplicate,
+    /// A different video whose key is taken in this run; it goes on as this error record.
+    KeyCollision(ErrorRecord),
+}
+
+impl Admission {
+    /// The metric label of the outcome.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Admission::Accepted => "accepted",
+            Admission::Invalid => "invalid",
+            Admission::SkippedDone => "skipped_done",
+            Admission::Duplicate => "duplicate",
+            Admission::KeyCollision(_) => "key_collision",
+        }
+    }
+}
+
+/// Decides the admission of rows; remembers the keys (and the ids holding them) of this run.
+#[derive(Debug)]
+pub struct Admitter {
+    done: Arc<HashSet<String>>,
+    /// Key -> raw id of the first video with it.
+    seen: HashMap<String, String>,
+}
+
+impl Admitter {
+    pub fn new(done: Arc<HashSet<String>>) -> Self {
+        Self { done, seen: HashMap::new() }
+    }
+
+    pub fn admit(&mut self, item: &SourceItem) -> Admission {
+        let request = match item {
+            Ok(request) => request,
+            Err(record) if self.done.contains(&record.video_id) => return Admission::SkippedDone,
+            Err(_) => return Admission::Invalid,
+        };
+        let key = request.key().unwrap_or_default();
+        let raw_id = request.raw_id();
+        if self.done.contains(&key) || self.done.contains(&raw_id) {
+            return Admission::SkippedDone;
+        }
+        match self.seen.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(raw_id);
+                Admission::Accepted
+            }
+            Entry::Occupied(taken) if *taken.get() == raw_id => Admission::Duplicate,
+            Entry::Occupied(taken) => {
+                let reason = format!(
+                    "video id {raw_id:?} maps to key {:?}, which video {:?} of this run already holds; give one of \
+                     them another id",
+                    taken.key(),
+                    taken.get()
+                );
+                let mut record =
+                    ErrorRecord::from_parts(Stage::Source, &raw_id, &request.url, "source.key_collision", reason);
+                record.source = request.source;
+                Admission::KeyCollision(record)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clipstream_schemas::VideoRequest;
+
+    use super::*;
+
+    fn request(id: &str) -> SourceItem {
+        Ok(VideoRequest { video_id: Some(id.into()), ..VideoRequest::new(format!("/v/{id}.mp4")) })
+    }
+
+    #[test]
+    fn skips_settled_and_repeated_videos_and_refuses_taken_keys() {
+        let unsafe_id = "a/b";
+        let hashed = VideoRequest { video_id: Some(unsafe_id.into()), ..VideoRequest::new("/v/x.mp4") }.key().unwrap();
+        assert_ne!(hashed, unsafe_id);
+        let mut admitter = Admitter::new(Arc::new(HashSet::from(["old".to_string()])));
+        assert_eq!(admitter.admit(&request("old")), Admission::SkippedDone);
+        assert_eq!(admitter.admit(&request("new")), Admission::Accepted);
+        assert_eq!(admitter.admit(&request("new")), Admission::Duplicate);
+        assert_eq!(admitter.admit(&request(unsafe_id)), Admission::Accepted);
+        let Admission::KeyCollision(record) = admitter.admit(&request(&hashed)) else { panic!("a collision") };
+        assert_eq!((record.code.as_str(), record.video_id.as_str()), ("source.key_collision", hashed.as_str()));
+        let bad = Err(ErrorRecord::from_parts(Stage::Source, "", "u", "source.bad_row", "bad"));
+        assert_eq!(admitter.admit(&bad), Admission::Invalid);
+        let settled_bad = Err(ErrorRecord::from_parts(Stage::Source, "old", "u", "source.bad_row", "bad"));
+        assert_eq!(admitter.admit(&settled_bad), Admission::SkippedDone);
+    }
+}
