@@ -63,6 +63,12 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         done.extend(clipstream_sink::permanent_failures(&output).context("listing earlier error records")?);
     }
     tracing::info!(already_done = done.len(), "videos already in the output are skipped");
+    // Downloads, cut clips and spooled shards of crashed runs on this host.
+    let fetch_temp = &options.config.fetch.temp_dir;
+    clipstream_core::sweep_stale_scratch(&std::env::temp_dir());
+    if !fetch_temp.as_os_str().is_empty() {
+        clipstream_core::sweep_stale_scratch(fetch_temp);
+    }
     let rows: Arc<SharedRows> = Arc::new(Mutex::new(match &options.source {
         Source::Files(inputs) => Some(open_inputs(inputs)?),
         Source::Kafka { .. } => None,

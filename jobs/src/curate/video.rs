@@ -87,7 +87,7 @@ pub fn cut_video(config: &CurateConfig, planned: PlannedVideo) -> Result<CutVide
         let files = vec![None; spans.len()];
         return Ok(CutVideo { planned, scratch: None, files });
     }
-    let dir = tempfile::Builder::new().prefix("clipstream-clips-").tempdir().map_err(|e| {
+    let dir = tempfile::Builder::new().prefix(&clipstream_core::scratch_prefix("clips")).tempdir().map_err(|e| {
         fail(Stage::Clip, request, &clipstream_media::MediaError::Io { path: std::env::temp_dir(), source: e })
     })?;
     let files = clipstream_media::clip::cut_clips(&planned.probed.video.fetched.path, spans, &config.cut, dir.path())

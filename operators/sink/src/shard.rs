@@ -106,7 +106,7 @@ impl ShardBuilder {
     /// An empty shard spooling under `dir`.
     pub fn new_in(dir: &Path) -> Result<Self, SinkError> {
         let spool = tempfile::Builder::new()
-            .prefix("clipstream-shard-")
+            .prefix(&clipstream_core::scratch_prefix("shard"))
             .tempdir_in(dir)
             .map_err(|e| SinkError::io("create shard spool", dir, e))?;
         Ok(Self { spool, videos: BTreeMap::new(), clips: 0, tar_bytes: 0, next_dir: 0 })

@@ -65,11 +65,15 @@ fn temp_display(dir: &Path) -> String {
     format!("a temporary file in {}", dir.display())
 }
 
-/// A new temporary file in `dir` (created if missing) named `clipstream-fetch-*{suffix}`.
+/// A new temporary file in `dir` (created if missing) named `clipstream-fetch-p{pid}-*{suffix}` (swept by later runs once the process is gone).
 fn create_temp(dir: &Path, suffix: &str) -> Result<(tokio::fs::File, TempPath), FetchError> {
     let io = |source| FetchError::Io { what: format!("cannot create {}", temp_display(dir)), source };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let file = tempfile::Builder::new().prefix("clipstream-fetch-").suffix(suffix).tempfile_in(dir).map_err(io)?;
+    let file = tempfile::Builder::new()
+        .prefix(&clipstream_core::scratch_prefix("fetch"))
+        .suffix(suffix)
+        .tempfile_in(dir)
+        .map_err(io)?;
     let (file, temp) = file.into_parts();
     Ok((tokio::fs::File::from_std(file), temp))
 }
