@@ -17,7 +17,7 @@ use clipstream_score::ScoreModels;
 use clipstream_sink::{ErrorSinkExt, ErrorWriter, Output, ShardSink, ShardSinkExt};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
-use timely::dataflow::operators::core::{Concatenate, Inspect, Map, Probe};
+use timely::dataflow::operators::core::{Concat, Concatenate, Inspect, Map, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Scope};
 
 use super::admit::{Admission, Admitter};
@@ -108,10 +108,14 @@ pub fn build<'scope>(
     let error_counters = counters.clone();
     // Sink failures (a bad video, or every video of a shard that could not be committed) join the other errors: they
     // are stored in errors/ and dead-lettered before their epochs are released.
-    let errors = scope
-        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score, e_sink])
-        .inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1))
+    // Only the stages' errors count for `flow` (backpressure): the sink's come out of the open shard, which holds
+    // its epochs until it fills, and waiting for them would stall the source.
+    let stage_errors = scope
+        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score])
         .probe_with(&flow);
+    let errors = stage_errors
+        .concat(e_sink)
+        .inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1));
     if let Some(letters) = letters {
         errors.clone().dead_letter(letters, backoff, undurable.clone()).probe_with(&durable);
     }
