@@ -113,9 +113,8 @@ pub fn build<'scope>(
     let stage_errors = scope
         .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score])
         .probe_with(&flow);
-    let errors = stage_errors
-        .concat(e_sink)
-        .inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1));
+    let errors =
+        stage_errors.concat(e_sink).inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1));
     if let Some(letters) = letters {
         errors.clone().dead_letter(letters, backoff, undurable.clone()).probe_with(&durable);
     }
