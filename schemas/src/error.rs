@@ -130,6 +130,20 @@ impl ErrorRecord {
     }
 }
 
+impl ErrorRecord {
+    /// The record with its text fields (video id, url, reason, raw) cut to at most `max_bytes` bytes each.
+    pub fn with_fields_cut(self, max_bytes: usize) -> Self {
+        let cut = |text: &str| crate::cut_at_char(text, max_bytes).to_string();
+        Self {
+            video_id: cut(&self.video_id),
+            url: cut(&self.url),
+            reason: cut(&self.reason),
+            raw: self.raw.as_deref().map(cut),
+            ..self
+        }
+    }
+}
+
 /// The error and all its sources, joined by `: `.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

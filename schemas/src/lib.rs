@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod payload;
 pub mod redact;
+pub mod text;
 pub mod timestamp;
 pub mod video;
 
@@ -23,5 +24,6 @@ pub use key::{KeyError, clip_key, safe_key};
 pub use manifest::{ShardFile, ShardManifest};
 pub use payload::{ClipPayload, CuratedVideo};
 pub use redact::redact_url;
+pub use text::cut_at_char;
 pub use timestamp::{TimestampError, format_timestamp, parse_timestamp};
 pub use video::{VideoRequest, VideoRequestError};

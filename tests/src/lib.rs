@@ -65,6 +65,21 @@ pub fn run_ok(command: &mut Command) -> anyhow::Result<Output> {
 /// A `clipstream` command with quiet logs and no metrics port clash.
 ///
 /// Panics with a hint when the binary has not been built (`cargo build -p clipstream-jobs`; scripts/test does).
+/// Every error record under `errors/` of a local output (none when the folder does not exist).
+pub fn error_records(output: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut records = Vec::new();
+    let Ok(entries) = std::fs::read_dir(output.join("errors")) else { return Ok(records) };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            for line in std::fs::read_to_string(&path)?.lines().filter(|l| !l.trim().is_empty()) {
+                records.push(serde_json::from_str(line).with_context(|| format!("a record in {}", path.display()))?);
+            }
+        }
+    }
+    Ok(records)
+}
+
 /// Lets Kafka messages of `command` name local files under `root` (`fetch.local_roots`; untrusted requests may not
 /// name local files elsewhere).
 pub fn allow_local_files<'c>(command: &'c mut Command, root: &Path) -> &'c mut Command {

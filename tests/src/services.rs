@@ -164,8 +164,14 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
+    /// Starts the server and waits until `/-/ready` answers 200: Prometheus listens before its TSDB is open and
+    /// answers queries with 503 until then.
     pub fn start(target: &str) -> anyhow::Result<Self> {
-        Ok(Self { service: Service::start("prometheus", &[target])? })
+        let service = Service::start("prometheus", &[target])?;
+        let port = service.port;
+        wait_until(Duration::from_secs(30), || Ok(http_get(port, "/-/ready").is_ok()))
+            .with_context(|| format!("prometheus was not ready:\n{}", service.log()))?;
+        Ok(Self { service })
     }
 
     /// Runs an instant query through the HTTP API; returns the `data.result` array.

@@ -8,22 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clipstream_tests::{clipstream, run_ok, synth};
-use serde_json::Value;
-
-/// Every error record under `errors/` of a local output.
-fn error_records(output: &Path) -> anyhow::Result<Vec<Value>> {
-    let mut records = Vec::new();
-    for entry in fs::read_dir(output.join("errors"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            for line in fs::read_to_string(&path)?.lines().filter(|l| !l.trim().is_empty()) {
-                records.push(serde_json::from_str(line)?);
-            }
-        }
-    }
-    Ok(records)
-}
+use clipstream_tests::{clipstream, error_records, run_ok, synth};
 
 /// Divides the 32-bit (version 0) durations of every `mvhd`, `tkhd` and `mdhd` box of an mp4 by `by`.
 fn shrink_header_durations(mp4: &mut [u8], by: u32) -> usize {

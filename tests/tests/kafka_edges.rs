@@ -12,7 +12,7 @@ use std::process::Command;
 use anyhow::Context;
 use clipstream_tests::kafka::read_topic;
 use clipstream_tests::services::{Broker, S3};
-use clipstream_tests::{allow_local_files, clipstream, committed_counts, run_ok, synth};
+use clipstream_tests::{allow_local_files, clipstream, committed_counts, error_records, run_ok, synth};
 use serde_json::{Value, json};
 
 const TOPIC: &str = "clipstream.videos";
@@ -27,18 +27,10 @@ fn padded(url: &str, id: &str, bytes: usize) -> String {
 }
 
 /// Every error record under `errors/` of a local output, by video id.
-fn error_records(output: &Path) -> anyhow::Result<BTreeMap<String, Vec<Value>>> {
+fn error_records_by_id(output: &Path) -> anyhow::Result<BTreeMap<String, Vec<Value>>> {
     let mut records: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let Ok(entries) = fs::read_dir(output.join("errors")) else { return Ok(records) };
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            for line in fs::read_to_string(&path)?.lines().filter(|l| !l.trim().is_empty()) {
-                let record: Value = serde_json::from_str(line)?;
-                let id = record["video_id"].as_str().unwrap_or_default().to_string();
-                records.entry(id).or_default().push(record);
-            }
-        }
+    for record in error_records(output)? {
+        records.entry(record["video_id"].as_str().unwrap_or_default().to_string()).or_default().push(record);
     }
     Ok(records)
 }
@@ -117,7 +109,7 @@ fn no_message_stops_the_job_and_untrusted_urls_name_no_local_file() -> anyhow::R
     for id in ["at-limit", "under-limit"] {
         assert_eq!(counts.get(id), Some(&1), "{id}: {counts:?}");
     }
-    let errors = error_records(&output)?;
+    let errors = error_records_by_id(&output)?;
     let code_of = |id: &str| -> Vec<String> {
         errors
             .get(id)
@@ -227,7 +219,7 @@ fn a_shard_upload_failing_at_its_finish_is_retried_or_becomes_error_records() ->
     assert_eq!(failed.status.code(), Some(1), "{text}\n{}", String::from_utf8_lossy(&failed.stderr));
     assert!(text.contains("OUTPUT FAILED"), "{text}");
     assert_eq!(committed_counts(&output)?, counts, "nothing new committed");
-    let errors = error_records(&output)?;
+    let errors = error_records_by_id(&output)?;
     for i in 0..truth.len() {
         let records = errors.get(&format!("down-{i}")).cloned().unwrap_or_default();
         assert_eq!(records.len(), 1, "down-{i}: {errors:?}");

@@ -61,7 +61,7 @@ pub fn build<'scope>(
     mut captioners: Captioners,
 ) -> Handles {
     let Shared { config, fetcher, models, output, done, counters, run_id, undurable } = shared.clone();
-    let backoff = Backoff::new(config.sink.commit_attempts, config.sink.commit_backoff_ms);
+    let backoff = Backoff::of_sink(&config.sink);
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
     let mut admitter = Admitter::new(done);
@@ -107,9 +107,9 @@ pub fn build<'scope>(
         .probe_with(&durable);
     let error_counters = counters.clone();
     // Sink failures (a bad video, or every video of a shard that could not be committed) join the other errors: they
-    // are stored in errors/ and dead-lettered before their epochs are released.
-    // Only the stages' errors count for `flow` (backpressure): the sink's come out of the open shard, which holds
-    // its epochs until it fills, and waiting for them would stall the source.
+    // are stored in errors/ and dead-lettered before their epochs are released. Only the stages' errors count for
+    // `flow` (backpressure): the sink's come out of the open shard, which holds its epochs until it fills, and
+    // waiting for them would stall the source.
     let stage_errors = scope
         .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score])
         .probe_with(&flow);

@@ -112,7 +112,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                     until_empty: *until_empty,
                     stop: &stop,
                     output: &shared.output,
-                    backoff: Backoff::new(config.sink.commit_attempts, config.sink.commit_backoff_ms),
+                    backoff: Backoff::of_sink(&config.sink),
                     undurable: &shared.undurable,
                 };
                 kafka_source::drive(worker, handles, run, letters.as_deref(), &shared.counters)?;

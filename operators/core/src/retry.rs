@@ -5,6 +5,8 @@
 use std::fmt::Display;
 use std::time::Duration;
 
+use clipstream_schemas::config::SinkConfig;
+
 /// The longest pause between two tries.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
@@ -20,6 +22,11 @@ pub struct Backoff {
 impl Backoff {
     pub fn new(attempts: u32, first_pause_ms: u64) -> Self {
         Self { attempts: attempts.max(1), first_pause: Duration::from_millis(first_pause_ms) }
+    }
+
+    /// The tries of the output's writes: `sink.commit_attempts`, first pause `sink.commit_backoff_ms`.
+    pub fn of_sink(config: &SinkConfig) -> Self {
+        Self::new(config.commit_attempts, config.commit_backoff_ms)
     }
 
     /// Runs `write` until it succeeds, fails with an error that `retryable` says will not pass, or has been tried

@@ -60,7 +60,7 @@ impl DeadLetters {
     /// none); `original` names where the whole payload is stored when it was cut. A letter that cannot be queued is
     /// kept and sent again by the next [`DeadLetters::flush`], whose failure holds the offsets back.
     pub fn send(&mut self, record: &ErrorRecord, payload: &[u8], original: Option<&str>) {
-        let record = bounded(record);
+        let record = record.clone().with_fields_cut(MAX_HEADER_BYTES);
         let key = if record.video_id.is_empty() { &record.url } else { &record.video_id };
         let json = serde_json::to_vec(&record).unwrap_or_default();
         let position = record.source.map(|s| format!("{}/{}/{}", self.source_topic, s.partition, s.offset));
@@ -95,24 +95,6 @@ impl DeadLetters {
     }
 }
 
-/// `record` with its text fields cut to [`MAX_HEADER_BYTES`] (on character boundaries).
-fn bounded(record: &ErrorRecord) -> ErrorRecord {
-    let cut = |text: &str| {
-        let mut end = text.len().min(MAX_HEADER_BYTES);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text[..end].to_string()
-    };
-    ErrorRecord {
-        video_id: cut(&record.video_id),
-        url: cut(&record.url),
-        reason: cut(&record.reason),
-        raw: record.raw.as_deref().map(cut),
-        ..record.clone()
-    }
-}
-
 /// The payload for a video that failed after its message was parsed: the request as JSON (url and id), which a
 /// replay tool can enqueue again unchanged.
 pub fn request_payload(record: &ErrorRecord) -> Vec<u8> {
@@ -135,7 +117,7 @@ mod tests {
         let mut record = ErrorRecord::from_parts(Stage::Source, &"i".repeat(400_000), "u", "source.bad_id", "bad");
         record.reason = "é".repeat(100_000);
         record.raw = Some("r".repeat(100_000));
-        let small = bounded(&record);
+        let small = record.clone().with_fields_cut(MAX_HEADER_BYTES);
         assert!(small.video_id.len() == MAX_HEADER_BYTES && small.raw.as_ref().unwrap().len() == MAX_HEADER_BYTES);
         assert!(small.reason.len() <= MAX_HEADER_BYTES && small.reason.chars().all(|c| c == 'é'));
         assert!(serde_json::to_vec(&small).unwrap().len() < 5 * MAX_HEADER_BYTES);

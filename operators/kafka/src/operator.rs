@@ -50,8 +50,6 @@ impl<'scope, T: Timestamp> DeadLetterExt<'scope, T> for Stream<'scope, T, Vec<Er
             drop(initial);
             let mut held = CapabilitySet::<T>::new();
             let mut waiting: Vec<ErrorRecord> = Vec::new();
-            // Letters queued in the producer whose delivery failed; retried before `held` is released.
-            let mut unconfirmed = false;
             move |(input, frontier), output| {
                 input.for_each(|capability, records| {
                     let before = waiting.len();
@@ -61,7 +59,9 @@ impl<'scope, T: Timestamp> DeadLetterExt<'scope, T> for Stream<'scope, T, Vec<Er
                     }
                 });
                 let complete = held.iter().any(|cap| !frontier.less_equal(cap.time()));
-                if (waiting.is_empty() && !unconfirmed) || !(frontier.is_empty() || complete) {
+                // `held` is not empty while records wait or their letters' delivery failed (they stay queued in the
+                // producer and are sent again by the next flush).
+                if held.is_empty() || !(frontier.is_empty() || complete) {
                     return;
                 }
                 let mut letters = letters.borrow_mut();
@@ -76,12 +76,10 @@ impl<'scope, T: Timestamp> DeadLetterExt<'scope, T> for Stream<'scope, T, Vec<Er
                         let ids: Vec<String> = waiting.drain(..).map(|r| r.video_id).collect();
                         output.session(&held).give_iterator(ids.into_iter());
                         held = CapabilitySet::new();
-                        unconfirmed = false;
                     }
                     Err(error) if !frontier.is_empty() => {
                         // The letters stay queued in the producer (sent again by the next flush), not sent twice.
                         waiting.clear();
-                        unconfirmed = true;
                         tracing::error!(%error, pending = letters.pending(), "cannot produce dead letters; will retry");
                     }
                     Err(error) => {
@@ -90,7 +88,6 @@ impl<'scope, T: Timestamp> DeadLetterExt<'scope, T> for Stream<'scope, T, Vec<Er
                         tracing::error!(%error, lost, "DEAD LETTERS NOT DELIVERED at shutdown; no further offsets are committed");
                         waiting.clear();
                         held = CapabilitySet::new();
-                        unconfirmed = false;
                     }
                 }
             }

@@ -27,8 +27,7 @@ pub struct ErrorWriter {
 impl ErrorWriter {
     /// A writer for `worker` of run `run_id` (any string safe in an object key, e.g. a timestamp).
     pub fn new(output: Output, run_id: impl Into<String>, worker: usize) -> Self {
-        let defaults = SinkConfig::default();
-        let backoff = Backoff::new(defaults.commit_attempts, defaults.commit_backoff_ms);
+        let backoff = Backoff::of_sink(&SinkConfig::default());
         Self {
             output,
             run_id: run_id.into(),

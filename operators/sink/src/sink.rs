@@ -41,7 +41,6 @@ impl SinkFailure {
 pub struct ShardSink {
     output: Output,
     config: SinkConfig,
-    backoff: Backoff,
     spool_dir: Option<PathBuf>,
     current: Option<ShardBuilder>,
     /// When the open shard got its first video.
@@ -50,8 +49,7 @@ pub struct ShardSink {
 
 impl ShardSink {
     pub fn new(output: Output, config: SinkConfig) -> Self {
-        let backoff = Backoff::new(config.commit_attempts, config.commit_backoff_ms);
-        Self { output, backoff, config, spool_dir: None, current: None, opened: None }
+        Self { output, config, spool_dir: None, current: None, opened: None }
     }
 
     /// Spools open shards under `dir` instead of the system temp directory.
@@ -115,13 +113,14 @@ impl ShardSink {
             return Ok(None);
         }
         let videos: Vec<ShardVideo> = builder.videos().cloned().collect();
+        let backoff = Backoff::of_sink(&self.config);
         let committed = builder.close().and_then(|shard| {
-            self.backoff.run("shard commit", || commit_closed(&self.output, &shard), SinkError::retryable)
+            backoff.run("shard commit", || commit_closed(&self.output, &shard), SinkError::retryable)
         });
         committed.map(Some).map_err(|error| {
             count_failure("shard");
             tracing::error!(
-                error = %error, videos = videos.len(), attempts = self.backoff.attempts,
+                error = %error, videos = videos.len(), attempts = backoff.attempts,
                 "SHARD COMMIT FAILED: its videos become sink error records (errors/ and the dead-letter topic)"
             );
             SinkFailure::new(error, &videos)

@@ -47,13 +47,8 @@ pub fn read_internvid(path: &Path) -> anyhow::Result<Box<dyn Iterator<Item = any
     }
 }
 
-fn truncated(text: &str) -> String {
-    let mut end = text.len().min(4096);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
-}
+/// The prefix of a bad row kept in its record.
+const RAW_BYTES: usize = 4096;
 
 struct JsonlListed<R> {
     reader: R,
@@ -108,7 +103,14 @@ impl<R: BufRead> Iterator for JsonlListed<R> {
             self.next_row += 1;
             let text = String::from_utf8_lossy(&bytes);
             let bad = |reason: String| {
-                Some(Ok(Listed { row, parsed: Err(BadRow { row, reason, raw: Some(truncated(&text)) }) }))
+                Some(Ok(Listed {
+                    row,
+                    parsed: Err(BadRow {
+                        row,
+                        reason,
+                        raw: Some(clipstream_schemas::cut_at_char(&text, RAW_BYTES).to_string()),
+                    }),
+                }))
             };
             if too_long {
                 return bad(format!("line is longer than {MAX_LINE_BYTES} bytes"));

@@ -83,24 +83,11 @@ pub(crate) fn reject_raw(error: RowError, at: &RowAt, raw: String) -> ErrorRecor
 
 /// An error record of stage `source` for the row at `at`, keeping (a prefix of) its original text.
 pub(crate) fn reject(error: RowError, at: &RowAt, url: &str, video_id: &str, raw: String) -> ErrorRecord {
-    let mut record =
-        ErrorRecord::new(Stage::Source, &truncate(video_id.to_string()), &truncate(url.to_string()), &error);
-    record.reason = truncate(format!("{}: {}", at.label, record.reason));
+    let mut record = ErrorRecord::new(Stage::Source, video_id, url, &error);
+    record.reason = format!("{}: {}", at.label, record.reason);
     record.source = Some(at.position());
-    record.raw = Some(truncate(raw));
-    record
-}
-
-/// Cuts `text` to at most [`MAX_RAW_BYTES`] bytes on a character boundary.
-pub(crate) fn truncate(mut text: String) -> String {
-    if text.len() > MAX_RAW_BYTES {
-        let mut cut = MAX_RAW_BYTES;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-    }
-    text
+    record.raw = Some(raw);
+    record.with_fields_cut(MAX_RAW_BYTES)
 }
 
 /// Splits a JSON object into url, id and metadata: `url` (string), `video_id` or else `id` (string or integer),
@@ -189,8 +176,8 @@ mod tests {
     #[test]
     fn truncates_on_char_boundary() {
         let long = "é".repeat(MAX_RAW_BYTES);
-        let cut = truncate(long);
+        let cut = clipstream_schemas::cut_at_char(&long, MAX_RAW_BYTES);
         assert!(cut.len() <= MAX_RAW_BYTES && cut.len() >= MAX_RAW_BYTES - 1);
-        assert_eq!(truncate("short".into()), "short");
+        assert_eq!(clipstream_schemas::cut_at_char("short", MAX_RAW_BYTES), "short");
     }
 }

@@ -12,35 +12,18 @@ use timely::progress::Timestamp;
 use timely::progress::frontier::MutableAntichain;
 
 use crate::errors::ErrorWriter;
-use crate::store::Output;
 
 /// Buffered records that trigger a flush even within an epoch.
 pub const FLUSH_RECORDS: usize = 10_000;
 
 /// Extension trait writing a stream of error records to `errors/`.
 pub trait ErrorSinkExt<'scope, T: Timestamp> {
-    /// Writes every record to `errors/{run_id}-w{worker:03}-{seq:05}.jsonl` in `output`; returns the keys written.
-    fn error_sink(
-        self,
-        output: impl AsRef<Output>,
-        run_id: impl Into<String>,
-        worker: usize,
-    ) -> Stream<'scope, T, Vec<String>>;
-
-    /// Writes every record through `writer`; returns the keys of the jsonl objects written.
+    /// Writes every record through `writer` (to `errors/{run_id}-w{worker:03}-{seq:05}.jsonl` of its output); returns
+    /// the keys of the jsonl objects written.
     fn write_errors(self, writer: ErrorWriter) -> Stream<'scope, T, Vec<String>>;
 }
 
 impl<'scope, T: Timestamp> ErrorSinkExt<'scope, T> for Stream<'scope, T, Vec<ErrorRecord>> {
-    fn error_sink(
-        self,
-        output: impl AsRef<Output>,
-        run_id: impl Into<String>,
-        worker: usize,
-    ) -> Stream<'scope, T, Vec<String>> {
-        self.write_errors(ErrorWriter::new(output.as_ref().clone(), run_id, worker))
-    }
-
     fn write_errors(self, mut writer: ErrorWriter) -> Stream<'scope, T, Vec<String>> {
         self.unary_frontier::<CapacityContainerBuilder<Vec<String>>, _, _, _>(Pipeline, "ErrorSink", |initial, _info| {
             drop(initial);
@@ -101,12 +84,12 @@ mod tests {
     #[test]
     fn flushes_when_an_epoch_completes_and_at_close() {
         let (_dir, output) = temp_output();
-        let shared = std::sync::Arc::new(output.clone());
+        let writer = ErrorWriter::new(output.clone(), "run", 0);
         let check = output.clone();
         let files = timely::execute_directly(move |worker| {
             let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
                 let (input, stream) = scope.new_input::<Vec<ErrorRecord>>();
-                let (probe, _) = stream.error_sink(shared, "run", 0).probe();
+                let (probe, _) = stream.write_errors(writer).probe();
                 (input, probe)
             });
             let mut counts = Vec::new();
