@@ -1,5 +1,6 @@
 //! End to end: `clipstream curate` with 2 workers on synthetic + real videos + broken inputs; the output is read
-//! back by Python webdataset and pyarrow and checked against the manifests; a second run adds nothing.
+//! back by Python webdataset and pyarrow and checked against the manifests; a second run adds nothing, also after
+//! its settled index was compacted or removed.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -101,5 +102,27 @@ fn curate_end_to_end_with_broken_inputs_and_rerun() -> anyhow::Result<()> {
     );
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(stdout.contains("0 curated"), "{stdout}");
+
+    // The settled index: a start that compacts it, and a start on an output whose index is gone (as written by a
+    // version before it) which reads everything once and builds it again, answer the same.
+    let deltas = |kind: &str| fs::read_dir(output.join("index").join(kind).join("deltas")).map_or(0, |d| d.count());
+    assert!(output.join("index/committed/INIT").exists() && deltas("committed") == shards.len());
+    for (compact, remove) in [(true, false), (false, true)] {
+        if remove {
+            fs::remove_dir_all(output.join("index"))?;
+        }
+        let mut command = curate();
+        if compact {
+            command.args(["--set", "sink.index_compact_deltas=1"]);
+        }
+        let run = run_ok(&mut command)?;
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(stdout.contains("0 curated"), "compact {compact}, index removed {remove}: {stdout}");
+        let again = read_back(&output)?;
+        assert_eq!(again["shards"], report["shards"]);
+        assert_eq!(again["errors"].as_array().map(Vec::len), Some(broken.len()));
+        assert_eq!((deltas("committed"), deltas("failed")), (0, 0), "folded, or rebuilt from the full listing");
+        assert!(output.join("index/committed/INIT").exists() && output.join("index/failed/INIT").exists());
+    }
     Ok(())
 }

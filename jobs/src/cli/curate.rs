@@ -86,6 +86,7 @@ impl CurateArgs {
             timely_args,
             workers: self.workers,
             processes: self.processes,
+            process: self.process,
         })?;
         print!("{}", summary.render());
         Ok(if summary.output_failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })

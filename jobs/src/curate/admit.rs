@@ -1,13 +1,17 @@
 //! `Admission`: what the source does with a row before any stage sees it: skip a video already settled by an
 //! earlier run, skip a repeat of a video seen in this run, refuse a video whose key another video of this run
 //! already holds (two different ids can map to one key: a safe id that equals an unsafe id's hashed key), or let it
-//! in. One `Admitter` per worker; rows are routed by video, so all rows of a key reach the same worker.
+//! in. One `Admitter` per worker; rows are routed by video, so all rows of a key reach the same worker, and each
+//! worker asks the settled index only about its own videos.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use clipstream_core::Backoff;
+use clipstream_schemas::error::StageError;
 use clipstream_schemas::{ErrorRecord, Stage};
+use clipstream_sink::{Settled, SinkError};
 
 use super::inputs::SourceItem;
 
@@ -24,6 +28,9 @@ pub enum Admission {
     Duplicate,
     /// A different video whose key is taken in this run; it goes on as this error record.
     KeyCollision(ErrorRecord),
+    /// The settled index could not be read (after retries); the video goes on as this retryable error record
+    /// rather than risk a duplicate.
+    Unchecked(ErrorRecord),
 }
 
 impl Admission {
@@ -35,6 +42,7 @@ impl Admission {
             Admission::SkippedDone => "skipped_done",
             Admission::Duplicate => "duplicate",
             Admission::KeyCollision(_) => "key_collision",
+            Admission::Unchecked(_) => "unchecked",
         }
     }
 }
@@ -42,26 +50,40 @@ impl Admission {
 /// Decides the admission of rows; remembers the keys (and the ids holding them) of this run.
 #[derive(Debug)]
 pub struct Admitter {
-    done: Arc<HashSet<String>>,
+    settled: Arc<Settled>,
+    /// Tries of an index read that failed.
+    backoff: Backoff,
     /// Key -> raw id of the first video with it.
     seen: HashMap<String, String>,
 }
 
 impl Admitter {
-    pub fn new(done: Arc<HashSet<String>>) -> Self {
-        Self { done, seen: HashMap::new() }
+    pub fn new(settled: Arc<Settled>, backoff: Backoff) -> Self {
+        Self { settled, backoff, seen: HashMap::new() }
     }
 
     pub fn admit(&mut self, item: &SourceItem) -> Admission {
         let request = match item {
             Ok(request) => request,
-            Err(record) if self.done.contains(&record.video_id) => return Admission::SkippedDone,
-            Err(_) => return Admission::Invalid,
+            Err(record) => {
+                return match self.settled_any(&[&record.video_id]) {
+                    Ok(true) => Admission::SkippedDone,
+                    Ok(false) | Err(_) => Admission::Invalid,
+                };
+            }
         };
         let key = request.key().unwrap_or_default();
         let raw_id = request.raw_id();
-        if self.done.contains(&key) || self.done.contains(&raw_id) {
-            return Admission::SkippedDone;
+        match self.settled_any(&[&key, &raw_id]) {
+            Ok(true) => return Admission::SkippedDone,
+            Ok(false) => {}
+            Err(error) => {
+                let reason = format!("cannot tell whether an earlier run settled this video: {error}");
+                let mut record = ErrorRecord::from_parts(Stage::Source, &raw_id, &request.url, error.code(), reason);
+                record.retryable = true;
+                record.source = request.source;
+                return Admission::Unchecked(record);
+            }
         }
         match self.seen.entry(key) {
             Entry::Vacant(slot) => {
@@ -83,6 +105,16 @@ impl Admitter {
             }
         }
     }
+
+    /// Whether any of `keys` (empty ones aside) is settled; index reads are retried with the sink's backoff.
+    fn settled_any(&self, keys: &[&str]) -> Result<bool, SinkError> {
+        for key in keys.iter().filter(|k| !k.is_empty()) {
+            if self.backoff.run("settled-index lookup", || self.settled.contains(key), SinkError::retryable)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -100,7 +132,7 @@ mod tests {
         let unsafe_id = "a/b";
         let hashed = VideoRequest { video_id: Some(unsafe_id.into()), ..VideoRequest::new("/v/x.mp4") }.key().unwrap();
         assert_ne!(hashed, unsafe_id);
-        let mut admitter = Admitter::new(Arc::new(HashSet::from(["old".to_string()])));
+        let mut admitter = Admitter::new(Arc::new(Settled::from_keys(["old"])), Backoff::new(1, 0));
         assert_eq!(admitter.admit(&request("old")), Admission::SkippedDone);
         assert_eq!(admitter.admit(&request("new")), Admission::Accepted);
         assert_eq!(admitter.admit(&request("new")), Admission::Duplicate);

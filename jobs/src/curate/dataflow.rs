@@ -4,7 +4,6 @@
 //! `durable` (after them: an epoch it has passed is stored, so its source offsets may be committed).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -14,7 +13,7 @@ use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
 use clipstream_schemas::{CurateConfig, ErrorRecord, ShardManifest, Stage};
 use clipstream_score::ScoreModels;
-use clipstream_sink::{ErrorSinkExt, ErrorWriter, Output, ShardSink, ShardSinkExt};
+use clipstream_sink::{ErrorSinkExt, ErrorWriter, Output, Settled, ShardSink, ShardSinkExt};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::core::{Concat, Concatenate, Inspect, Map, Probe};
@@ -44,7 +43,7 @@ pub struct Shared {
     pub models: ScoreModels,
     pub output: Arc<Output>,
     /// Video keys (and raw ids) already committed or permanently failed.
-    pub done: Arc<HashSet<String>>,
+    pub settled: Arc<Settled>,
     pub counters: Arc<Counters>,
     pub run_id: String,
     /// Records the sinks gave up on (at shutdown); the Kafka driver commits no offsets while it is not 0.
@@ -60,18 +59,18 @@ pub fn build<'scope>(
     letters: Option<Rc<RefCell<DeadLetters>>>,
     mut captioners: Captioners,
 ) -> Handles {
-    let Shared { config, fetcher, models, output, done, counters, run_id, undurable } = shared.clone();
+    let Shared { config, fetcher, models, output, settled, counters, run_id, undurable } = shared.clone();
     let backoff = Backoff::of_sink(&config.sink);
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
-    let mut admitter = Admitter::new(done);
+    let mut admitter = Admitter::new(settled, backoff);
     let skip_counters = counters.clone();
     let rows = scope.input_from(&mut input).route_by_video().flat_map(move |item: SourceItem| {
         let admission = admitter.admit(&item);
         metrics::count_source(admission.label());
         match admission {
             Admission::Accepted | Admission::Invalid => Some(item),
-            Admission::KeyCollision(record) => Some(Err(record)),
+            Admission::KeyCollision(record) | Admission::Unchecked(record) => Some(Err(record)),
             Admission::SkippedDone | Admission::Duplicate => {
                 Counters::add(&skip_counters.skipped, 1);
                 None

@@ -14,5 +14,5 @@ mod summary;
 mod video;
 
 pub use inputs::open_inputs;
-pub use run::{CurateOptions, Source, run};
+pub use run::{CurateOptions, Source, open_settled, run};
 pub use summary::Summary;

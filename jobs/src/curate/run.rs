@@ -15,7 +15,8 @@ use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::DeadLetters;
 use clipstream_schemas::CurateConfig;
 use clipstream_score::{ScoreModels, TagsCaptioner};
-use clipstream_sink::Output;
+use clipstream_sink::index::OpenOptions;
+use clipstream_sink::{Output, Settled};
 
 use super::dataflow::{Shared, build};
 use super::files_source::{self, SharedRows};
@@ -44,6 +45,8 @@ pub struct CurateOptions {
     /// Worker threads per process and processes, as in `timely_args` (for the summary).
     pub workers: usize,
     pub processes: usize,
+    /// This process's index in the cluster (process 0 prepares the settled index).
+    pub process: usize,
 }
 
 /// Runs the job to completion and returns the run summary.
@@ -58,11 +61,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         .map_err(|e| anyhow::anyhow!("timely arguments {:?}: {e}", options.timely_args))?;
     let total_workers = options.workers * options.processes;
     let output = Arc::new(Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?);
-    let mut done = clipstream_sink::committed_videos(&output).context("listing committed manifests")?;
-    if !options.config.source.retry_errors {
-        done.extend(clipstream_sink::permanent_failures(&output).context("listing earlier error records")?);
-    }
-    tracing::info!(already_done = done.len(), "videos already in the output are skipped");
+    let settled = open_settled(&output, &options.config, options.process == 0)?;
     // Downloads, cut clips and spooled shards of crashed runs on this host.
     let fetch_temp = &options.config.fetch.temp_dir;
     clipstream_core::sweep_stale_scratch(&std::env::temp_dir());
@@ -84,7 +83,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         fetcher: Arc::new(fetcher(&options)?),
         models: ScoreModels::load(&options.config.score).context("loading the score models")?,
         output,
-        done: Arc::new(done),
+        settled: Arc::new(settled),
         counters: counters.clone(),
         run_id: run_id.clone(),
         undurable: undurable.clone(),
@@ -130,8 +129,21 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let summary = Summary::from_counters(&run_id, &options.output, &counters, not_stored, seconds, total_workers);
     let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
     clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
-    clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
+    if options.process == 0 {
+        clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
+    }
     Ok(summary)
+}
+
+/// The videos earlier runs settled (committed; permanently failed unless `source.retry_errors`), from the index
+/// under `index/`; `first_process` initializes and compacts it first.
+pub fn open_settled(output: &Output, config: &CurateConfig, first_process: bool) -> anyhow::Result<Settled> {
+    let options = OpenOptions {
+        include_failed: !config.source.retry_errors,
+        cache_bytes: config.sink.index_cache_bytes as usize,
+    };
+    clipstream_sink::index::open_for_job(output, first_process, config.sink.index_compact_deltas, options)
+        .context("opening the settled-video index (index/)")
 }
 
 /// The fetcher: Kafka messages are untrusted (local files only under `fetch.local_roots`, buckets only in

@@ -1,5 +1,6 @@
-//! `commit`: uploads a closed shard's tar (multipart) and parquet, then writes its manifest LAST. A shard is part of
-//! the dataset only once `manifests/{shard}.json` exists; anything written before a failure is an orphan for `gc`.
+//! `commit`: uploads a closed shard's tar (multipart), its parquet and its index delta, then writes its manifest
+//! LAST. A shard is part of the dataset only once `manifests/{shard}.json` exists; anything written before a failure
+//! is an orphan for `gc`.
 
 use std::time::Instant;
 
@@ -29,7 +30,7 @@ pub fn commit(output: &Output, builder: ShardBuilder) -> Result<ShardManifest, S
     commit_closed(output, &shard)
 }
 
-/// Commits a closed shard: tar, then parquet, then the manifest.
+/// Commits a closed shard: tar, then parquet, then the index delta, then the manifest.
 pub fn commit_closed(output: &Output, shard: &ClosedShard) -> Result<ShardManifest, SinkError> {
     let started = Instant::now();
     let tar_key = tar_key(&shard.name);
@@ -47,6 +48,10 @@ pub fn commit_closed(output: &Output, shard: &ClosedShard) -> Result<ShardManife
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|source| SinkError::Json { what: format!("manifest of {}", shard.name), source })?;
     let manifest_bytes = json.len() as u64;
+    // The index delta goes first: it counts only once the manifest exists, and a manifest without one would be
+    // invisible to the next start (docs/delivery.md, "The settled index").
+    let keys = manifest.video_keys.clone();
+    crate::index::write_delta(output, crate::index::IndexKind::Committed, &shard.name, &manifest_key, keys)?;
     clipstream_core::crash_point("sink.before_manifest");
     timed_upload("manifest", || output.put(&manifest_key, json))?;
     count_bytes("manifest", manifest_bytes);

@@ -1,5 +1,5 @@
-//! What an earlier run already settled: videos committed in some shard, and videos that failed for good. The source
-//! skips both on restart (the second unless `retry_errors`).
+//! What an earlier run already settled, by reading every manifest and error file: videos committed in some shard,
+//! and videos that failed for good. The settled index (`index/`) is built from these once per output.
 
 use std::collections::HashSet;
 
@@ -7,12 +7,14 @@ use clipstream_schemas::ErrorRecord;
 use clipstream_schemas::manifest::ERROR_DIR;
 
 use crate::error::SinkError;
-use crate::manifests::read_manifests;
+use crate::manifests::each_manifest;
 use crate::store::Output;
 
 /// Keys of every video listed in a manifest.
 pub fn committed_videos(output: &Output) -> Result<HashSet<String>, SinkError> {
-    Ok(read_manifests(output)?.parsed.into_iter().flat_map(|m| m.video_keys).collect())
+    let mut keys = HashSet::new();
+    each_manifest(output, |m| keys.extend(m.video_keys))?;
+    Ok(keys)
 }
 
 /// Ids of videos with a non-retryable error record in `errors/*.jsonl`. Unparseable lines are skipped with a warning.

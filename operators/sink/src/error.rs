@@ -49,12 +49,19 @@ pub enum SinkError {
     },
     #[error("shard has no videos; nothing to commit")]
     EmptyShard,
+    #[error("index object {key:?} is unreadable: {reason}")]
+    BadIndex { key: String, reason: String },
 }
 
 impl SinkError {
     /// Wraps an object-store error with the operation and key.
     pub(crate) fn store(op: &'static str, key: &str, source: object_store::Error) -> Self {
         SinkError::Store { op, key: key.to_string(), source: Box::new(source) }
+    }
+
+    /// Whether the failure is an object that does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, SinkError::Store { source, .. } if matches!(**source, object_store::Error::NotFound { .. }))
     }
 
     /// Wraps a local I/O error with the operation and path.
@@ -74,6 +81,7 @@ impl StageError for SinkError {
             SinkError::Json { .. } => "sink.json",
             SinkError::Parquet { .. } => "sink.parquet",
             SinkError::EmptyShard => "sink.empty_shard",
+            SinkError::BadIndex { .. } => "sink.bad_index",
         }
     }
 

@@ -93,6 +93,7 @@ impl ErrorWriter {
         }
         let bytes = body.len() as u64;
         self.output.put(&key, body)?;
+        crate::index::write_error_delta(&self.output, &key, &self.buffer)?;
         count_bytes("errors", bytes);
         if let Some(metrics) = sink_metrics() {
             metrics.error_records.inc_by(self.buffer.len() as u64);

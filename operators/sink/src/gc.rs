@@ -1,5 +1,6 @@
 //! `gc`: removes orphans, the objects under `shards/` that no manifest references (left by a crash between the tar
-//! upload and the manifest). Only orphans older than `min_age` go, so the in-flight shard of a running job survives.
+//! upload and the manifest), and index deltas whose commit never finished. Only orphans older than `min_age` go, so
+//! the in-flight shard of a running job survives.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
@@ -8,6 +9,8 @@ use clipstream_schemas::manifest::SHARD_DIR;
 use serde::Serialize;
 
 use crate::error::SinkError;
+use crate::index::IndexKind;
+use crate::index::delta::list_deltas;
 use crate::manifests::{read_manifests, shard_of_manifest_key};
 use crate::store::Output;
 
@@ -60,8 +63,33 @@ pub fn gc(output: &Output, min_age: Duration, dry_run: bool) -> Result<GcReport,
     if let Some(root) = output.local_root() {
         sweep_staging(&root.join(SHARD_DIR), min_age, now, &mut report)?;
     }
+    sweep_unwitnessed_deltas(output, min_age, now, &mut report)?;
     report.removed.sort();
     Ok(report)
+}
+
+/// Removes index deltas whose manifest or error file never appeared (a crash between the two writes), older than
+/// `min_age`; they never count, so this only tidies.
+fn sweep_unwitnessed_deltas(
+    output: &Output,
+    min_age: Duration,
+    now: SystemTime,
+    report: &mut GcReport,
+) -> Result<(), SinkError> {
+    for kind in [IndexKind::Committed, IndexKind::Failed] {
+        for delta in list_deltas(output, kind)?.into_iter().filter(|d| !d.witnessed) {
+            if now.duration_since(delta.modified).unwrap_or(Duration::ZERO) < min_age {
+                report.kept_young.push(delta.key);
+                continue;
+            }
+            if !report.dry_run {
+                output.delete(&delta.key)?;
+                tracing::info!(key = %delta.key, "removed an index delta whose commit never finished");
+            }
+            report.removed.push(delta.key);
+        }
+    }
+    Ok(())
 }
 
 /// Removes the staged parts of multipart uploads that never finished in a local output (`shards/X.tar#N`, which

@@ -1,11 +1,12 @@
 //! The shard sink of clipstream: webdataset tar + parquet + manifest (written last) through object_store, error
-//! records, and garbage collection of orphans.
+//! records, the settled-video index, and garbage collection of orphans.
 
 pub mod commit;
 pub mod done;
 pub mod error;
 pub mod errors;
 pub mod gc;
+pub mod index;
 pub mod manifests;
 mod metrics;
 pub mod operator;
@@ -23,6 +24,7 @@ pub use done::{committed_videos, permanent_failures};
 pub use error::SinkError;
 pub use errors::ErrorWriter;
 pub use gc::{GcReport, gc};
+pub use index::{IndexKind, Settled};
 pub use manifests::{Manifests, read_manifests};
 pub use operator::{ErrorSinkExt, ShardSinkExt};
 pub use shard::{ClosedShard, ShardBuilder, ShardVideo, shard_name};

@@ -32,6 +32,29 @@ pub fn read_manifests(output: &Output) -> Result<Manifests, SinkError> {
     Ok(manifests)
 }
 
+/// Manifests read at once by [`each_manifest`].
+const MANIFEST_CHUNK: usize = 64;
+
+/// Calls `visit` with every readable manifest, reading a few at a time, so memory does not grow with the dataset;
+/// returns the keys of unreadable ones. Fetch failures fail the call, as in [`read_manifests`].
+pub fn each_manifest(output: &Output, mut visit: impl FnMut(ShardManifest)) -> Result<Vec<String>, SinkError> {
+    let keys: Vec<String> =
+        output.list(MANIFEST_DIR)?.into_iter().map(|o| o.key).filter(|k| k.ends_with(".json")).collect();
+    let mut unreadable = Vec::new();
+    for chunk in keys.chunks(MANIFEST_CHUNK) {
+        for (key, body) in chunk.iter().zip(output.get_many(chunk)) {
+            match serde_json::from_slice::<ShardManifest>(&body?) {
+                Ok(manifest) => visit(manifest),
+                Err(error) => {
+                    tracing::warn!(key = %key, %error, "skipping an unreadable manifest");
+                    unreadable.push(key.clone());
+                }
+            }
+        }
+    }
+    Ok(unreadable)
+}
+
 /// The shard name of a manifest key (`manifests/shard-x.json` -> `shard-x`).
 pub(crate) fn shard_of_manifest_key(key: &str) -> Option<&str> {
     key.strip_prefix(MANIFEST_DIR)?.strip_prefix('/')?.strip_suffix(".json")

@@ -5,7 +5,7 @@ use clipstream_schemas::manifest::STATS_DIR;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SinkError;
-use crate::manifests::read_manifests;
+use crate::manifests::each_manifest;
 use crate::metrics::count_bytes;
 use crate::store::Output;
 
@@ -23,16 +23,16 @@ pub struct DatasetStats {
     pub bytes: u64,
 }
 
-/// Adds up every readable manifest.
+/// Adds up every readable manifest (a few in memory at a time).
 pub fn dataset_stats(output: &Output) -> Result<DatasetStats, SinkError> {
-    let manifests = read_manifests(output)?;
-    Ok(manifests.parsed.iter().fold(DatasetStats::default(), |mut stats, m| {
+    let mut stats = DatasetStats::default();
+    each_manifest(output, |m| {
         stats.shards += 1;
         stats.videos += m.video_keys.len() as u64;
         stats.clips += m.clips;
         stats.bytes += m.files.iter().map(|f| f.bytes).sum::<u64>();
-        stats
-    }))
+    })?;
+    Ok(stats)
 }
 
 /// Computes the totals and writes them to `_stats.json`.

@@ -5,8 +5,10 @@
 //! its methods must not be called from inside another tokio runtime.
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path as FsPath;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -58,6 +60,8 @@ pub struct Output {
     runtime: Arc<tokio::runtime::Runtime>,
     /// The folder of a local output.
     local_root: Option<std::path::PathBuf>,
+    /// Requests sent to the store by this output and its clones (start-up cost reports).
+    requests: Arc<AtomicU64>,
 }
 
 impl Output {
@@ -110,7 +114,14 @@ impl Output {
             .build()
             .map_err(SinkError::Runtime)?;
         let root = Path::from(root.trim_matches('/'));
-        Ok(Self { store, root, url: url.to_string(), runtime: Arc::new(runtime), local_root: None })
+        Ok(Self {
+            store,
+            root,
+            url: url.to_string(),
+            runtime: Arc::new(runtime),
+            local_root: None,
+            requests: Arc::default(),
+        })
     }
 
     /// The location this output was opened from.
@@ -118,7 +129,14 @@ impl Output {
         &self.url
     }
 
+    /// Requests sent to the store so far by this output and its clones: one per call, a listing one per 1,000 keys
+    /// (S3's page size), a multipart upload once.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     fn path(&self, key: &str) -> Path {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let key = key.trim_matches('/');
         if self.root.as_ref().is_empty() { Path::from(key) } else { Path::from(format!("{}/{key}", self.root)) }
     }
@@ -244,6 +262,27 @@ impl Output {
         )
     }
 
+    /// Reads the bytes `range` of an object.
+    pub fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, SinkError> {
+        let path = self.path(key);
+        self.runtime.block_on(self.store.get_range(&path, range)).map_err(|e| SinkError::store("get range", key, e))
+    }
+
+    /// Whether each of `keys` exists (HEAD requests, concurrently); results are in the order of `keys`.
+    pub fn exist_many(&self, keys: &[String]) -> Vec<Result<bool, SinkError>> {
+        self.runtime.block_on(
+            futures::stream::iter(keys.iter().map(|key| async move {
+                match self.store.head(&self.path(key)).await {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(SinkError::store("head", key, e)),
+                }
+            }))
+            .buffered(GET_CONCURRENCY)
+            .collect(),
+        )
+    }
+
     /// Lists every object under `prefix` (a folder such as `manifests`), recursively, sorted by key.
     pub fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, SinkError> {
         let path = self.path(prefix);
@@ -251,6 +290,7 @@ impl Output {
             .runtime
             .block_on(self.store.list(Some(&path)).try_collect::<Vec<_>>())
             .map_err(|e| SinkError::store("list", prefix, e))?;
+        self.requests.fetch_add(metas.len() as u64 / 1000, Ordering::Relaxed);
         let mut infos: Vec<ObjectInfo> = metas
             .into_iter()
             .map(|meta| {

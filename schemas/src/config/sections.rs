@@ -240,6 +240,11 @@ pub struct SinkConfig {
     pub commit_attempts: u32,
     /// Pause before the second try, doubling per try up to 30 s, milliseconds.
     pub commit_backoff_ms: u64,
+    /// The first process of a job compacts an index kind (`index/committed`, `index/failed`) at start once it holds
+    /// this many deltas (one per shard or error file written since the last compaction).
+    pub index_compact_deltas: usize,
+    /// Bytes of settled-index blocks (4 KiB each) a process keeps in memory.
+    pub index_cache_bytes: u64,
 }
 
 impl Default for SinkConfig {
@@ -250,6 +255,8 @@ impl Default for SinkConfig {
             max_shard_age_s: 300.0,
             commit_attempts: 5,
             commit_backoff_ms: 1000,
+            index_compact_deltas: 64,
+            index_cache_bytes: 16 << 20,
         }
     }
 }

@@ -99,10 +99,7 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
         std::process::id()
     );
     let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
-    let mut done = clipstream_sink::committed_videos(&output).context("listing committed manifests")?;
-    if !options.config.source.retry_errors {
-        done.extend(clipstream_sink::permanent_failures(&output).context("listing earlier error records")?);
-    }
+    let done = crate::curate::open_settled(&output, &options.config, true)?;
     let mut errors = ErrorWriter::new(output.clone(), run_id.clone(), 0);
     let mut summary = HydrateSummary {
         run_id: run_id.clone(),
@@ -167,7 +164,8 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
                 let (video_id, mut clips) = group?;
                 videos.fetch_add(1, Ordering::Relaxed);
                 let key = safe_key(&video_id).unwrap_or_default();
-                if done.contains(&key) || done.contains(&video_id) {
+                let settled = |k: &str| done.contains(k).context("reading the settled-video index");
+                if settled(&key)? || settled(&video_id)? {
                     skipped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
