@@ -144,4 +144,23 @@ mod tests {
         let settled_bad = Err(ErrorRecord::from_parts(Stage::Source, "old", "u", "source.bad_row", "bad"));
         assert_eq!(admitter.admit(&settled_bad), Admission::SkippedDone);
     }
+
+    #[test]
+    fn an_unreadable_index_turns_the_video_into_a_retryable_record() {
+        use clipstream_sink::index::{IndexKind, OpenOptions, compact, write_delta};
+        let dir = tempfile::tempdir().unwrap();
+        let output = clipstream_sink::Output::open(dir.path().to_str().unwrap()).unwrap();
+        output.put("manifests/s.json", "{}").unwrap();
+        write_delta(&output, IndexKind::Committed, "s", "manifests/s.json", vec!["old".into()]).unwrap();
+        compact(&output, IndexKind::Committed).unwrap();
+        output.put("index/committed/INIT", "{}").unwrap();
+        let settled = Settled::open(&output, OpenOptions { include_failed: false, cache_bytes: 1 << 20 }).unwrap();
+        let segments = output.list("index/committed/segments").unwrap();
+        // The heads were read at open; the blocks are cut short since (a damaged or foreign object).
+        output.put(&segments[0].key, vec![0u8; 100]).unwrap();
+        let mut admitter = Admitter::new(Arc::new(settled), Backoff::new(2, 0));
+        let Admission::Unchecked(record) = admitter.admit(&request("old")) else { panic!("an unchecked video") };
+        assert!(record.retryable);
+        assert_eq!((record.code.as_str(), record.video_id.as_str()), ("sink.bad_index", "old"));
+    }
 }

@@ -159,7 +159,13 @@ fn lookup(output: &Output, snapshot: &Snapshot, cache: &Mutex<BlockCache>, hash:
         let bytes = match cached {
             Some(bytes) => bytes,
             None => {
-                let bytes = output.get_range(&segment.key, segment.header.block_range(block))?;
+                let range = segment.header.block_range(block);
+                let bytes = output.get_range(&segment.key, range.clone())?;
+                if bytes.len() as u64 != range.end - range.start {
+                    let reason =
+                        format!("block {block} is {} bytes, its header says {}", bytes.len(), range.end - range.start);
+                    return Err(SinkError::BadIndex { key: segment.key.clone(), reason });
+                }
                 cache.lock().unwrap_or_else(PoisonError::into_inner).insert(id, bytes.clone());
                 bytes
             }
