@@ -135,7 +135,8 @@ impl Output {
         self.requests.load(Ordering::Relaxed)
     }
 
-    fn path(&self, key: &str) -> Path {
+    /// The store path of `key` for one request, counted in [`Self::requests`].
+    fn request_path(&self, key: &str) -> Path {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let key = key.trim_matches('/');
         if self.root.as_ref().is_empty() { Path::from(key) } else { Path::from(format!("{}/{key}", self.root)) }
@@ -152,7 +153,7 @@ impl Output {
 
     /// Writes a small object atomically.
     pub fn put(&self, key: &str, data: impl Into<Bytes>) -> Result<(), SinkError> {
-        let path = self.path(key);
+        let path = self.request_path(key);
         let payload = PutPayload::from_bytes(data.into());
         self.runtime.block_on(self.store.put(&path, payload)).map_err(|source| SinkError::store("put", key, source))?;
         self.sync_local(key)
@@ -167,7 +168,7 @@ impl Output {
     /// the final completion) is aborted, so no staged parts are left behind (S3 bills them; a local store keeps
     /// `key#N` files that listing does not show).
     pub fn put_file_with_chunk(&self, key: &str, file: &FsPath, chunk_bytes: usize) -> Result<FileDigest, SinkError> {
-        let path = self.path(key);
+        let path = self.request_path(key);
         let mut reader = std::fs::File::open(file).map_err(|e| SinkError::io("open for upload", file, e))?;
         let digest = self.runtime.block_on(async {
             let mut upload =
@@ -221,7 +222,7 @@ impl Output {
 
     /// Reads a whole object.
     pub fn get(&self, key: &str) -> Result<Bytes, SinkError> {
-        let path = self.path(key);
+        let path = self.request_path(key);
         self.runtime.block_on(async {
             let result = self.store.get(&path).await.map_err(|e| SinkError::store("get", key, e))?;
             result.bytes().await.map_err(|e| SinkError::store("read", key, e))
@@ -232,7 +233,7 @@ impl Output {
     /// its size.
     pub fn download(&self, key: &str, path: &FsPath) -> Result<u64, SinkError> {
         use std::io::Write;
-        let object = self.path(key);
+        let object = self.request_path(key);
         let mut file = std::fs::File::create(path).map_err(|e| SinkError::io("create download", path, e))?;
         let bytes = self.runtime.block_on(async {
             let result = self.store.get(&object).await.map_err(|e| SinkError::store("get", key, e))?;
@@ -253,7 +254,7 @@ impl Output {
     pub fn get_many(&self, keys: &[String]) -> Vec<Result<Bytes, SinkError>> {
         self.runtime.block_on(
             futures::stream::iter(keys.iter().map(|key| async move {
-                let path = self.path(key);
+                let path = self.request_path(key);
                 let result = self.store.get(&path).await.map_err(|e| SinkError::store("get", key, e))?;
                 result.bytes().await.map_err(|e| SinkError::store("read", key, e))
             }))
@@ -264,7 +265,7 @@ impl Output {
 
     /// Reads the bytes `range` of an object.
     pub fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, SinkError> {
-        let path = self.path(key);
+        let path = self.request_path(key);
         self.runtime.block_on(self.store.get_range(&path, range)).map_err(|e| SinkError::store("get range", key, e))
     }
 
@@ -272,7 +273,7 @@ impl Output {
     pub fn exist_many(&self, keys: &[String]) -> Vec<Result<bool, SinkError>> {
         self.runtime.block_on(
             futures::stream::iter(keys.iter().map(|key| async move {
-                match self.store.head(&self.path(key)).await {
+                match self.store.head(&self.request_path(key)).await {
                     Ok(_) => Ok(true),
                     Err(object_store::Error::NotFound { .. }) => Ok(false),
                     Err(e) => Err(SinkError::store("head", key, e)),
@@ -285,7 +286,7 @@ impl Output {
 
     /// Lists every object under `prefix` (a folder such as `manifests`), recursively, sorted by key.
     pub fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, SinkError> {
-        let path = self.path(prefix);
+        let path = self.request_path(prefix);
         let metas = self
             .runtime
             .block_on(self.store.list(Some(&path)).try_collect::<Vec<_>>())
@@ -308,7 +309,7 @@ impl Output {
 
     /// Deletes one object; a missing object is not an error.
     pub fn delete(&self, key: &str) -> Result<(), SinkError> {
-        let path = self.path(key);
+        let path = self.request_path(key);
         match self.runtime.block_on(self.store.delete(&path)) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(SinkError::store("delete", key, e)),
@@ -439,10 +440,10 @@ mod tests {
     #[test]
     fn cloud_urls_keep_their_prefix() {
         let output = Output::open("s3://bucket/pre/fix/").unwrap();
-        assert_eq!(output.path("shards/x.tar").as_ref(), "pre/fix/shards/x.tar");
+        assert_eq!(output.request_path("shards/x.tar").as_ref(), "pre/fix/shards/x.tar");
         assert_eq!(output.relative(&Path::from("pre/fix/shards/x.tar")), "shards/x.tar");
         let bare = Output::open("s3://bucket").unwrap();
-        assert_eq!(bare.path("manifests/m.json").as_ref(), "manifests/m.json");
+        assert_eq!(bare.request_path("manifests/m.json").as_ref(), "manifests/m.json");
     }
 
     #[test]

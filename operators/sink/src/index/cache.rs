@@ -4,13 +4,13 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-/// (segment key hash, block number) -> (block, last use).
+/// (segment's place in the snapshot, block number) -> (block, last use); cleared when the snapshot is read again.
 #[derive(Debug)]
 pub struct BlockCache {
     capacity: usize,
     bytes: usize,
     clock: u64,
-    blocks: HashMap<(u128, usize), (Bytes, u64)>,
+    blocks: HashMap<(usize, usize), (Bytes, u64)>,
 }
 
 impl BlockCache {
@@ -18,7 +18,7 @@ impl BlockCache {
         Self { capacity, bytes: 0, clock: 0, blocks: HashMap::new() }
     }
 
-    pub fn get(&mut self, id: (u128, usize)) -> Option<Bytes> {
+    pub fn get(&mut self, id: (usize, usize)) -> Option<Bytes> {
         self.clock += 1;
         let clock = self.clock;
         self.blocks.get_mut(&id).map(|(block, used)| {
@@ -27,7 +27,7 @@ impl BlockCache {
         })
     }
 
-    pub fn insert(&mut self, id: (u128, usize), block: Bytes) {
+    pub fn insert(&mut self, id: (usize, usize), block: Bytes) {
         self.clock += 1;
         self.bytes += block.len();
         if let Some((old, _)) = self.blocks.insert(id, (block, self.clock)) {

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::error::SinkError;
 use crate::index::delta::list_deltas;
 use crate::index::segment::{decode_all, encode};
-use crate::index::snapshot::read_head;
+use crate::index::snapshot::read_header;
 use crate::index::{IndexKind, key_hash};
 use crate::store::Output;
 
@@ -32,7 +32,7 @@ pub fn compact(output: &Output, kind: IndexKind) -> Result<CompactReport, SinkEr
     let prefix = format!("{}/", kind.segments());
     let mut small = Vec::new();
     for info in output.list(&kind.segments())?.into_iter().filter(|o| o.key.starts_with(&prefix)) {
-        if info.key.ends_with(".idx") && read_head(output, &info.key)?.header.entries < MERGE_BELOW_ENTRIES {
+        if info.key.ends_with(".idx") && read_header(output, &info.key)?.entries < MERGE_BELOW_ENTRIES {
             small.push(info.key);
         }
     }

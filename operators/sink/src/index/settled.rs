@@ -152,9 +152,9 @@ fn lookup(output: &Output, snapshot: &Snapshot, cache: &Mutex<BlockCache>, hash:
     if snapshot.recent.contains(&hash) {
         return Ok(true);
     }
-    for segment in &snapshot.segments {
+    for (place, segment) in snapshot.segments.iter().enumerate() {
         let Some(block) = segment.candidate_block(hash) else { continue };
-        let id = (key_hash(&segment.key), block);
+        let id = (place, block);
         let cached = cache.lock().unwrap_or_else(PoisonError::into_inner).get(id);
         let bytes = match cached {
             Some(bytes) => bytes,

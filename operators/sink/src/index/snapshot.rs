@@ -64,9 +64,14 @@ impl Snapshot {
     }
 }
 
+/// Reads the header of segment `key` (one ranged GET of 64 bytes).
+pub fn read_header(output: &Output, key: &str) -> Result<Header, SinkError> {
+    Header::parse(key, &output.get_range(key, 0..HEADER_BYTES)?)
+}
+
 /// Reads the header and head of segment `key` (two ranged GETs).
 pub fn read_head(output: &Output, key: &str) -> Result<SegmentHead, SinkError> {
-    let header = Header::parse(key, &output.get_range(key, 0..HEADER_BYTES)?)?;
+    let header = read_header(output, key)?;
     let head = output.get_range(key, header.head_range())?;
     SegmentHead::parse(key, header, &head)
 }
