@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::dataset::export::export;
-use crate::dataset::write::RowFormat;
+use clipstream_store::metadata::write::RowFormat;
 
 /// Output layouts of `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

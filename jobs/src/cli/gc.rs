@@ -21,8 +21,9 @@ pub struct GcArgs {
 
 impl GcArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let output = clipstream_sink::Output::open(&self.output).with_context(|| format!("opening {}", self.output))?;
-        let report = clipstream_sink::gc(&output, Duration::from_secs(self.min_age_s), self.dry_run)
+        let output =
+            clipstream_store::Output::open(&self.output).with_context(|| format!("opening {}", self.output))?;
+        let report = clipstream_store::gc(&output, Duration::from_secs(self.min_age_s), self.dry_run)
             .context("collecting orphans")?;
         println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(ExitCode::SUCCESS)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clipstream_core::Backoff;
 use clipstream_schemas::error::StageError;
 use clipstream_schemas::{ErrorRecord, Stage};
-use clipstream_sink::{Settled, SinkError};
+use clipstream_store::{Settled, StoreError};
 
 use super::inputs::SourceItem;
 
@@ -107,9 +107,9 @@ impl Admitter {
     }
 
     /// Whether any of `keys` (empty ones aside) is settled; index reads are retried with the sink's backoff.
-    fn settled_any(&self, keys: &[&str]) -> Result<bool, SinkError> {
+    fn settled_any(&self, keys: &[&str]) -> Result<bool, StoreError> {
         for key in keys.iter().filter(|k| !k.is_empty()) {
-            if self.backoff.run("settled-index lookup", || self.settled.contains(key), SinkError::retryable)? {
+            if self.backoff.run("settled-index lookup", || self.settled.contains(key), StoreError::retryable)? {
                 return Ok(true);
             }
         }
@@ -147,9 +147,9 @@ mod tests {
 
     #[test]
     fn an_unreadable_index_turns_the_video_into_a_retryable_record() {
-        use clipstream_sink::index::{IndexKind, OpenOptions, compact, write_delta};
+        use clipstream_store::index::{IndexKind, OpenOptions, compact, write_delta};
         let dir = tempfile::tempdir().unwrap();
-        let output = clipstream_sink::Output::open(dir.path().to_str().unwrap()).unwrap();
+        let output = clipstream_store::Output::open(dir.path().to_str().unwrap()).unwrap();
         output.put("manifests/s.json", "{}").unwrap();
         write_delta(&output, IndexKind::Committed, "s", "manifests/s.json", vec!["old".into()]).unwrap();
         compact(&output, IndexKind::Committed).unwrap();

@@ -21,7 +21,7 @@ use clipstream_input::source::parse_message;
 use clipstream_kafka::{DeadLetters, PartitionReader, RawMessage, count_message};
 use clipstream_schemas::config::KafkaConfig;
 use clipstream_schemas::manifest::ERROR_DIR;
-use clipstream_sink::Output;
+use clipstream_store::Output;
 use timely::worker::Worker;
 
 use super::dataflow::Handles;

@@ -15,8 +15,8 @@ use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::DeadLetters;
 use clipstream_schemas::CurateConfig;
 use clipstream_score::{ScoreModels, TagsCaptioner};
-use clipstream_sink::index::OpenOptions;
-use clipstream_sink::{Output, Settled};
+use clipstream_store::index::OpenOptions;
+use clipstream_store::{Output, Settled};
 
 use super::dataflow::{Shared, build};
 use super::files_source::{self, SharedRows};
@@ -128,9 +128,9 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let not_stored = undurable.count();
     let summary = Summary::from_counters(&run_id, &options.output, &counters, not_stored, seconds, total_workers);
     let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
-    clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
+    clipstream_store::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
     if options.process == 0 {
-        clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
+        clipstream_store::write_dataset_stats(&output).context("writing _stats.json")?;
     }
     Ok(summary)
 }
@@ -142,7 +142,7 @@ pub fn open_settled(output: &Output, config: &CurateConfig, first_process: bool)
         include_failed: !config.source.retry_errors,
         cache_bytes: config.sink.index_cache_bytes as usize,
     };
-    clipstream_sink::index::open_for_job(output, first_process, config.sink.index_compact_deltas, options)
+    clipstream_store::index::open_for_job(output, first_process, config.sink.index_compact_deltas, options)
         .context("opening the settled-video index (index/)")
 }
 

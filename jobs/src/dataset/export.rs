@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::dataset::source::Metadata;
-use crate::dataset::write::{RowFormat, RowWriter};
+use clipstream_store::metadata::Metadata;
+use clipstream_store::metadata::write::{RowFormat, RowWriter};
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,7 +33,7 @@ mod tests {
     use clipstream_schemas::InternVidRow;
 
     use super::*;
-    use crate::dataset::fixtures::row;
+    use clipstream_store::fixtures::row;
 
     #[test]
     fn internvid_jsonl_has_the_released_columns_and_skips_bad_rows() {

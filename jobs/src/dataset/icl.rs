@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::group::GroupBy;
 use crate::dataset::hash::uniform;
-use crate::dataset::row::ClipRow;
-use crate::dataset::source::Metadata;
+use clipstream_store::metadata::Metadata;
+use clipstream_store::metadata::row::ClipRow;
 
 /// Which InternVid-ICL format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,8 +203,8 @@ fn partial_path(out: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::fixtures::row;
-    use crate::dataset::write::{RowFormat, RowWriter};
+    use clipstream_store::fixtures::row;
+    use clipstream_store::metadata::write::{RowFormat, RowWriter};
 
     /// 40 videos of 1..=8 clips, in shuffled order; every third clip has ASR, every seventh no caption.
     fn table(dir: &Path) -> (PathBuf, Vec<ClipRow>) {

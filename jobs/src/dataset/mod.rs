@@ -2,18 +2,11 @@
 //! shards), `subset` (DIV / FLT / aesthetics / random), `icl` (interleaved video-text sequences) and `stats`
 //! (histograms, actionness, plots). All stream their input in bounded memory; see each module for what it keeps.
 
-pub mod columns;
 pub mod export;
 pub mod group;
 pub mod hash;
 pub mod histogram;
 pub mod hydrate;
 pub mod icl;
-pub mod row;
-pub mod source;
 pub mod stats;
 pub mod subset;
-pub mod write;
-
-#[cfg(test)]
-mod fixtures;

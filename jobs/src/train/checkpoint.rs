@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use clipstream_sink::Output;
+use clipstream_store::Output;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 

@@ -5,15 +5,16 @@
 use anyhow::Context;
 use clipstream_models::Tokenizer;
 use clipstream_models::nn::normalize;
-use clipstream_sink::Output;
+use clipstream_store::Output;
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
+use super::FrameTransform;
 use super::checkpoint;
 use super::classify::{Classification, classify, prompt};
 use super::retrieval::{Recall, diagonal_ranks, recall};
 use super::trainer::{build_model, copy_into, tokens};
-use super::{FrameTransform, ShardReader};
+use clipstream_store::read::ShardReader;
 
 /// The retrieval report.
 #[derive(Debug, Clone, Serialize)]

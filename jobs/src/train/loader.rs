@@ -7,12 +7,14 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use anyhow::Context;
-use clipstream_sink::Output;
+use clipstream_store::Output;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{BatchMode, ClipSampler, DivWeights, FrameTransform, Position, Sample, ShardReader};
-use super::{captioned_clips_per_video, list_shards, same_video_pairs};
+use clipstream_store::list_committed_shards;
+use clipstream_store::read::{Position, Sample, ShardReader, captioned_clips_per_video};
+
+use super::{BatchMode, ClipSampler, DivWeights, FrameTransform, same_video_pairs};
 
 /// What the loader reads and how it batches.
 #[derive(Debug, Clone)]
@@ -72,7 +74,7 @@ pub fn spawn(config: LoaderConfig) -> (Receiver<anyhow::Result<Batch>>, JoinHand
 
 fn run(config: &LoaderConfig, tx: &SyncSender<anyhow::Result<Batch>>) -> anyhow::Result<()> {
     let output = Output::open(&config.data).with_context(|| format!("opening {}", config.data))?;
-    let shards = list_shards(&output).context("listing shards")?.committed;
+    let shards = list_committed_shards(&output).context("listing shards")?.committed;
     anyhow::ensure!(!shards.is_empty(), "{} has no committed shards", config.data);
     let div = if config.div {
         let counts = captioned_clips_per_video(&output, &shards)?;

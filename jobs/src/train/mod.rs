@@ -4,7 +4,6 @@
 
 pub mod checkpoint;
 pub mod classify;
-pub mod clip_counts;
 pub mod config;
 pub mod div;
 pub mod eval;
@@ -14,14 +13,9 @@ pub mod metrics;
 pub mod resize;
 pub mod retrieval;
 pub mod sampler;
-pub mod samples;
-pub mod shards;
 pub mod trainer;
 
-pub use clip_counts::captioned_clips_per_video;
 pub use div::DivWeights;
 pub use frames::{CLIP_MEAN, CLIP_STD, Crop, FrameError, FrameTransform, decode_rgb};
 pub use resize::{Normalise, Region, RgbImage, resize_normalise};
 pub use sampler::{BatchMode, ClipOfVideo, ClipSampler, SamplerCounters, same_video_pairs};
-pub use samples::{Sample, SkipReason, Skipped};
-pub use shards::{Position, ReadStats, ShardList, ShardReader, list_shards};

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::samples::Sample;
+use clipstream_store::read::Sample;
 
 /// A clip that belongs to a video.
 pub trait ClipOfVideo {

@@ -13,7 +13,7 @@ use clipstream_models::loss::info_nce;
 use clipstream_models::train::{AdamW, AdamWConfig};
 use clipstream_models::viclip::Viclip;
 use clipstream_models::{Arch, Tokenizer, weights};
-use clipstream_sink::Output;
+use clipstream_store::Output;
 use serde::Serialize;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};

@@ -1,20 +1,27 @@
 //! Pure timely operators of clipstream: the stage wrapper that counts, times and routes failures to an error
-//! stream, and routing by video id. No native dependencies.
+//! stream, and routing by video id (feature `dataflow`, on by default); and the runtime helpers they share with
+//! the store (retry backoff, fault points, scratch files). No native dependencies.
 
 pub mod fault;
 pub mod metrics;
 pub mod retry;
+#[cfg(feature = "dataflow")]
 pub mod route;
 pub mod scratch;
+#[cfg(feature = "dataflow")]
 pub mod stage;
 pub mod undurable;
+#[cfg(feature = "dataflow")]
 pub mod wire;
 
 pub use fault::crash_point;
 pub use metrics::StageMetrics;
 pub use retry::Backoff;
+#[cfg(feature = "dataflow")]
 pub use route::{RouteByVideo, SourceItem, item_route, route_hash};
 pub use scratch::{scratch_prefix, sweep_stale_scratch};
+#[cfg(feature = "dataflow")]
 pub use stage::StageExt;
 pub use undurable::Undurable;
+#[cfg(feature = "dataflow")]
 pub use wire::JsonWire;

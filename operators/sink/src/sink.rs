@@ -9,21 +9,18 @@ use clipstream_schemas::config::SinkConfig;
 use clipstream_schemas::error::StageError as _;
 use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
 
-use crate::commit::commit_closed;
-use crate::error::SinkError;
-use crate::metrics::count_failure;
-use crate::shard::{ShardBuilder, ShardVideo};
-use crate::store::Output;
+use clipstream_store::metrics::count_failure;
+use clipstream_store::{Output, ShardBuilder, ShardVideo, StoreError, commit_closed};
 
 /// A failure of the sink, with one error record for each video it cost.
 #[derive(Debug)]
 pub struct SinkFailure {
-    pub error: SinkError,
+    pub error: StoreError,
     pub records: Vec<ErrorRecord>,
 }
 
 impl SinkFailure {
-    fn new<'a>(error: SinkError, videos: impl IntoIterator<Item = &'a ShardVideo>) -> Self {
+    fn new<'a>(error: StoreError, videos: impl IntoIterator<Item = &'a ShardVideo>) -> Self {
         let records = videos
             .into_iter()
             .map(|video| {
@@ -99,7 +96,7 @@ impl ShardSink {
         }
     }
 
-    fn new_builder(&self) -> Result<ShardBuilder, SinkError> {
+    fn new_builder(&self) -> Result<ShardBuilder, StoreError> {
         match &self.spool_dir {
             Some(dir) => ShardBuilder::new_in(dir),
             None => ShardBuilder::new(),
@@ -115,7 +112,7 @@ impl ShardSink {
         let videos: Vec<ShardVideo> = builder.videos().cloned().collect();
         let backoff = Backoff::of_sink(&self.config);
         let committed = builder.close().and_then(|shard| {
-            backoff.run("shard commit", || commit_closed(&self.output, &shard), SinkError::retryable)
+            backoff.run("shard commit", || commit_closed(&self.output, &shard), StoreError::retryable)
         });
         committed.map(Some).map_err(|error| {
             count_failure("shard");
@@ -131,8 +128,8 @@ impl ShardSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commit::tar_key;
-    use crate::fixtures::{temp_output, video};
+    use clipstream_store::fixtures::{temp_output, video};
+    use clipstream_store::tar_key;
 
     fn config(max_shard_clips: u64) -> SinkConfig {
         SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips, commit_backoff_ms: 1, ..SinkConfig::default() }
@@ -151,7 +148,7 @@ mod tests {
         let last = sink.finish().unwrap().unwrap();
         assert_eq!(last.video_keys, ["c"]);
         assert!(sink.finish().unwrap().is_none());
-        assert_eq!(crate::committed_videos(&output).unwrap().len(), 3);
+        assert_eq!(clipstream_store::committed_videos(&output).unwrap().len(), 3);
     }
 
     #[test]
@@ -189,7 +186,7 @@ mod tests {
         let (dir, output) = temp_output();
         let mut sink = ShardSink::new(output, config(2));
         sink.push(video("x", 1, false)).unwrap();
-        let name = crate::shard_name(["x", "y"]);
+        let name = clipstream_store::shard_name(["x", "y"]);
         std::fs::create_dir_all(dir.path().join("out").join(tar_key(&name)).join("blocker")).unwrap();
         let failure = sink.push(video("y", 1, false)).unwrap_err();
         let mut ids: Vec<&str> = failure.records.iter().map(|r| r.video_id.as_str()).collect();
@@ -204,7 +201,7 @@ mod tests {
         let (dir, output) = temp_output();
         let config = SinkConfig { commit_backoff_ms: 300, ..config(1) };
         let mut sink = ShardSink::new(output.clone(), config);
-        let blocker = dir.path().join("out").join(tar_key(&crate::shard_name(["r"])));
+        let blocker = dir.path().join("out").join(tar_key(&clipstream_store::shard_name(["r"])));
         std::fs::create_dir_all(blocker.join("blocker")).unwrap();
         // The store recovers while the sink waits for its second try.
         let unblock = std::thread::spawn(move || {
@@ -214,6 +211,6 @@ mod tests {
         let manifest = sink.push(video("r", 1, false)).expect("committed on a later try").expect("full shard");
         unblock.join().unwrap();
         assert_eq!(manifest.video_keys, ["r"]);
-        assert_eq!(crate::committed_videos(&output).unwrap().len(), 1);
+        assert_eq!(clipstream_store::committed_videos(&output).unwrap().len(), 1);
     }
 }

@@ -8,8 +8,8 @@ use clipstream_schemas::{ErrorRecord, InternVidRow, SourcePosition, Stage, safe_
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::group::GroupBy;
-use crate::dataset::row::clip_times;
-use crate::dataset::source::{BadRow, read_internvid};
+use clipstream_store::metadata::row::clip_times;
+use clipstream_store::metadata::{BadRow, read_internvid};
 
 /// One listed clip of a video, as spilled and read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ use clipstream_schemas::config::ScoreConfig;
 use clipstream_schemas::manifest::ERROR_DIR;
 use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, Stage, safe_key};
 use clipstream_score::{ScoreModels, score_video};
-use clipstream_sink::{ErrorWriter, Output, ShardSink};
+use clipstream_sink::ShardSink;
+use clipstream_store::{ErrorWriter, Output};
 use serde::Serialize;
 
 use super::listing::{ListedClip, list_rows};
@@ -197,8 +198,8 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
     let tried = summary.videos_done + summary.videos_failed;
     summary.unavailable_share = if tried > 0 { summary.videos_unavailable as f64 / tried as f64 } else { 0.0 };
     summary.seconds = started.elapsed().as_secs_f64();
-    clipstream_sink::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
-    clipstream_sink::write_dataset_stats(&output).context("writing _stats.json")?;
+    clipstream_store::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
+    clipstream_store::write_dataset_stats(&output).context("writing _stats.json")?;
     Ok(summary)
 }
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::dataset::hash::{id_hash, uniform};
 use crate::dataset::histogram::Histogram;
-use crate::dataset::row::ClipRow;
 use crate::dataset::subset::{Reservoir, reservoir_key};
+use clipstream_store::metadata::row::ClipRow;
 
 /// Largest clips-per-video bin (more is counted as `above`).
 const MAX_CLIPS_PER_VIDEO_BIN: u32 = 50;
@@ -112,7 +112,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::fixtures::row;
+    use clipstream_store::fixtures::row;
 
     #[test]
     fn counts_clips_videos_words_and_samples_captions() {

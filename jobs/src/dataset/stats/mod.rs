@@ -18,7 +18,7 @@ pub use collect::{Collected, Collector, Histograms};
 pub use plot::{PLOT_SIZE, plot_bars, plot_histogram};
 
 use crate::dataset::histogram::Histogram;
-use crate::dataset::source::Metadata;
+use clipstream_store::metadata::Metadata;
 
 /// What `clipstream stats` was asked to do.
 #[derive(Debug, Clone)]
@@ -119,8 +119,8 @@ fn write_file(path: &Path, data: &[u8]) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::fixtures::row;
-    use crate::dataset::write::{RowFormat, RowWriter};
+    use clipstream_store::fixtures::row;
+    use clipstream_store::metadata::write::{RowFormat, RowWriter};
 
     #[test]
     fn writes_json_plots_and_a_page_without_actionness() {

@@ -13,10 +13,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use clipstream_schemas::config::SinkConfig;
 use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest};
-use clipstream_sink::{Output, ShardSink, tar_key};
+use clipstream_sink::ShardSink;
+use clipstream_store::webdataset::Entry;
+use clipstream_store::{Output, tar_key};
 use serde::Serialize;
 
-use crate::dataset::row::ClipRow;
+use clipstream_store::metadata::row::ClipRow;
 
 /// What a reshard wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -42,7 +44,7 @@ pub struct Resharder {
 struct PartialClip {
     record: ClipRecord,
     middle: Vec<u8>,
-    frames: Vec<(usize, Vec<u8>)>,
+    frames: Vec<(u32, Vec<u8>)>,
     mp4: Option<PathBuf>,
 }
 
@@ -116,13 +118,11 @@ impl Resharder {
         for entry in archive.entries().context("reading the tar")? {
             let mut entry = entry.context("reading a tar entry")?;
             let name = entry.path().context("tar entry name")?.to_string_lossy().into_owned();
-            let Some((key, ext)) = name.split_once('.') else { continue };
-            if !keys.contains(key) {
-                continue;
-            }
+            let (key, kind) = Entry::parse(&name);
+            let Some(kind) = kind.filter(|_| keys.contains(key)) else { continue };
             let mut data = Vec::new();
             entry.read_to_end(&mut data).with_context(|| format!("reading {name}"))?;
-            if ext == "json" {
+            if kind == Entry::Record {
                 if let Some(done) = clip.take() {
                     self.finish_clip(done, &mut video)?;
                 }
@@ -134,21 +134,16 @@ impl Resharder {
             let Some(current) = clip.as_mut().filter(|c| c.record.key == key) else {
                 anyhow::bail!("{name} comes before {key}.json");
             };
-            match ext {
-                "jpg" => current.middle = data,
-                "mp4" => {
+            match kind {
+                Entry::Middle => current.middle = data,
+                Entry::Mp4 => {
                     let video = self.video_for(&current.record, &mut video)?;
-                    let path = video.scratch.path().join(format!("{key}.mp4"));
+                    let path = video.scratch.path().join(Entry::Mp4.name(key));
                     std::fs::write(&path, &data).with_context(|| format!("spooling {}", path.display()))?;
                     current.mp4 = Some(path);
                 }
-                "txt" => {}
-                other => {
-                    let index = other.strip_prefix('f').and_then(|rest| rest.strip_suffix(".jpg"));
-                    if let Some(index) = index.and_then(|i| i.parse::<usize>().ok()) {
-                        current.frames.push((index, data));
-                    }
-                }
+                Entry::Frame(index) => current.frames.push((index, data)),
+                Entry::Record | Entry::Caption => {}
             }
         }
         if let Some(done) = clip.take() {

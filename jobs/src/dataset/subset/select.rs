@@ -23,9 +23,9 @@ use super::reshard::{ReshardSummary, Resharder};
 use super::threshold::TopFraction;
 use crate::dataset::hash::{id_hash, uniform};
 use crate::dataset::histogram::Histogram;
-use crate::dataset::row::ClipRow;
-use crate::dataset::source::Metadata;
-use crate::dataset::write::{RowFormat, RowWriter};
+use clipstream_store::metadata::Metadata;
+use clipstream_store::metadata::row::ClipRow;
+use clipstream_store::metadata::write::{RowFormat, RowWriter};
 
 /// Which subset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,7 +87,7 @@ struct Selection {
 }
 
 impl Selection {
-    fn new(options: &SubsetOptions, dataset: Option<&clipstream_sink::Output>) -> anyhow::Result<Self> {
+    fn new(options: &SubsetOptions, dataset: Option<&clipstream_store::Output>) -> anyhow::Result<Self> {
         let format = match options.out.extension().and_then(|e| e.to_str()) {
             Some("parquet") => RowFormat::ClipParquet,
             Some("jsonl") => RowFormat::ClipJsonl,

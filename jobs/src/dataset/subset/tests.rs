@@ -7,10 +7,10 @@ use std::path::Path;
 use clipstream_schemas::config::SinkConfig;
 
 use super::*;
-use crate::dataset::fixtures::row;
-use crate::dataset::row::ClipRow;
-use crate::dataset::source::Metadata;
-use crate::dataset::write::{RowFormat, RowWriter};
+use clipstream_store::fixtures::row;
+use clipstream_store::metadata::Metadata;
+use clipstream_store::metadata::row::ClipRow;
+use clipstream_store::metadata::write::{RowFormat, RowWriter};
 
 /// Clips per video of the skewed table: one video dominates the clip count.
 const SKEW: [u32; 4] = [1, 3, 10, 30];

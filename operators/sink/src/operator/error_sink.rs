@@ -11,7 +11,7 @@ use timely::dataflow::operators::generic::Operator;
 use timely::progress::Timestamp;
 use timely::progress::frontier::MutableAntichain;
 
-use crate::errors::ErrorWriter;
+use clipstream_store::ErrorWriter;
 
 /// Buffered records that trigger a flush even within an epoch.
 pub const FLUSH_RECORDS: usize = 10_000;
@@ -75,7 +75,7 @@ mod tests {
     use timely::dataflow::operators::core::Probe;
 
     use super::*;
-    use crate::fixtures::temp_output;
+    use clipstream_store::fixtures::temp_output;
 
     fn record(id: &str) -> ErrorRecord {
         ErrorRecord::from_parts(Stage::Fetch, id, "u", "fetch.x", "x")
@@ -93,7 +93,7 @@ mod tests {
                 (input, probe)
             });
             let mut counts = Vec::new();
-            let list = |output: &crate::Output| output.list("errors").unwrap().len();
+            let list = |output: &clipstream_store::Output| output.list("errors").unwrap().len();
             input.send(record("a"));
             input.send(record("b"));
             worker.step();

@@ -26,7 +26,8 @@ pub trait ShardSinkExt<'scope, T: Timestamp> {
     ///
     /// ```
     /// use clipstream_schemas::{CuratedVideo, VideoRequest, config::SinkConfig};
-    /// use clipstream_sink::{Output, ShardSink, ShardSinkExt, shard_name};
+    /// use clipstream_sink::{ShardSink, ShardSinkExt};
+    /// use clipstream_store::{Output, shard_name};
     /// use timely::dataflow::operators::{Capture, ToStream, capture::Extract, core::Map};
     ///
     /// let dir = tempfile::tempdir().unwrap();
@@ -122,7 +123,7 @@ mod tests {
     use timely::dataflow::operators::{Capture, Input, Probe, ToStream};
 
     use super::*;
-    use crate::fixtures::{temp_output, video};
+    use clipstream_store::fixtures::{temp_output, video};
 
     fn config(max_shard_clips: u64) -> SinkConfig {
         SinkConfig { max_shard_bytes: 1 << 30, max_shard_clips, ..SinkConfig::default() }
@@ -161,15 +162,15 @@ mod tests {
         });
         let shards: Vec<String> = shards.extract().into_iter().flat_map(|(_, s)| s).collect();
         assert_eq!(shards.len(), 2);
-        assert_eq!(crate::committed_videos(&output).unwrap().len(), 2);
+        assert_eq!(clipstream_store::committed_videos(&output).unwrap().len(), 2);
     }
 
     #[test]
     fn a_shard_that_cannot_be_committed_becomes_error_records() {
         let (dir, output) = temp_output();
         let sink = ShardSink::new(output.clone(), SinkConfig { commit_attempts: 2, commit_backoff_ms: 1, ..config(2) });
-        let name = crate::shard_name(["f1", "f2"]);
-        std::fs::create_dir_all(dir.path().join("out").join(crate::tar_key(&name)).join("blocker")).unwrap();
+        let name = clipstream_store::shard_name(["f1", "f2"]);
+        std::fs::create_dir_all(dir.path().join("out").join(clipstream_store::tar_key(&name)).join("blocker")).unwrap();
         let videos = vec![video("f1", 1, false), video("f2", 1, false)];
         let (manifests, errors) = timely::example(move |scope| {
             let (manifests, errors) = videos.to_stream(scope).container::<Vec<_>>().shard_sink_with(sink);
@@ -181,7 +182,7 @@ mod tests {
         errors.sort();
         let code = "sink.store".to_string();
         assert_eq!(errors, [("id/f1".to_string(), code.clone()), ("id/f2".to_string(), code)]);
-        assert!(crate::committed_videos(&output).unwrap().is_empty());
+        assert!(clipstream_store::committed_videos(&output).unwrap().is_empty());
     }
 
     #[test]
