@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use clipstream_schemas::CurateConfig;
+use clipstream_schemas::Config;
 
 /// Flags shared by every command that reads the curate configuration.
 #[derive(Debug, Clone, Args)]
@@ -20,7 +20,7 @@ pub struct ConfigArgs {
 
 impl ConfigArgs {
     /// The validated configuration.
-    pub fn load(&self) -> anyhow::Result<CurateConfig> {
+    pub fn load(&self) -> anyhow::Result<Config> {
         let text = match &self.config {
             Some(path) => {
                 Some(std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?)

@@ -10,8 +10,8 @@ pub mod embedder;
 pub mod flops;
 pub mod loss;
 pub mod nn;
+pub mod preprocess;
 pub mod tokenizer;
-pub mod train;
 pub mod viclip;
 pub mod weights;
 

@@ -17,7 +17,7 @@ pub mod timestamp;
 pub mod video;
 
 pub use clip::{ClipRecord, SourcePosition};
-pub use config::CurateConfig;
+pub use config::Config;
 pub use error::{ErrorRecord, Stage};
 pub use internvid::InternVidRow;
 pub use key::{KeyError, clip_key, safe_key};

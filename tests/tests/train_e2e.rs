@@ -37,9 +37,11 @@ fn curated(dir: &Path, name: &str, videos: usize, seed: u64) -> anyhow::Result<S
 
 fn train(data: &str, checkpoints: &Path, log: &Path, steps: u64, resume: bool, precision: &str) -> Command {
     let mut command = clipstream();
-    command.args(["train", "--data", data, "--frames", "4", "--batch-size", "16", "--warmup", "10", "--lr", "2e-3"]);
-    command.args(["--train-text", "--steps", &steps.to_string(), "--unmasked-steps", "10", "--checkpoint-every", "20"]);
-    command.arg("--checkpoints").arg(checkpoints).arg("--log").arg(log).args(["--precision", precision]);
+    command.args(["train", "--data", data, "--frames", "4", "--batch-size", "16", "--set", "train.warmup=10"]);
+    command.args(["--set", "train.lr=2e-3", "--train-text", "--steps", &steps.to_string()]);
+    command.args(["--set", "train.unmasked_steps=10", "--set", "train.checkpoint_every=20"]);
+    command.arg("--checkpoints").arg(checkpoints).arg("--log").arg(log);
+    command.args(["--set", &format!("train.precision={precision}")]);
     if resume {
         command.arg("--resume");
     }

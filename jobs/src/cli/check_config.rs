@@ -29,6 +29,6 @@ impl CheckConfigArgs {
     }
 }
 
-fn toml_text(config: &clipstream_schemas::CurateConfig) -> anyhow::Result<String> {
+fn toml_text(config: &clipstream_schemas::Config) -> anyhow::Result<String> {
     Ok(toml::to_string(config)?)
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::train::eval::evaluate;
+use clipstream_train::eval::evaluate;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {

@@ -1,78 +1,52 @@
 //! `clipstream train`: trains ViCLIP on the shards of a curate output (masked phase, then unmasked phase), with
-//! clip-per-video sampling and optional same-video loss masking and DIV weights; checkpoints and `--resume`.
+//! clip-per-video sampling and optional same-video loss masking and DIV weights; checkpoints and `--resume`. The
+//! run's settings are the `[train]` section of the layered config; the flags people type daily are shorthands for
+//! its keys.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use clipstream_schemas::config::TrainConfig;
+use clipstream_train::trainer::train;
 
-use crate::train::BatchMode;
-use crate::train::config::{Precision, TrainConfig};
-use crate::train::trainer::train;
+use crate::config::ConfigArgs;
+use crate::dataset::stats::plot::plot_line;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Output root of `clipstream curate` with the training shards (directory or object_store URL).
+    /// `--config FILE` and `--set train.key=value` (e.g. `--set train.lr=2e-3`): every key of `[train]`, see
+    /// `clipstream check-config --print-defaults`.
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Shorthand for train.data: output root of `clipstream curate` with the training shards.
     #[arg(long)]
-    data: String,
-    /// ViCLIP size: viclip-tiny, viclip-small (112 px, width 128, 4 layers: the synthetic benchmark), viclip-b16,
-    /// viclip-l14.
-    #[arg(long, default_value = "viclip-tiny")]
-    arch: String,
-    /// Start from these weights (safetensors, e.g. converted released ViCLIP).
-    #[arg(long, default_value = "")]
-    init: String,
-    /// Train the text tower too (needed from scratch; ViCLIP keeps a pretrained one frozen).
+    data: Option<String>,
+    /// Shorthand for train.arch: viclip-tiny, viclip-small, viclip-b16, viclip-l14.
+    #[arg(long)]
+    arch: Option<String>,
+    /// Shorthand for train.init: start from these weights (safetensors).
+    #[arg(long)]
+    init: Option<String>,
+    /// Shorthand for train.train_text = true: train the text tower too (needed from scratch).
     #[arg(long)]
     train_text: bool,
-    #[arg(long, default_value_t = 8)]
-    frames: usize,
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Clips in the shuffle buffer.
-    #[arg(long, default_value_t = 1024)]
-    buffer: usize,
-    /// clip-per-video (a batch never holds two clips of one video) or naive (random batches).
-    #[arg(long, value_enum, default_value_t = Sampling::ClipPerVideo)]
-    sampling: Sampling,
-    /// Remove same-video pairs from the InfoNCE negatives.
+    /// Shorthand for train.frames.
     #[arg(long)]
-    same_video_mask: bool,
-    /// DIV epochs (each clip weighted 1 / #clips of its video).
+    frames: Option<usize>,
+    /// Shorthand for train.batch_size.
     #[arg(long)]
-    div: bool,
-    /// Steps of the masked phase.
-    #[arg(long, default_value_t = 1000)]
-    steps: u64,
-    /// Steps of the unmasked phase that follows.
-    #[arg(long, default_value_t = 100)]
-    unmasked_steps: u64,
-    #[arg(long, default_value_t = 0.9)]
-    mask_ratio: f64,
-    #[arg(long, default_value_t = 4e-4)]
-    lr: f64,
-    #[arg(long, default_value_t = 1e-6)]
-    min_lr: f64,
-    #[arg(long, default_value_t = 100)]
-    warmup: u64,
-    /// Learning-rate factor of the unmasked phase.
-    #[arg(long, default_value_t = 0.01)]
-    unmasked_lr_scale: f64,
-    #[arg(long, default_value_t = 0.2)]
-    weight_decay: f64,
-    #[arg(long, default_value_t = 1.0)]
-    grad_clip: f64,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Checkpoint folder or object_store URL ("" = no checkpoints).
-    #[arg(long, default_value = "")]
-    checkpoints: String,
-    #[arg(long, default_value_t = 500)]
-    checkpoint_every: u64,
-    /// auto (bf16 mixed precision on CUDA, fp32 on CPU), fp32, or bf16.
-    #[arg(long, value_enum, default_value_t = Precision::Auto)]
-    precision: Precision,
-    /// Continue from the latest checkpoint in --checkpoints (same data and arch).
+    batch_size: Option<usize>,
+    /// Shorthand for train.steps (the masked phase).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Shorthand for train.seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Shorthand for train.checkpoints: checkpoint folder or object_store URL.
+    #[arg(long)]
+    checkpoints: Option<String>,
+    /// Continue from the latest checkpoint in train.checkpoints (same data and arch).
     #[arg(long)]
     resume: bool,
     /// Per-step log (JSON lines); the loss curve is written beside it as `.png`.
@@ -83,50 +57,92 @@ pub struct TrainArgs {
     metrics_listen: String,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Sampling {
-    ClipPerVideo,
-    Naive,
-}
-
 impl TrainArgs {
+    /// The `[train]` section: defaults, file, environment and `--set`, then the shorthand flags.
+    fn train_config(&self) -> anyhow::Result<TrainConfig> {
+        let mut config = self.config.load()?;
+        let train = &mut config.train;
+        if let Some(data) = &self.data {
+            train.data.clone_from(data);
+        }
+        if let Some(arch) = &self.arch {
+            train.arch.clone_from(arch);
+        }
+        if let Some(init) = &self.init {
+            train.init.clone_from(init);
+        }
+        train.train_text |= self.train_text;
+        train.frames = self.frames.unwrap_or(train.frames);
+        train.batch_size = self.batch_size.unwrap_or(train.batch_size);
+        train.steps = self.steps.unwrap_or(train.steps);
+        train.seed = self.seed.unwrap_or(train.seed);
+        if let Some(checkpoints) = &self.checkpoints {
+            train.checkpoints.clone_from(checkpoints);
+        }
+        config.validate()?;
+        anyhow::ensure!(!config.train.data.is_empty(), "train.data is not set (--data or --set train.data=...)");
+        Ok(config.train)
+    }
+
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let config = TrainConfig {
-            data: self.data,
-            arch: self.arch,
-            init: self.init,
-            train_text: self.train_text,
-            frames: self.frames,
-            batch_size: self.batch_size,
-            buffer: self.buffer,
-            sampling: match self.sampling {
-                Sampling::ClipPerVideo => BatchMode::ClipPerVideo,
-                Sampling::Naive => BatchMode::Naive,
-            },
-            same_video_mask: self.same_video_mask,
-            div: self.div,
-            steps: self.steps,
-            unmasked_steps: self.unmasked_steps,
-            mask_ratio: self.mask_ratio,
-            lr: self.lr,
-            min_lr: self.min_lr,
-            warmup: self.warmup,
-            unmasked_lr_scale: self.unmasked_lr_scale,
-            weight_decay: self.weight_decay,
-            grad_clip: self.grad_clip,
-            seed: self.seed,
-            checkpoints: self.checkpoints,
-            checkpoint_every: self.checkpoint_every,
-            precision: self.precision,
-        };
-        anyhow::ensure!(config.batch_size >= 2, "--batch-size must be >= 2 (contrastive loss)");
-        anyhow::ensure!((0.0..1.0).contains(&config.mask_ratio), "--mask-ratio must be in [0, 1)");
+        let config = self.train_config()?;
         if !self.metrics_listen.is_empty() {
             let addr = crate::metrics_server::serve(&self.metrics_listen)?;
             tracing::info!(%addr, "serving /metrics");
         }
-        let summary = train(&config, self.resume, &self.log)?;
+        let mut summary = train(&config, self.resume, &self.log)?;
+        if !summary.curve.is_empty() {
+            let png = self.log.with_extension("png");
+            plot_line(&png, "training loss (InfoNCE)", "step", "loss", &summary.curve)?;
+            summary.loss_curve = Some(png.display().to_string());
+        }
         println!("{}", serde_json::to_string_pretty(&summary)?);
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+
+    fn config_of(args: &[&str]) -> anyhow::Result<TrainConfig> {
+        let cli = Cli::try_parse_from(std::iter::once("train").chain(args.iter().copied()))?;
+        cli.train.train_config()
+    }
+
+    #[test]
+    fn shorthands_win_over_set_and_the_rest_comes_from_the_section() {
+        let config = config_of(&[
+            "--data",
+            "shards",
+            "--set",
+            "train.lr=2e-3",
+            "--set",
+            "train.batch_size=8",
+            "--batch-size",
+            "16",
+            "--set",
+            "train.sampling=naive",
+        ])
+        .unwrap();
+        assert_eq!((config.data.as_str(), config.batch_size, config.lr), ("shards", 16, 2e-3));
+        assert_eq!(config.sampling, clipstream_schemas::config::BatchMode::Naive);
+        assert_eq!(config.unmasked_steps, TrainConfig::default().unmasked_steps);
+    }
+
+    #[test]
+    fn a_run_without_data_or_with_bad_values_is_refused() {
+        let error = config_of(&[]).unwrap_err();
+        assert!(error.to_string().contains("train.data"), "{error:#}");
+        let error = config_of(&["--data", "d", "--batch-size", "1"]).unwrap_err();
+        assert!(format!("{error:#}").contains("train.batch_size"), "{error:#}");
     }
 }

@@ -11,7 +11,7 @@ use clipstream_caption::Captioners;
 use clipstream_core::{Backoff, RouteByVideo, StageExt, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
-use clipstream_schemas::{CurateConfig, ErrorRecord, ShardManifest, Stage};
+use clipstream_schemas::{Config, ErrorRecord, ShardManifest, Stage};
 use clipstream_score::ScoreModels;
 use clipstream_sink::{ErrorSinkExt, ShardSink, ShardSinkExt};
 use clipstream_store::{ErrorWriter, Output, Settled};
@@ -38,7 +38,7 @@ pub struct Handles {
 /// What every worker's dataflow shares.
 #[derive(Clone)]
 pub struct Shared {
-    pub config: Arc<CurateConfig>,
+    pub config: Arc<Config>,
     pub fetcher: Arc<Fetcher>,
     /// The score stage's models, loaded once per process.
     pub models: ScoreModels,

@@ -13,7 +13,7 @@ use clipstream_caption::{CaptionError, Captioner, Captioners};
 use clipstream_core::{Backoff, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_kafka::DeadLetters;
-use clipstream_schemas::CurateConfig;
+use clipstream_schemas::Config;
 use clipstream_score::{ScoreModels, TagsCaptioner};
 use clipstream_store::index::OpenOptions;
 use clipstream_store::{Output, Settled};
@@ -39,7 +39,7 @@ pub enum Source {
 pub struct CurateOptions {
     pub source: Source,
     pub output: String,
-    pub config: CurateConfig,
+    pub config: Config,
     /// timely's own arguments (`-w N`, `-n`, `-p`, `-h`).
     pub timely_args: Vec<String>,
     /// Worker threads per process and processes, as in `timely_args` (for the summary).
@@ -137,7 +137,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
 
 /// The videos earlier runs settled (committed; permanently failed unless `source.retry_errors`), from the index
 /// under `index/`; `first_process` initializes and compacts it first.
-pub fn open_settled(output: &Output, config: &CurateConfig, first_process: bool) -> anyhow::Result<Settled> {
+pub fn open_settled(output: &Output, config: &Config, first_process: bool) -> anyhow::Result<Settled> {
     let options = OpenOptions {
         include_failed: !config.source.retry_errors,
         cache_bytes: config.sink.index_cache_bytes as usize,

@@ -13,7 +13,7 @@ use clipstream_media::scene::{ClipPlan, DetectOptions, detect_scenes_with, plan_
 use clipstream_media::{DecodeLimits, ProbeInfo, check_policy, probe};
 use clipstream_schemas::error::StageError;
 use clipstream_schemas::{
-    ClipPayload, ClipRecord, CurateConfig, CuratedVideo, ErrorRecord, Stage, VideoRequest, clip_key, format_timestamp,
+    ClipPayload, ClipRecord, Config, CuratedVideo, ErrorRecord, Stage, VideoRequest, clip_key, format_timestamp,
 };
 
 /// A video whose bytes are local.
@@ -63,14 +63,14 @@ pub fn fetch(fetcher: &Fetcher, request: VideoRequest) -> Result<FetchedVideo, E
 }
 
 /// probe: container facts and the policy check.
-pub fn probe_video(config: &CurateConfig, video: FetchedVideo) -> Result<ProbedVideo, ErrorRecord> {
+pub fn probe_video(config: &Config, video: FetchedVideo) -> Result<ProbedVideo, ErrorRecord> {
     let info = probe(&video.fetched.path).map_err(|e| fail(Stage::Probe, &video.request, &e))?;
     check_policy(&info, &config.probe).map_err(|e| fail(Stage::Probe, &video.request, &e))?;
     Ok(ProbedVideo { video, info })
 }
 
 /// scene_cut: detects scenes and plans the kept clips.
-pub fn plan_video(config: &CurateConfig, probed: ProbedVideo) -> Result<PlannedVideo, ErrorRecord> {
+pub fn plan_video(config: &Config, probed: ProbedVideo) -> Result<PlannedVideo, ErrorRecord> {
     let options = DetectOptions { threads: 1, limits: DecodeLimits::of_policy(&config.probe), ..Default::default() };
     let scenes = detect_scenes_with(&probed.video.fetched.path, &config.scene, options)
         .map_err(|e| fail(Stage::SceneCut, &probed.video.request, &e))?;
@@ -80,7 +80,7 @@ pub fn plan_video(config: &CurateConfig, probed: ProbedVideo) -> Result<PlannedV
 }
 
 /// clip: cuts the kept clips into mp4 files in a scratch folder (unless the cut mode is `none`).
-pub fn cut_video(config: &CurateConfig, planned: PlannedVideo) -> Result<CutVideo, ErrorRecord> {
+pub fn cut_video(config: &Config, planned: PlannedVideo) -> Result<CutVideo, ErrorRecord> {
     let request = &planned.probed.video.request;
     let spans: &[ClipSpan] = &planned.plan.kept;
     if config.cut.mode == clipstream_schemas::config::CutMode::None || spans.is_empty() {
@@ -96,7 +96,7 @@ pub fn cut_video(config: &CurateConfig, planned: PlannedVideo) -> Result<CutVide
 }
 
 /// frames: samples and encodes the frames of every clip and assembles the records.
-pub fn frame_video(config: &CurateConfig, cut: CutVideo) -> Result<CuratedVideo, ErrorRecord> {
+pub fn frame_video(config: &Config, cut: CutVideo) -> Result<CuratedVideo, ErrorRecord> {
     let planned = &cut.planned;
     let video = &planned.probed.video;
     let spans = &planned.plan.kept;

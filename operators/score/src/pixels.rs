@@ -1,14 +1,11 @@
 //! Model inputs from stored JPEG frames: decode (zune-jpeg), resize the shorter side to the model's input size
 //! (bicubic, antialiased), center crop, and normalise with CLIP's mean and std, as CLIP's eval transform does.
 
+use clipstream_models::preprocess::{CLIP_MEAN, CLIP_STD, uniform_indices};
 use tch::{Device, Kind, Tensor};
 use zune_jpeg::JpegDecoder;
 use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
-
-/// CLIP's per-channel pixel mean and std (RGB, 0..1 scale).
-pub const CLIP_MEAN: [f64; 3] = [0.48145466, 0.4578275, 0.40821073];
-pub const CLIP_STD: [f64; 3] = [0.26862954, 0.26130258, 0.27577711];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PixelError {
@@ -45,14 +42,6 @@ pub fn preprocess(image: &Tensor, size: i64) -> Tensor {
     (x - mean) / std
 }
 
-/// `n` indices spread uniformly over `len` items (the middle of `n` equal segments), as frame sampling does.
-pub fn uniform_indices(len: usize, n: usize) -> Vec<usize> {
-    if len == 0 || n == 0 {
-        return Vec::new();
-    }
-    (0..n).map(|i| (((2 * i + 1) * len) / (2 * n)).min(len - 1)).collect()
-}
-
 /// `n` uniformly chosen frames of a clip as a model input [n, 3, size, size] on `device`.
 pub fn clip_frames(frames: &[Vec<u8>], n: usize, size: i64, device: Device) -> Result<Tensor, PixelError> {
     let stored: Vec<&Vec<u8>> = frames.iter().filter(|f| !f.is_empty()).collect();
@@ -71,21 +60,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uniform_indices_spread_over_the_frames() {
-        assert_eq!(uniform_indices(8, 4), vec![1, 3, 5, 7]);
-        assert_eq!(uniform_indices(4, 4), vec![0, 1, 2, 3]);
-        assert_eq!(uniform_indices(2, 4), vec![0, 0, 1, 1]);
-        assert_eq!(uniform_indices(1, 3), vec![0, 0, 0]);
-        assert!(uniform_indices(0, 4).is_empty());
-    }
-
-    #[test]
     fn preprocess_center_crops_and_normalises() {
         let image = Tensor::full([3, 224, 300], 255, (Kind::Uint8, Device::Cpu));
         let x = preprocess(&image, 224);
         assert_eq!(x.size(), vec![3, 224, 224]);
         let red = x.get(0).mean(Kind::Float).double_value(&[]);
-        assert!((red - (1.0 - CLIP_MEAN[0]) / CLIP_STD[0]).abs() < 1e-4);
+        assert!((red - (1.0 - f64::from(CLIP_MEAN[0])) / f64::from(CLIP_STD[0])).abs() < 1e-4);
         let small = preprocess(&image, 56);
         assert_eq!(small.size(), vec![3, 56, 56]);
     }

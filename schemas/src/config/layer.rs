@@ -1,10 +1,10 @@
-//! Layering (embedded defaults, file, environment, `--set` flags) and validation of [`CurateConfig`].
+//! Layering (embedded defaults, file, environment, `--set` flags) and validation of [`Config`].
 
 use thiserror::Error;
 use toml::{Table, Value};
 
 use super::models::{CaptionBackend, SimilarityModel};
-use super::sections::{CurateConfig, CutMode};
+use super::sections::{Config, CutMode};
 
 /// The documented defaults, embedded in the binary (`clipstream check-config --print-defaults` prints it).
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
@@ -33,7 +33,7 @@ pub fn load(
     file: Option<&str>,
     env: impl IntoIterator<Item = (String, String)>,
     sets: &[String],
-) -> Result<CurateConfig, ConfigError> {
+) -> Result<Config, ConfigError> {
     let mut table: Table = match file {
         Some(text) => toml::from_str(text)?,
         None => Table::new(),
@@ -48,7 +48,7 @@ pub fn load(
         let (path, value) = set.split_once('=').ok_or_else(|| ConfigError::Override(set.clone()))?;
         set_path(&mut table, path.trim(), value.trim(), set)?;
     }
-    let config: CurateConfig =
+    let config: Config =
         Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Shape(e.to_string()))?;
     config.validate()?;
     Ok(config)
@@ -73,7 +73,7 @@ fn set_path(table: &mut Table, path: &str, raw: &str, origin: &str) -> Result<()
     Ok(())
 }
 
-impl CurateConfig {
+impl Config {
     /// Checks ranges and combinations; every problem is listed, not just the first.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
@@ -146,6 +146,7 @@ impl CurateConfig {
             self.score.aesthetic_weights.is_empty() || !self.score.aesthetic_clip_weights.is_empty(),
             "score.aesthetic_clip_weights must be set with score.aesthetic_weights",
         );
+        problems.extend(self.train.problems());
         if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
     }
 }
@@ -166,10 +167,10 @@ mod tests {
 
     #[test]
     fn embedded_defaults_equal_rust_defaults_and_list_every_key() {
-        let parsed: CurateConfig = toml::from_str(DEFAULT_TOML).expect("default.toml parses");
-        assert_eq!(parsed, CurateConfig::default());
+        let parsed: Config = toml::from_str(DEFAULT_TOML).expect("default.toml parses");
+        assert_eq!(parsed, Config::default());
         let documented: Value = toml::from_str(DEFAULT_TOML).expect("parses");
-        let derived = Value::try_from(CurateConfig::default()).expect("serializes");
+        let derived = Value::try_from(Config::default()).expect("serializes");
         let (mut a, mut b) = (Vec::new(), Vec::new());
         keys(&documented, "", &mut a);
         keys(&derived, "", &mut b);

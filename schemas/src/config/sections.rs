@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// Everything `clipstream curate` can be told.
+/// Everything `clipstream` can be told: the sections of `curate` (and the jobs built from it) and `[train]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct CurateConfig {
+pub struct Config {
     pub source: SourceConfig,
     pub fetch: FetchConfig,
     pub probe: ProbePolicy,
@@ -20,6 +20,7 @@ pub struct CurateConfig {
     pub sink: SinkConfig,
     pub kafka: KafkaConfig,
     pub metrics: MetricsConfig,
+    pub train: super::TrainConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

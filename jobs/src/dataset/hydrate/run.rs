@@ -16,7 +16,7 @@ use clipstream_input::fetch::Fetcher;
 use clipstream_media::FineSampling;
 use clipstream_schemas::config::ScoreConfig;
 use clipstream_schemas::manifest::ERROR_DIR;
-use clipstream_schemas::{CurateConfig, CuratedVideo, ErrorRecord, Stage, safe_key};
+use clipstream_schemas::{Config, CuratedVideo, ErrorRecord, Stage, safe_key};
 use clipstream_score::{ScoreModels, score_video};
 use clipstream_sink::ShardSink;
 use clipstream_store::{ErrorWriter, Output};
@@ -38,7 +38,7 @@ pub struct HydrateOptions {
     pub input: PathBuf,
     pub output: String,
     /// fetch, cut, frames, sink and `source.retry_errors` apply.
-    pub config: CurateConfig,
+    pub config: Config,
     pub locate: LocatorOptions,
     /// The yt-dlp program (name on `PATH` or path).
     pub ytdlp: String,

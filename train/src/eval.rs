@@ -2,7 +2,6 @@
 //! caption are embedded; text-to-video and video-to-text R@1/5/10 and median rank over the whole set; zero-shot
 //! classification over the clips' categories.
 
-use anyhow::Context;
 use clipstream_models::Tokenizer;
 use clipstream_models::nn::normalize;
 use clipstream_store::Output;
@@ -14,6 +13,7 @@ use super::checkpoint;
 use super::classify::{Classification, classify, prompt};
 use super::retrieval::{Recall, diagonal_ranks, recall};
 use super::trainer::{build_model, copy_into, tokens};
+use crate::error::TrainError;
 use clipstream_store::read::ShardReader;
 
 /// The retrieval report.
@@ -32,10 +32,17 @@ pub struct EvalReport {
 
 /// Evaluates the checkpoint in `dir` of `checkpoints` ("" = the latest) on the shards of `data`, at most `limit`
 /// clips (0 = all), `batch` clips per model call.
-pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: usize) -> anyhow::Result<EvalReport> {
+pub fn evaluate(
+    checkpoints: &str,
+    dir: &str,
+    data: &str,
+    limit: usize,
+    batch: usize,
+) -> Result<EvalReport, TrainError> {
     let store = Output::open(checkpoints)?;
     let loaded = if dir.is_empty() {
-        checkpoint::load_latest(&store)?.with_context(|| format!("{checkpoints} has no checkpoint"))?
+        checkpoint::load_latest(&store)?
+            .ok_or_else(|| TrainError::NoCheckpoint { checkpoints: checkpoints.to_string() })?
     } else {
         checkpoint::load_dir(&store, dir)?
     };
@@ -53,13 +60,13 @@ pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: u
     let reader = ShardReader::committed(Output::open(data)?)?;
     let flush = |pending: &mut Vec<(Vec<f32>, String)>, videos: &mut Vec<Tensor>, texts: &mut Vec<Tensor>| {
         if pending.is_empty() {
-            return anyhow::Ok(());
+            return Ok::<(), TrainError>(());
         }
         let n = pending.len() as i64;
         let pixels: Vec<f32> = pending.iter().flat_map(|(p, _)| p.iter().copied()).collect();
         let captions: Vec<String> = pending.iter().map(|(_, c)| c.clone()).collect();
         let input = Tensor::from_slice(&pixels).view([n, frames as i64, 3, size, size]).to_device(device);
-        tch::no_grad(|| -> anyhow::Result<()> {
+        tch::no_grad(|| -> Result<(), TrainError> {
             videos.push(normalize(&model.encode_video(&input, false)).to_device(Device::Cpu));
             let ids = tokens(&tokenizer, &captions, context, device)?;
             texts.push(normalize(&model.encode_text(&ids, false)).to_device(Device::Cpu));
@@ -87,7 +94,9 @@ pub fn evaluate(checkpoints: &str, dir: &str, data: &str, limit: usize, batch: u
         }
     }
     flush(&mut pending, &mut videos, &mut texts)?;
-    anyhow::ensure!(clips >= 2, "{data} has fewer than 2 captioned clips");
+    if clips < 2 {
+        return Err(TrainError::TooFewClips(data.to_string()));
+    }
     let (v, t) = (Tensor::cat(&videos, 0).to_kind(Kind::Float), Tensor::cat(&texts, 0).to_kind(Kind::Float));
     let t2v = t.matmul(&v.transpose(0, 1));
     let classes: Vec<String> =

@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use clipstream_schemas::config::BatchMode;
 use clipstream_store::read::Sample;
 
 /// A clip that belongs to a video.
@@ -30,17 +31,6 @@ impl ClipOfVideo for Sample {
     fn video(&self) -> &str {
         &self.video_key
     }
-}
-
-/// How batches are drawn.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BatchMode {
-    /// At most one clip of a video per batch.
-    #[default]
-    ClipPerVideo,
-    /// Uniformly random batches; clips of one video may meet (their pairs are counted).
-    Naive,
 }
 
 /// What a sampler has done so far.

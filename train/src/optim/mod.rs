@@ -1,4 +1,4 @@
-//! Training pieces that do not depend on the data: AdamW with CLIP's no-decay rules and a savable state, and the
+//! The optimiser side of training, independent of the data: AdamW with CLIP's no-decay rules and a savable state, and the
 //! cosine learning-rate schedule with linear warmup.
 
 mod adamw;

@@ -1,16 +1,15 @@
 //! The training loop: batches from the loader, ViCLIP forward (token masking in the masked phase), symmetric
 //! InfoNCE with the learned temperature (optionally without same-video negatives), AdamW with gradient clipping,
 //! checkpoints, one JSON line per step (loss, temperature, lr, samples/s, data-wait fraction) also published as
-//! Prometheus metrics, and a loss-curve PNG at the end.
+//! Prometheus metrics, and the loss curve in the summary (the CLI draws it).
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
+use crate::optim::{AdamW, AdamWConfig};
 use clipstream_models::loss::info_nce;
-use clipstream_models::train::{AdamW, AdamWConfig};
 use clipstream_models::viclip::Viclip;
 use clipstream_models::{Arch, Tokenizer, weights};
 use clipstream_store::Output;
@@ -19,10 +18,12 @@ use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, TrainState};
-use super::config::TrainConfig;
+use clipstream_schemas::config::TrainConfig;
+
+use super::config::{compute_kind, schedule};
 use super::loader::{self, Batch, LoaderConfig};
 use super::metrics;
-use crate::dataset::stats::plot::plot_line;
+use crate::error::TrainError;
 
 /// One step's log line.
 #[derive(Debug, Clone, Serialize)]
@@ -52,20 +53,23 @@ pub struct TrainSummary {
     pub data_wait: f64,
     pub same_video_pairs: u64,
     pub checkpoint: Option<String>,
-    /// The loss curve of this run's steps (PNG beside the log).
+    /// The loss curve of this run's steps (PNG beside the log), once the caller has drawn `curve` there.
     pub loss_curve: Option<String>,
+    /// (step, loss) of every step of this run.
+    #[serde(skip)]
+    pub curve: Vec<(f64, f64)>,
 }
 
 /// A ViCLIP of `config.arch` on `device`, text tower frozen unless `train_text`.
-pub fn build_model(config: &TrainConfig, device: Device) -> anyhow::Result<(VarStore, Viclip)> {
+pub fn build_model(config: &TrainConfig, device: Device) -> Result<(VarStore, Viclip), TrainError> {
     let Arch::Viclip(mut arch) = Arch::by_name(&config.arch)? else {
-        anyhow::bail!("{} is not a ViCLIP architecture", config.arch)
+        return Err(TrainError::NotViclip(config.arch.clone()));
     };
     arch.mask_ratio = config.mask_ratio;
     arch.freeze_text = !config.train_text;
     let mut vs = VarStore::new(device);
     let mut model = Viclip::new(&vs.root(), arch);
-    model.set_compute_kind(config.precision.compute_kind(device));
+    model.set_compute_kind(compute_kind(config.precision, device));
     if !config.init.is_empty() {
         weights::load(&mut vs, std::path::Path::new(&config.init))?;
     }
@@ -80,7 +84,7 @@ pub fn build_model(config: &TrainConfig, device: Device) -> anyhow::Result<(VarS
 }
 
 /// Runs (or, with `resume`, continues) the training of `config`, logging to `log` (JSON lines).
-pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Result<TrainSummary> {
+pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainSummary, TrainError> {
     let device = Device::cuda_if_available();
     tch::manual_seed(config.seed as i64);
     let (vs, model) = build_model(config, device)?;
@@ -88,16 +92,16 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
     let store = if config.checkpoints.is_empty() { None } else { Some(Output::open(&config.checkpoints)?) };
     let (mut step, mut batches) = (0, 0);
     if resume {
-        let store = store.as_ref().context("--resume needs --checkpoints")?;
+        let store = store.as_ref().ok_or(TrainError::ResumeWithoutCheckpoints)?;
         if let Some(loaded) = checkpoint::load_latest(store)? {
-            anyhow::ensure!(
-                loaded.state.config.arch == config.arch && loaded.state.config.data == config.data,
-                "the checkpoint is of another run (arch {}, data {})",
-                loaded.state.config.arch,
-                loaded.state.config.data
-            );
+            if loaded.state.config.arch != config.arch || loaded.state.config.data != config.data {
+                return Err(TrainError::OtherRun {
+                    arch: loaded.state.config.arch.clone(),
+                    data: loaded.state.config.data.clone(),
+                });
+            }
             copy_into(&vs, &loaded.model)?;
-            optimizer.load_state(&loaded.optimizer).map_err(anyhow::Error::msg)?;
+            optimizer.load_state(&loaded.optimizer).map_err(TrainError::OptimizerState)?;
             (step, batches) = (loaded.state.step, loaded.state.batches);
             tracing::info!(step, batches, "resumed");
         }
@@ -117,17 +121,17 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
         skip: batches,
         prefetch: 4,
     });
-    let mut log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    let log_error = |source| TrainError::Log { path: log.display().to_string(), source };
+    let mut log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(log_error)?;
     let mut texts = TextCache::default();
     let mut summary = TrainSummary { first_loss: f64::NAN, ..TrainSummary::default() };
     let started = Instant::now();
     let mut waited = 0.0;
-    let mut curve = Vec::new();
     while step < config.total_steps() {
         let step_started = Instant::now();
-        let batch: Batch = rx.recv().context("the data loader stopped")??;
+        let batch: Batch = rx.recv().map_err(|_| TrainError::LoaderStopped)??;
         let wait = step_started.elapsed().as_secs_f64();
-        let (lr, mask) = config.schedule(step);
+        let (lr, mask) = schedule(config, step);
         let size = image as i64;
         let frames = Tensor::from_slice(&batch.frames)
             .view([batch.len() as i64, config.frames as i64, 3, size, size])
@@ -161,9 +165,10 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
             samples_per_s: batch.len() as f64 / elapsed.max(1e-9),
             data_wait: wait / elapsed.max(1e-9),
         };
-        writeln!(log_file, "{}", serde_json::to_string(&line)?)?;
+        let json = serde_json::to_string(&line).map_err(TrainError::LogLine)?;
+        writeln!(log_file, "{json}").map_err(log_error)?;
         metrics::observe(&line);
-        curve.push((step as f64, line.loss));
+        summary.curve.push((step as f64, line.loss));
         if summary.first_loss.is_nan() {
             summary.first_loss = line.loss;
         }
@@ -178,11 +183,6 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
             summary.checkpoint = Some(checkpoint::save(store, &state, &model_tensors, &optimizer.state())?);
         }
     }
-    if !curve.is_empty() {
-        let png = log.with_extension("png");
-        plot_line(&png, "training loss (InfoNCE)", "step", "loss", &curve)?;
-        summary.loss_curve = Some(png.display().to_string());
-    }
     summary.steps = step;
     summary.seconds = started.elapsed().as_secs_f64();
     summary.samples_per_s = summary.samples as f64 / summary.seconds.max(1e-9);
@@ -191,10 +191,10 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> anyhow::Resul
 }
 
 /// Copies checkpoint tensors into the model's variables by name (all must be present).
-pub fn copy_into(vs: &VarStore, tensors: &std::collections::BTreeMap<String, Tensor>) -> anyhow::Result<()> {
+pub fn copy_into(vs: &VarStore, tensors: &std::collections::BTreeMap<String, Tensor>) -> Result<(), TrainError> {
     tch::no_grad(|| {
         for (name, mut var) in vs.variables() {
-            let source = tensors.get(&name).with_context(|| format!("the checkpoint has no {name}"))?;
+            let source = tensors.get(&name).ok_or_else(|| TrainError::MissingTensor(name.clone()))?;
             var.copy_(&source.to_kind(var.kind()).to_device(var.device()));
         }
         Ok(())
@@ -202,7 +202,12 @@ pub fn copy_into(vs: &VarStore, tensors: &std::collections::BTreeMap<String, Ten
 }
 
 /// Token ids [B, context] of `captions`.
-pub fn tokens(tokenizer: &Tokenizer, captions: &[String], context: usize, device: Device) -> anyhow::Result<Tensor> {
+pub fn tokens(
+    tokenizer: &Tokenizer,
+    captions: &[String],
+    context: usize,
+    device: Device,
+) -> Result<Tensor, TrainError> {
     let ids = tokenizer.tokenize_batch(captions, context)?;
     Ok(Tensor::from_slice(&ids).view([captions.len() as i64, context as i64]).to_device(device))
 }
@@ -221,7 +226,7 @@ impl TextCache {
         captions: &[String],
         context: usize,
         device: Device,
-    ) -> anyhow::Result<Tensor> {
+    ) -> Result<Tensor, TrainError> {
         let missing: Vec<String> = captions.iter().filter(|c| !self.embeddings.contains_key(*c)).cloned().collect();
         if !missing.is_empty() {
             let ids = tokens(tokenizer, &missing, context, device)?;

@@ -7,18 +7,13 @@
 //! crops, done here as one resample of the centred square of side `min(width, height)`: the same pixels up to
 //! torchvision's rounding of the resized size. Everything is deterministic given the caller's RNG.
 
-use clipstream_score::pixels::uniform_indices;
+use clipstream_models::preprocess::{CLIP_MEAN, CLIP_STD, uniform_indices};
 use rand::Rng;
 use zune_jpeg::JpegDecoder;
 use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 
 use super::resize::{Normalise, Region, RgbImage, resize_normalise};
-
-/// CLIP's per-channel pixel mean and std (RGB, 0..1 scale): OpenAI's (0.48145466, 0.4578275, 0.40821073) and
-/// (0.26862954, 0.26130258, 0.27577711), written as the nearest f32.
-pub const CLIP_MEAN: [f32; 3] = [0.48145466, 0.4578275, 0.40821073];
-pub const CLIP_STD: [f32; 3] = [0.26862954, 0.261_302_6, 0.275_777_1];
 
 /// Area fraction range of the training crop.
 const CROP_SCALE: (f64, f64) = (0.5, 1.0);

@@ -6,7 +6,6 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use anyhow::Context;
 use clipstream_store::Output;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -14,7 +13,11 @@ use rand_chacha::ChaCha8Rng;
 use clipstream_store::list_committed_shards;
 use clipstream_store::read::{Position, Sample, ShardReader, captioned_clips_per_video};
 
-use super::{BatchMode, ClipSampler, DivWeights, FrameTransform, same_video_pairs};
+use crate::error::TrainError;
+
+use clipstream_schemas::config::BatchMode;
+
+use super::{ClipSampler, DivWeights, FrameTransform, same_video_pairs};
 
 /// What the loader reads and how it batches.
 #[derive(Debug, Clone)]
@@ -62,7 +65,7 @@ impl Batch {
 
 /// Starts the loader thread; batches (or the error that stopped it) arrive on the receiver, forever (epochs
 /// repeat) until the receiver is dropped.
-pub fn spawn(config: LoaderConfig) -> (Receiver<anyhow::Result<Batch>>, JoinHandle<()>) {
+pub fn spawn(config: LoaderConfig) -> (Receiver<Result<Batch, TrainError>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(config.prefetch.max(1));
     let handle = std::thread::spawn(move || {
         if let Err(error) = run(&config, &tx) {
@@ -72,10 +75,12 @@ pub fn spawn(config: LoaderConfig) -> (Receiver<anyhow::Result<Batch>>, JoinHand
     (rx, handle)
 }
 
-fn run(config: &LoaderConfig, tx: &SyncSender<anyhow::Result<Batch>>) -> anyhow::Result<()> {
-    let output = Output::open(&config.data).with_context(|| format!("opening {}", config.data))?;
-    let shards = list_committed_shards(&output).context("listing shards")?.committed;
-    anyhow::ensure!(!shards.is_empty(), "{} has no committed shards", config.data);
+fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Result<(), TrainError> {
+    let output = Output::open(&config.data)?;
+    let shards = list_committed_shards(&output)?.committed;
+    if shards.is_empty() {
+        return Err(TrainError::NoShards(config.data.clone()));
+    }
     let div = if config.div {
         let counts = captioned_clips_per_video(&output, &shards)?;
         let videos = counts.len() as f64;
@@ -122,7 +127,9 @@ fn run(config: &LoaderConfig, tx: &SyncSender<anyhow::Result<Batch>>) -> anyhow:
                 return Ok(());
             }
         }
-        anyhow::ensure!(emitted_this_epoch > 0, "an epoch of {} produced no batch", config.data);
+        if emitted_this_epoch == 0 {
+            return Err(TrainError::EmptyEpoch(config.data.clone()));
+        }
     }
     Ok(())
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use clipstream_models::train::{AdamW, AdamWConfig};
 use clipstream_models::weights;
+use clipstream_train::optim::{AdamW, AdamWConfig};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
