@@ -111,6 +111,11 @@ impl ErrorRecord {
             raw: None,
         }
     }
+
+    /// The record of `request` failing at `stage`: its raw id, url (redacted) and source position.
+    pub fn for_request(stage: Stage, request: &crate::VideoRequest, error: &dyn StageError) -> Self {
+        Self { source: request.source, ..Self::new(stage, &request.raw_id(), &request.url, error) }
+    }
 }
 
 impl ErrorRecord {
@@ -191,6 +196,16 @@ mod tests {
         let json = serde_json::to_string(&rec).expect("serializes");
         assert!(json.contains(r#""stage":"fetch""#));
         assert_eq!(serde_json::from_str::<ErrorRecord>(&json).expect("parses"), rec);
+    }
+
+    #[test]
+    fn a_request_record_carries_its_id_redacted_url_and_source() {
+        let mut request = crate::VideoRequest::new("https://user:secret@example.com/v.mp4");
+        request.video_id = Some("vid".into());
+        request.source = Some(crate::clip::SourcePosition { partition: 3, offset: 17 });
+        let rec = ErrorRecord::for_request(Stage::Probe, &request, &Outer(std::io::Error::other("bad")));
+        assert_eq!((rec.video_id.as_str(), rec.stage, rec.source), ("vid", Stage::Probe, request.source));
+        assert!(!rec.url.contains("secret"), "{}", rec.url);
     }
 
     #[test]

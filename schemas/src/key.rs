@@ -5,7 +5,6 @@
 //! replaced; an id that had to change, or is too long, gets a short hash suffix of the original so that distinct
 //! ids stay distinct. Dots are excluded because webdataset splits a sample's key from its extension at the first dot.
 
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 /// Longest key component produced (bytes).
@@ -23,7 +22,7 @@ pub enum KeyError {
 }
 
 fn short_hash(text: &str) -> String {
-    hex::encode(&Sha256::digest(text.as_bytes())[..6])
+    hex::encode(&crate::hash::sha256(&[text.as_bytes()])[..6])
 }
 
 /// Maps an untrusted id to a safe object-key component. Ids already safe are returned unchanged.

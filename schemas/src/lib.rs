@@ -6,6 +6,7 @@ pub mod arrow;
 pub mod clip;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod internvid;
 pub mod key;
 pub mod manifest;

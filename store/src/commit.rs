@@ -56,11 +56,10 @@ pub fn commit_closed(output: &Output, shard: &ClosedShard) -> Result<ShardManife
     timed_upload("manifest", || output.put(&manifest_key, json))?;
     count_bytes("manifest", manifest_bytes);
 
-    if let Some(metrics) = sink_metrics() {
-        metrics.shards.inc();
-        metrics.clips.inc_by(manifest.clips);
-        metrics.shard_seconds.observe(started.elapsed().as_secs_f64());
-    }
+    let metrics = sink_metrics();
+    metrics.shards.inc();
+    metrics.clips.inc_by(manifest.clips);
+    metrics.shard_seconds.observe(started.elapsed().as_secs_f64());
     tracing::info!(shard = %shard.name, videos = shard.videos.len(), clips = manifest.clips, "shard committed");
     Ok(manifest)
 }

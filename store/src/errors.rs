@@ -97,9 +97,7 @@ impl ErrorWriter {
         self.output.put(&key, body)?;
         crate::index::write_error_delta(&self.output, &key, &self.buffer)?;
         count_bytes("errors", bytes);
-        if let Some(metrics) = sink_metrics() {
-            metrics.error_records.inc_by(self.buffer.len() as u64);
-        }
+        sink_metrics().error_records.inc_by(self.buffer.len() as u64);
         self.buffer.clear();
         self.seq += 1;
         Ok(Some(key))

@@ -41,11 +41,15 @@ fn prometheus_scrapes_a_running_training() -> anyhow::Result<()> {
     let checks = (|| -> anyhow::Result<()> {
         let prometheus = Prometheus::start(&format!("127.0.0.1:{port}"))?;
         wait_until(Duration::from_secs(120), || Ok(value(&prometheus.query("clipstream_train_step")?) >= 10.0))?;
+        let steps = value(&prometheus.query("clipstream_train_step")?);
         let loss = value(&prometheus.query("clipstream_train_loss")?);
         assert!(loss.is_finite() && loss > 0.0, "loss {loss}");
         assert!(value(&prometheus.query("clipstream_train_temperature")?) >= 0.01, "temperature clamped at 1/100");
         assert!(value(&prometheus.query("clipstream_train_learning_rate")?) > 0.0);
-        assert!(value(&prometheus.query("clipstream_train_samples_total")?) >= 80.0, "10 steps of 8 clips");
+        // A clip-per-video batch holds 2 to 8 clips (fewer than 8 once an epoch runs short of distinct videos); the
+        // step gauge is set after the step's other values, so a later query sees at least these samples.
+        let samples = value(&prometheus.query("clipstream_train_samples_total")?);
+        assert!(samples >= 2.0 * steps, "{samples} samples after {steps} steps of at least 2 clips");
         let wait = value(&prometheus.query("clipstream_train_data_wait_fraction")?);
         assert!((0.0..=1.0).contains(&wait), "data wait {wait}");
         assert_eq!(value(&prometheus.query("clipstream_train_same_video_pairs_total")?), 0.0, "clip-per-video");

@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+use clipstream_schemas::hash::{fnv1a64, splitmix64};
+
 /// The per-clip keep probabilities of DIV weighting; see the module docs.
 #[derive(Debug, Clone)]
 pub struct DivWeights {
@@ -67,18 +69,8 @@ fn water_level(mut counts: Vec<u32>, target: f64) -> f64 {
 
 /// A uniform number in [0, 1) from (seed, epoch, key): FNV-1a of the key, mixed with splitmix64.
 fn unit_hash(seed: u64, epoch: u64, key: &str) -> f64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
-        h ^= u64::from(byte);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    let mix = |mut z: u64| {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let z = mix(mix(mix(seed) ^ epoch) ^ h);
+    let h = fnv1a64(key.as_bytes());
+    let z = splitmix64(splitmix64(splitmix64(seed) ^ epoch) ^ h);
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 

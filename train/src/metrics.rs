@@ -2,8 +2,9 @@
 
 use std::sync::OnceLock;
 
+use clipstream_core::registry::{counter, gauge};
 use clipstream_schemas::metrics as names;
-use prometheus::{Gauge, IntCounter, register_gauge, register_int_counter};
+use prometheus::{Gauge, IntCounter};
 
 use super::trainer::StepLog;
 
@@ -19,30 +20,26 @@ struct TrainMetrics {
 
 fn metrics() -> &'static TrainMetrics {
     static METRICS: OnceLock<TrainMetrics> = OnceLock::new();
-    METRICS.get_or_init(|| {
-        let gauge = |name: &str, help: &str| register_gauge!(name, help).expect("metric names are unique constants");
-        let counter =
-            |name: &str, help: &str| register_int_counter!(name, help).expect("metric names are unique constants");
-        TrainMetrics {
-            step: gauge(names::TRAIN_STEP, "Optimizer steps done"),
-            loss: gauge(names::TRAIN_LOSS, "InfoNCE loss of the last step"),
-            temperature: gauge(names::TRAIN_TEMPERATURE, "Learned temperature"),
-            lr: gauge(names::TRAIN_LEARNING_RATE, "Learning rate of the last step"),
-            samples: counter(names::TRAIN_SAMPLES_TOTAL, "Clips trained on"),
-            data_wait: gauge(names::TRAIN_DATA_WAIT_FRACTION, "Fraction of the last step spent waiting for data"),
-            same_video_pairs: counter(names::TRAIN_SAME_VIDEO_PAIRS_TOTAL, "Same-video pairs that met in a batch"),
-        }
+    METRICS.get_or_init(|| TrainMetrics {
+        step: gauge(names::TRAIN_STEP, "Optimizer steps done"),
+        loss: gauge(names::TRAIN_LOSS, "InfoNCE loss of the last step"),
+        temperature: gauge(names::TRAIN_TEMPERATURE, "Learned temperature"),
+        lr: gauge(names::TRAIN_LEARNING_RATE, "Learning rate of the last step"),
+        samples: counter(names::TRAIN_SAMPLES_TOTAL, "Clips trained on"),
+        data_wait: gauge(names::TRAIN_DATA_WAIT_FRACTION, "Fraction of the last step spent waiting for data"),
+        same_video_pairs: counter(names::TRAIN_SAME_VIDEO_PAIRS_TOTAL, "Same-video pairs that met in a batch"),
     })
 }
 
-/// Publishes one step.
+/// Publishes one step. The step gauge is set last, so a scrape that sees step N also sees the other values of
+/// step N (a scrape can fall between two of these updates).
 pub fn observe(line: &StepLog) {
     let m = metrics();
-    m.step.set(line.step as f64);
     m.loss.set(line.loss);
     m.temperature.set(line.temperature);
     m.lr.set(line.lr);
     m.samples.inc_by(line.batch as u64);
     m.data_wait.set(line.data_wait);
     m.same_video_pairs.inc_by(line.same_video_pairs);
+    m.step.set(line.step as f64);
 }

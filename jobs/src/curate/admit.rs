@@ -45,6 +45,16 @@ impl Admission {
             Admission::Unchecked(_) => "unchecked",
         }
     }
+
+    /// What goes on into the dataflow for `item`: the row itself (a new video, or an unreadable row as its error
+    /// record), the outcome's own error record, or nothing (a video skipped as settled or repeated).
+    pub fn route(self, item: SourceItem) -> Option<SourceItem> {
+        match self {
+            Admission::Accepted | Admission::Invalid => Some(item),
+            Admission::KeyCollision(record) | Admission::Unchecked(record) => Some(Err(record)),
+            Admission::SkippedDone | Admission::Duplicate => None,
+        }
+    }
 }
 
 /// Decides the admission of rows; remembers the keys (and the ids holding them) of this run.
@@ -143,6 +153,19 @@ mod tests {
         assert_eq!(admitter.admit(&bad), Admission::Invalid);
         let settled_bad = Err(ErrorRecord::from_parts(Stage::Source, "old", "u", "source.bad_row", "bad"));
         assert_eq!(admitter.admit(&settled_bad), Admission::SkippedDone);
+    }
+
+    #[test]
+    fn only_skips_are_dropped_and_refusals_go_on_as_their_records() {
+        let row = request("v");
+        assert_eq!(Admission::Accepted.route(row.clone()), Some(row.clone()));
+        assert_eq!(Admission::SkippedDone.route(row.clone()), None);
+        assert_eq!(Admission::Duplicate.route(row.clone()), None);
+        let record = ErrorRecord::from_parts(Stage::Source, "v", "u", "source.key_collision", "taken");
+        assert_eq!(Admission::KeyCollision(record.clone()).route(row.clone()), Some(Err(record.clone())));
+        assert_eq!(Admission::Unchecked(record.clone()).route(row), Some(Err(record)));
+        let bad: SourceItem = Err(ErrorRecord::from_parts(Stage::Source, "", "u", "source.bad_row", "bad"));
+        assert_eq!(Admission::Invalid.route(bad.clone()), Some(bad));
     }
 
     #[test]

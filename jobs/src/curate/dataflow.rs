@@ -10,7 +10,9 @@ use std::sync::Arc;
 use clipstream_caption::Captioners;
 use clipstream_core::{Backoff, RouteByVideo, StageExt, Undurable};
 use clipstream_input::fetch::Fetcher;
+use clipstream_input::{FetchStage, FetchedVideo};
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
+use clipstream_media::MediaStages;
 use clipstream_schemas::{Config, ErrorRecord, ShardManifest, Stage};
 use clipstream_score::ScoreModels;
 use clipstream_sink::{ErrorSinkExt, ShardSink, ShardSinkExt};
@@ -20,11 +22,10 @@ use timely::dataflow::operators::Input;
 use timely::dataflow::operators::core::{Concat, Concatenate, Inspect, Map, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Scope};
 
-use super::admit::{Admission, Admitter};
+use super::admit::Admitter;
 use super::inputs::SourceItem;
 use super::metrics;
 use super::progress::Counters;
-use super::video;
 
 /// The handle a driver feeds, and the probes it watches.
 pub struct Handles {
@@ -69,25 +70,16 @@ pub fn build<'scope>(
     let rows = scope.input_from(&mut input).route_by_video().flat_map(move |item: SourceItem| {
         let admission = admitter.admit(&item);
         metrics::count_source(admission.label());
-        match admission {
-            Admission::Accepted | Admission::Invalid => Some(item),
-            Admission::KeyCollision(record) | Admission::Unchecked(record) => Some(Err(record)),
-            Admission::SkippedDone | Admission::Duplicate => {
-                Counters::add(&skip_counters.skipped, 1);
-                None
-            }
+        let routed = admission.route(item);
+        if routed.is_none() {
+            Counters::add(&skip_counters.skipped, 1);
         }
+        routed
     });
     let (requests, e_source) = rows.stage(Stage::Source, |item| item);
-    let (fetched, e_fetch) = requests.stage(Stage::Fetch, move |r| video::fetch(&fetcher, r));
-    let c = config.clone();
-    let (probed, e_probe) = fetched.stage(Stage::Probe, move |v| video::probe_video(&c, v));
-    let c = config.clone();
-    let (planned, e_scene) = probed.stage(Stage::SceneCut, move |v| video::plan_video(&c, v));
-    let c = config.clone();
-    let (cut, e_clip) = planned.stage(Stage::Clip, move |v| video::cut_video(&c, v));
-    let c = config.clone();
-    let (framed, e_frames) = cut.stage(Stage::Frames, move |v| video::frame_video(&c, v));
+    let (fetched, e_fetch) = requests.fetch(fetcher);
+    let fetched = fetched.inspect(|video: &FetchedVideo| metrics::count_fetched(video.fetched.bytes));
+    let (framed, e_media) = fetched.media_stages(config.clone());
     let (captioned, e_caption) = framed.stage(Stage::Caption, move |v| captioners.caption_video(v));
     let c = config.clone();
     let (curated, e_score) =
@@ -110,9 +102,7 @@ pub fn build<'scope>(
     // are stored in errors/ and dead-lettered before their epochs are released. Only the stages' errors count for
     // `flow` (backpressure): the sink's come out of the open shard, which holds its epochs until it fills, and
     // waiting for them would stall the source.
-    let stage_errors = scope
-        .concatenate(vec![e_source, e_fetch, e_probe, e_scene, e_clip, e_frames, e_caption, e_score])
-        .probe_with(&flow);
+    let stage_errors = scope.concatenate(vec![e_source, e_fetch, e_media, e_caption, e_score]).probe_with(&flow);
     let errors =
         stage_errors.concat(e_sink).inspect(move |_: &ErrorRecord| Counters::add(&error_counters.videos_failed, 1));
     if let Some(letters) = letters {

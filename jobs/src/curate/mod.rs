@@ -5,13 +5,10 @@ mod admit;
 mod dataflow;
 mod files_source;
 mod inputs;
-mod kafka_source;
 mod metrics;
 mod progress;
 mod run;
-mod segments;
 mod summary;
-mod video;
 
 pub use inputs::open_inputs;
 pub use run::{CurateOptions, Source, open_settled, run};

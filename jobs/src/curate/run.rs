@@ -12,7 +12,9 @@ use anyhow::Context;
 use clipstream_caption::{CaptionError, Captioner, Captioners};
 use clipstream_core::{Backoff, Undurable};
 use clipstream_input::fetch::Fetcher;
+use clipstream_input::source::parse_message;
 use clipstream_kafka::DeadLetters;
+use clipstream_kafka::source::{self, Feed, KafkaRun};
 use clipstream_schemas::Config;
 use clipstream_score::{ScoreModels, TagsCaptioner};
 use clipstream_store::index::OpenOptions;
@@ -21,7 +23,6 @@ use clipstream_store::{Output, Settled};
 use super::dataflow::{Shared, build};
 use super::files_source::{self, SharedRows};
 use super::inputs::open_inputs;
-use super::kafka_source::{self, KafkaRun};
 use super::progress::{Counters, Progress};
 use super::summary::Summary;
 
@@ -113,8 +114,11 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                     output: &shared.output,
                     backoff: Backoff::of_sink(&config.sink),
                     undurable: &shared.undurable,
+                    parse: parse_message,
+                    rows: &shared.counters.rows,
                 };
-                kafka_source::drive(worker, handles, run, letters.as_deref(), &shared.counters)?;
+                let feed = Feed { input: handles.input, flow: handles.flow, durable: handles.durable };
+                source::drive(worker, feed, run, letters.as_deref()).context("the Kafka source")?;
             }
         }
         Ok(())

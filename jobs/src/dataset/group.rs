@@ -15,7 +15,7 @@ use anyhow::Context;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::dataset::hash::id_hash;
+use clipstream_schemas::hash::id_hash;
 
 /// Most buckets (open files) one group-by uses.
 pub const MAX_BUCKETS: usize = 512;

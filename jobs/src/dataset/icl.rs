@@ -25,7 +25,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::group::GroupBy;
-use crate::dataset::hash::uniform;
+use clipstream_schemas::hash::uniform;
 use clipstream_store::metadata::Metadata;
 use clipstream_store::metadata::row::ClipRow;
 
@@ -220,7 +220,7 @@ mod tests {
             }
         }
         let mut shuffled = rows.clone();
-        shuffled.sort_by_key(|r| crate::dataset::hash::id_hash(&r.identity()));
+        shuffled.sort_by_key(|r| clipstream_schemas::hash::id_hash(&r.identity()));
         let path = dir.join("table.parquet");
         let mut writer = RowWriter::create(&path, RowFormat::ClipParquet).expect("create");
         shuffled.iter().for_each(|r| writer.write(r).expect("write"));

@@ -4,7 +4,6 @@
 
 pub mod export;
 pub mod group;
-pub mod hash;
 pub mod histogram;
 pub mod hydrate;
 pub mod icl;

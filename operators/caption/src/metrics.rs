@@ -4,8 +4,9 @@
 
 use std::sync::OnceLock;
 
+use clipstream_core::registry::{counter_vec, exponential_buckets, histogram_vec};
 use clipstream_schemas::metrics as names;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
+use prometheus::{HistogramVec, IntCounterVec};
 
 /// How one attempt of a caption request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,57 +34,31 @@ struct CaptionMetrics {
     latency: HistogramVec,
 }
 
-/// Registers `collector`; if the name is taken (or invalid) the metric still counts, unexported, and a warning says so.
-fn register<C: prometheus::core::Collector + Clone + 'static>(collector: C, name: &str) -> C {
-    if let Err(error) = prometheus::default_registry().register(Box::new(collector.clone())) {
-        tracing::warn!(metric = name, %error, "metric not registered; it will not be exported");
-    }
-    collector
-}
-
-fn caption_metrics() -> Option<&'static CaptionMetrics> {
-    static METRICS: OnceLock<Option<CaptionMetrics>> = OnceLock::new();
-    METRICS
-        .get_or_init(|| {
-            let built = (|| -> prometheus::Result<CaptionMetrics> {
-                Ok(CaptionMetrics {
-                    requests: register(
-                        IntCounterVec::new(
-                            Opts::new(names::CAPTION_REQUESTS_TOTAL, "Caption requests by backend, scale and outcome"),
-                            &["backend", "scale", "outcome"],
-                        )?,
-                        names::CAPTION_REQUESTS_TOTAL,
-                    ),
-                    latency: register(
-                        HistogramVec::new(
-                            HistogramOpts::new(
-                                names::CAPTION_LATENCY_SECONDS,
-                                "Time of one caption request including retries",
-                            )
-                            .buckets(prometheus::exponential_buckets(0.01, 2.0, 14)?),
-                            &["backend", "scale"],
-                        )?,
-                        names::CAPTION_LATENCY_SECONDS,
-                    ),
-                })
-            })();
-            built.map_err(|error| tracing::warn!(%error, "caption metrics unavailable")).ok()
-        })
-        .as_ref()
+fn caption_metrics() -> &'static CaptionMetrics {
+    static METRICS: OnceLock<CaptionMetrics> = OnceLock::new();
+    METRICS.get_or_init(|| CaptionMetrics {
+        requests: counter_vec(
+            names::CAPTION_REQUESTS_TOTAL,
+            "Caption requests by backend, scale and outcome",
+            &["backend", "scale", "outcome"],
+        ),
+        latency: histogram_vec(
+            names::CAPTION_LATENCY_SECONDS,
+            "Time of one caption request including retries",
+            exponential_buckets(0.01, 2.0, 14),
+            &["backend", "scale"],
+        ),
+    })
 }
 
 /// Counts one attempt of a request to `backend` at `scale` (`coarse`, `fine`, `summary`).
 pub fn count_request(backend: &str, scale: &str, outcome: Outcome) {
-    if let Some(metrics) = caption_metrics() {
-        metrics.requests.with_label_values(&[backend, scale, outcome.as_str()]).inc();
-    }
+    caption_metrics().requests.with_label_values(&[backend, scale, outcome.as_str()]).inc();
 }
 
 /// Records the time of one request to `backend` at `scale`, retries included.
 pub fn observe_latency(backend: &str, scale: &str, seconds: f64) {
-    if let Some(metrics) = caption_metrics() {
-        metrics.latency.with_label_values(&[backend, scale]).observe(seconds);
-    }
+    caption_metrics().latency.with_label_values(&[backend, scale]).observe(seconds);
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod fault;
 pub mod metrics;
+pub mod registry;
 pub mod retry;
 #[cfg(feature = "dataflow")]
 pub mod route;

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use clipstream_schemas::metrics as names;
 use clipstream_schemas::{ErrorRecord, Stage};
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, register_histogram_vec, register_int_counter_vec};
+use prometheus::{HistogramVec, IntCounterVec};
+
+use crate::registry::{counter_vec, exponential_buckets, histogram_vec};
 
 struct Families {
     items_in: IntCounterVec,
@@ -17,19 +19,12 @@ struct Families {
 fn families() -> &'static Families {
     static FAMILIES: OnceLock<Families> = OnceLock::new();
     FAMILIES.get_or_init(|| {
-        let counter = |name: &str, help: &str, labels: &[&str]| {
-            register_int_counter_vec!(Opts::new(name, help), labels).expect("metric names are unique constants")
-        };
-        let buckets = prometheus::exponential_buckets(0.001, 2.5, 14).expect("static bucket layout");
+        let buckets = exponential_buckets(0.001, 2.5, 14);
         Families {
-            items_in: counter(names::STAGE_ITEMS_IN_TOTAL, "Items entering a stage", &["stage"]),
-            items_out: counter(names::STAGE_ITEMS_OUT_TOTAL, "Items leaving a stage successfully", &["stage"]),
-            errors: counter(names::STAGE_ERRORS_TOTAL, "Failures of a stage by code", &["stage", "code"]),
-            latency: register_histogram_vec!(
-                HistogramOpts::new(names::STAGE_LATENCY_SECONDS, "Time a stage spent on one item").buckets(buckets),
-                &["stage"]
-            )
-            .expect("metric names are unique constants"),
+            items_in: counter_vec(names::STAGE_ITEMS_IN_TOTAL, "Items entering a stage", &["stage"]),
+            items_out: counter_vec(names::STAGE_ITEMS_OUT_TOTAL, "Items leaving a stage successfully", &["stage"]),
+            errors: counter_vec(names::STAGE_ERRORS_TOTAL, "Failures of a stage by code", &["stage", "code"]),
+            latency: histogram_vec(names::STAGE_LATENCY_SECONDS, "Time a stage spent on one item", buckets, &["stage"]),
         }
     })
 }

@@ -13,9 +13,9 @@ use crate::wire::JsonWire;
 /// A source row: a request, or the error record of an unusable row.
 pub type SourceItem = Result<VideoRequest, ErrorRecord>;
 
-/// A stable 64-bit FNV-1a hash of a video key.
+/// A stable 64-bit hash of a video key (FNV-1a).
 pub fn route_hash(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    clipstream_schemas::hash::fnv1a64(key.as_bytes())
 }
 
 /// The route of a source row: its video id, or the url of a row that has none.

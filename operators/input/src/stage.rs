@@ -1,5 +1,5 @@
-//! Timely wrappers of the input stages: `FetchStage` turns a stream of requests into fetched videos plus error
-//! records, on top of `clipstream_core::StageExt`.
+//! The fetch stage: a request becomes a [`FetchedVideo`] (its bytes in a local file) or an error record, and
+//! [`FetchStage`] puts it into a dataflow on top of `clipstream_core::StageExt`.
 
 use std::sync::Arc;
 
@@ -8,35 +8,41 @@ use clipstream_schemas::{ErrorRecord, Stage, VideoRequest};
 use timely::dataflow::Stream;
 use timely::progress::Timestamp;
 
-use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::fetch::{Fetched, Fetcher};
 
-/// The error record of a failed fetch, carrying the request's id, url and source position.
-pub fn fetch_error_record(request: &VideoRequest, error: &FetchError) -> ErrorRecord {
-    let mut record = ErrorRecord::new(Stage::Fetch, &request.raw_id(), &request.url, error);
-    record.source = request.source;
-    record
+/// A video whose bytes are local.
+#[derive(Clone)]
+pub struct FetchedVideo {
+    pub request: VideoRequest,
+    pub video_id: String,
+    pub video_key: String,
+    pub fetched: Fetched,
+}
+
+/// fetch: checks the request's key and makes the video's bytes local.
+pub fn fetch_video(fetcher: &Fetcher, request: VideoRequest) -> Result<FetchedVideo, ErrorRecord> {
+    let video_key = request.key().map_err(|e| ErrorRecord::for_request(Stage::Source, &request, &e))?;
+    let fetched = fetcher.fetch(&request).map_err(|e| ErrorRecord::for_request(Stage::Fetch, &request, &e))?;
+    Ok(FetchedVideo { video_id: request.raw_id(), video_key, request, fetched })
 }
 
 /// Extension trait adding the fetch stage to a stream of requests.
 pub trait FetchStage<'scope, T: Timestamp> {
     /// Fetches every request with `fetcher` (blocking the worker while it downloads); fetched videos continue on
-    /// the first stream, failures become `ErrorRecord`s (stage `fetch`) on the second.
-    #[allow(clippy::type_complexity)]
+    /// the first stream, failures become `ErrorRecord`s (stage `fetch`, or `source` for an unusable id) on the
+    /// second.
     fn fetch(
         self,
         fetcher: Arc<Fetcher>,
-    ) -> (Stream<'scope, T, Vec<(VideoRequest, Fetched)>>, Stream<'scope, T, Vec<ErrorRecord>>);
+    ) -> (Stream<'scope, T, Vec<FetchedVideo>>, Stream<'scope, T, Vec<ErrorRecord>>);
 }
 
 impl<'scope, T: Timestamp> FetchStage<'scope, T> for Stream<'scope, T, Vec<VideoRequest>> {
     fn fetch(
         self,
         fetcher: Arc<Fetcher>,
-    ) -> (Stream<'scope, T, Vec<(VideoRequest, Fetched)>>, Stream<'scope, T, Vec<ErrorRecord>>) {
-        self.stage(Stage::Fetch, move |request: VideoRequest| match fetcher.fetch(&request) {
-            Ok(fetched) => Ok((request, fetched)),
-            Err(error) => Err(fetch_error_record(&request, &error)),
-        })
+    ) -> (Stream<'scope, T, Vec<FetchedVideo>>, Stream<'scope, T, Vec<ErrorRecord>>) {
+        self.stage(Stage::Fetch, move |request: VideoRequest| fetch_video(&fetcher, request))
     }
 }
 
@@ -63,8 +69,8 @@ mod tests {
 
         let (fetched, errors) = timely::example(move |scope| {
             let (fetched, errors) = vec![ok, missing].to_stream(scope).container::<Vec<_>>().fetch(fetcher);
-            let fetched = fetched.map::<Vec<(String, u64)>, _, _>(|(r, f): (VideoRequest, Fetched)| {
-                (r.video_id.unwrap_or_default(), f.bytes)
+            let fetched = fetched.map::<Vec<(String, u64)>, _, _>(|v: FetchedVideo| {
+                (v.request.video_id.unwrap_or_default(), v.fetched.bytes)
             });
             let errors = errors.map::<Vec<(String, String, String, Option<i64>)>, _, _>(|e: ErrorRecord| {
                 (e.code, e.stage.to_string(), e.video_id, e.source.map(|s| s.offset))

@@ -21,6 +21,13 @@ pub enum KafkaFailure {
     },
     #[error("delivery report for a message to {0} never came (producer closed)")]
     Cancelled(String),
+    #[error(
+        "{0} error records or dead letters could not be stored; offsets were not committed past them, so the next run \
+         reads those messages again"
+    )]
+    Undurable(u64),
+    #[error("offsets of {0} epochs could not be committed; they will be read again")]
+    Uncommitted(usize),
 }
 
 /// Adds what was being done to an rdkafka result.

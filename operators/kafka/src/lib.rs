@@ -1,7 +1,8 @@
 //! The rdkafka boundary of clipstream. [`PartitionReader`]: one timely worker's share of a topic's partitions
 //! (manual assignment, resuming at the consumer group's committed offsets, explicit synchronous commits);
 //! [`DeadLetters`]: failed messages and videos to a dead-letter topic with their reasons as headers, plus its timely
-//! wrapper; [`Producer`]: keyed JSON messages with delivery confirmation (`clipstream enqueue`).
+//! wrapper; [`Producer`]: keyed JSON messages with delivery confirmation (`clipstream enqueue`); [`source`]: the
+//! loop that feeds a worker's dataflow from its partitions and commits offsets once their epochs are durable.
 //! Nothing here knows about videos beyond `ErrorRecord`; parsing messages into requests is the input crate's job.
 
 mod client;
@@ -12,6 +13,7 @@ mod lag;
 mod metrics;
 mod operator;
 mod producer;
+pub mod source;
 
 pub use consumer::{PartitionReader, RawMessage, assigned_partitions};
 pub use dlq::{
@@ -23,3 +25,4 @@ pub use lag::{PartitionLag, group_lag};
 pub use metrics::count_message;
 pub use operator::DeadLetterExt;
 pub use producer::Producer;
+pub use source::{Feed, KafkaRun, ParseMessage};

@@ -58,6 +58,13 @@ pub enum MediaError {
         #[source]
         source: ffmpeg_next::Error,
     },
+    /// The mp4 muxer refused the copied stream's parameters (e.g. MS-MPEG4 from AVI): it cannot be cut by copying.
+    #[error("the stream cannot be copied into mp4 ({path})")]
+    CopyRefused {
+        path: PathBuf,
+        #[source]
+        source: ffmpeg_next::Error,
+    },
     #[error("writing {path} failed")]
     Io {
         path: PathBuf,
@@ -87,7 +94,7 @@ impl StageError for MediaError {
             MediaError::NoFrames { .. } => "decode.no_frames",
             MediaError::MissingFrames { .. } => "decode.missing_frames",
             MediaError::Scale(_) => "decode.scale",
-            MediaError::Encode { .. } => "encode.failed",
+            MediaError::Encode { .. } | MediaError::CopyRefused { .. } => "encode.failed",
             MediaError::Io { .. } => "media.io",
             MediaError::Invalid(_) => "media.invalid",
         }

@@ -4,8 +4,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use clipstream_core::registry::{counter_vec, exponential_buckets, histogram_vec};
 use clipstream_schemas::metrics as names;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, register_histogram_vec, register_int_counter_vec};
+use prometheus::{HistogramVec, IntCounterVec};
 
 struct Families {
     batch: HistogramVec,
@@ -17,22 +18,13 @@ struct Families {
 fn families() -> &'static Families {
     static FAMILIES: OnceLock<Families> = OnceLock::new();
     FAMILIES.get_or_init(|| {
-        let histogram = |name: &str, help: &str, buckets: Vec<f64>| {
-            register_histogram_vec!(HistogramOpts::new(name, help).buckets(buckets), &["model"])
-                .expect("metric names are unique constants")
-        };
-        let sizes = prometheus::exponential_buckets(1.0, 2.0, 10).expect("static bucket layout");
-        let seconds = prometheus::exponential_buckets(0.001, 2.5, 14).expect("static bucket layout");
+        let sizes = exponential_buckets(1.0, 2.0, 10);
+        let seconds = exponential_buckets(0.001, 2.5, 14);
         Families {
-            batch: histogram(names::MODEL_BATCH_SIZE, "Clips per model call", sizes),
-            latency: histogram(names::MODEL_LATENCY_SECONDS, "Time of one batched model call", seconds),
-            clips: register_int_counter_vec!(Opts::new(names::MODEL_CLIPS_TOTAL, "Clips through a model"), &["model"])
-                .expect("metric names are unique constants"),
-            filtered: register_int_counter_vec!(
-                Opts::new(names::SCORE_FILTERED_TOTAL, "Clips dropped by the score filter"),
-                &["reason"]
-            )
-            .expect("metric names are unique constants"),
+            batch: histogram_vec(names::MODEL_BATCH_SIZE, "Clips per model call", sizes, &["model"]),
+            latency: histogram_vec(names::MODEL_LATENCY_SECONDS, "Time of one batched model call", seconds, &["model"]),
+            clips: counter_vec(names::MODEL_CLIPS_TOTAL, "Clips through a model", &["model"]),
+            filtered: counter_vec(names::SCORE_FILTERED_TOTAL, "Clips dropped by the score filter", &["reason"]),
         }
     })
 }

@@ -36,11 +36,7 @@ pub fn score_video(
     config: &ScoreConfig,
     mut video: CuratedVideo,
 ) -> Result<CuratedVideo, ErrorRecord> {
-    let fail = |error: ScoreError| {
-        let mut record = ErrorRecord::new(Stage::Score, &video.request.raw_id(), &video.request.url, &error);
-        record.source = video.request.source;
-        record
-    };
+    let fail = |error: ScoreError| ErrorRecord::for_request(Stage::Score, &video.request, &error);
     let batch = config.batch_size.max(1);
     for chunk in video.clips.chunks_mut(batch) {
         if let Some(similarity) = &models.similarity {

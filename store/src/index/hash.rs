@@ -1,14 +1,9 @@
 //! The 128-bit hash the index stores instead of keys: the first 16 bytes of SHA-256, big-endian. Stable across
 //! versions and platforms (it is part of the stored format); two of 10M keys collide with probability ~1e-25.
 
-use sha2::{Digest, Sha256};
-
 /// The index hash of a video key or id.
 pub fn key_hash(key: &str) -> u128 {
-    let digest = Sha256::digest(key.as_bytes());
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&digest[..16]);
-    u128::from_be_bytes(first)
+    clipstream_schemas::hash::sha256_u128(key.as_bytes())
 }
 
 #[cfg(test)]

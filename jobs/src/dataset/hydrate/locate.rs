@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use clipstream_input::source::VIDEO_EXTENSIONS;
 use clipstream_schemas::safe_key;
 
+use super::error::HydrateError;
+
 /// How ids are mapped to locations.
 #[derive(Debug, Clone, Default)]
 pub struct LocatorOptions {
@@ -55,13 +57,6 @@ pub enum Located {
     YouTube(String),
 }
 
-/// Why a video could not be located: an error code and a reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotLocated {
-    pub code: &'static str,
-    pub reason: String,
-}
-
 /// Maps video ids to locations; see the module docs.
 #[derive(Debug, Clone)]
 pub struct Locator {
@@ -79,18 +74,13 @@ impl Locator {
     }
 
     /// The location of video `id`; `row_url` is the `url` column of its rows, when present.
-    pub fn locate(&self, id: &str, row_url: Option<&str>) -> Result<Located, NotLocated> {
+    pub fn locate(&self, id: &str, row_url: Option<&str>) -> Result<Located, HydrateError> {
         if let Some(url) = row_url.filter(|u| !u.trim().is_empty()) {
             return Ok(Located::Url(url.trim().to_string()));
         }
         let safe = safe_key(id).is_ok_and(|key| key == id);
         if !safe {
-            return Err(NotLocated {
-                code: "hydrate.unsafe_id",
-                reason: format!(
-                    "video id {id:?} has characters that cannot name a file or URL, and its rows have no url"
-                ),
-            });
+            return Err(HydrateError::UnsafeId { id: id.to_string() });
         }
         if let Some(root) = &self.options.video_root
             && let Some(path) = find_video(root, id)
@@ -104,9 +94,10 @@ impl Locator {
             return Ok(Located::YouTube(format!("https://www.youtube.com/watch?v={id}")));
         }
         let root = self.options.video_root.as_deref().unwrap_or(Path::new(""));
-        Err(NotLocated {
-            code: "fetch.not_found",
-            reason: format!("no file {id}.<{}> under {}", VIDEO_EXTENSIONS.join("|"), root.display()),
+        Err(HydrateError::NotFound {
+            id: id.to_string(),
+            extensions: VIDEO_EXTENSIONS.join("|"),
+            root: root.to_path_buf(),
         })
     }
 }
@@ -122,6 +113,8 @@ fn find_video(root: &Path, id: &str) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use clipstream_schemas::error::StageError;
+
     use super::*;
 
     #[test]
@@ -133,8 +126,8 @@ mod tests {
         assert_eq!(found, Located::Url(dir.path().join("abcDEF12345.webm").display().to_string()));
         assert_eq!(root.locate("x", Some(" /v/x.mp4 ")), Ok(Located::Url("/v/x.mp4".into())));
         let missing = root.locate("missing0000", None).expect_err("not there");
-        assert_eq!(missing.code, "fetch.not_found");
-        assert_eq!(root.locate("../../etc/passwd", None).expect_err("unsafe").code, "hydrate.unsafe_id");
+        assert_eq!(missing.code(), "fetch.not_found");
+        assert_eq!(root.locate("../../etc/passwd", None).expect_err("unsafe").code(), "hydrate.unsafe_id");
 
         let template = Locator::new(LocatorOptions {
             video_root: Some(dir.path().into()),

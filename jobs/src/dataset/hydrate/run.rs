@@ -25,8 +25,8 @@ use serde::Serialize;
 use super::listing::{ListedClip, list_rows};
 use super::locate::{Locator, LocatorOptions};
 use super::video::{HydrateContext, Hydrated, VideoJob, hydrate_video, is_unavailable};
-use super::youtube::YtDlp;
 use crate::dataset::group::{GroupBy, buckets_for};
+use clipstream_input::fetch::YtDlp;
 
 /// Error records buffered before a flush to `errors/`.
 const ERROR_FLUSH_RECORDS: usize = 1000;

@@ -7,16 +7,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use clipstream_input::fetch::{Fetched, Fetcher};
-use clipstream_media::{ClipSpan, FineSampling, MediaError, ProbeInfo, cut_clips, probe, sample_frames};
+use clipstream_input::fetch::{Downloaded, Fetched, Fetcher, YtDlp};
+use clipstream_media::{
+    ClipSpan, FineSampling, MediaError, ProbeInfo, VideoFacts, clip_record, cut_clips, probe, sample_frames,
+};
 use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
+use clipstream_schemas::error::StageError;
 use clipstream_schemas::{
-    ClipPayload, ClipRecord, CuratedVideo, ErrorRecord, SourcePosition, Stage, VideoRequest, clip_key, safe_key,
+    ClipPayload, ClipRecord, CuratedVideo, ErrorRecord, SourcePosition, Stage, VideoRequest, safe_key,
 };
 
+use super::error::HydrateError;
 use super::listing::ListedClip;
 use super::locate::{Located, Locator};
-use super::youtube::{Downloaded, YtDlp};
 
 /// Everything the workers share.
 pub struct HydrateContext {
@@ -62,22 +65,15 @@ impl Source {
     }
 }
 
-/// The per-video failure record.
-fn fail(stage: Stage, job: &VideoJob, url: &str, code: &str, reason: String, retryable: bool) -> ErrorRecord {
-    let mut record = ErrorRecord::from_parts(stage, &job.video_id, url, code, reason);
-    record.retryable = retryable;
+/// The record of `job` failing at `stage`, at the source position of its first listed row.
+fn fail(stage: Stage, job: &VideoJob, url: &str, error: &dyn StageError) -> ErrorRecord {
+    let mut record = ErrorRecord::new(stage, &job.video_id, url, error);
     record.source = job.clips.first().map(|c| position(c.row));
     record
 }
 
 fn position(row: u64) -> SourcePosition {
     SourcePosition { partition: 0, offset: i64::try_from(row).unwrap_or(i64::MAX) }
-}
-
-fn media_fail(stage: Stage, job: &VideoJob, url: &str, error: &MediaError) -> ErrorRecord {
-    let mut record = ErrorRecord::new(stage, &job.video_id, url, error);
-    record.source = job.clips.first().map(|c| position(c.row));
-    record
 }
 
 /// Locates and fetches `job`'s video: one attempt per video, counted in `context.fetches` whether or not the video
@@ -88,23 +84,16 @@ fn fetch(context: &HydrateContext, job: &VideoJob) -> Result<(String, Source), E
     let located = context
         .locator
         .locate(&job.video_id, row_url)
-        .map_err(|e| fail(Stage::Fetch, job, row_url.unwrap_or(""), e.code, e.reason, false))?;
+        .map_err(|e| fail(Stage::Fetch, job, row_url.unwrap_or(""), &e))?;
     match located {
         Located::Url(url) => {
             let mut request = VideoRequest::new(url.clone());
             request.video_id = Some(job.video_id.clone());
-            let fetched = context.fetcher.fetch(&request).map_err(|e| {
-                let mut record = ErrorRecord::new(Stage::Fetch, &job.video_id, &url, &e);
-                record.source = job.clips.first().map(|c| position(c.row));
-                record
-            })?;
+            let fetched = context.fetcher.fetch(&request).map_err(|e| fail(Stage::Fetch, job, &url, &e))?;
             Ok((url, Source::Fetched(fetched)))
         }
         Located::YouTube(url) => {
-            let downloaded = context
-                .ytdlp
-                .download(&url)
-                .map_err(|e| fail(Stage::Fetch, job, &url, e.code, e.reason, e.retryable))?;
+            let downloaded = context.ytdlp.download(&url).map_err(|e| fail(Stage::Fetch, job, &url, &e))?;
             Ok((url, Source::Downloaded(downloaded)))
         }
     }
@@ -147,18 +136,17 @@ fn spans(job: &VideoJob, url: &str, fps: f64, frames: u64, errors: &mut Vec<Erro
 
 /// Hydrates one video.
 pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrated, ErrorRecord> {
-    let video_key = safe_key(&job.video_id).map_err(|e| {
-        fail(Stage::Source, job, "", "source.bad_id", format!("video id {:?}: {e}", job.video_id), false)
-    })?;
+    let video_key = safe_key(&job.video_id)
+        .map_err(|e| fail(Stage::Source, job, "", &HydrateError::BadId { id: job.video_id.clone(), source: e }))?;
     let (url, source) = fetch(context, job)?;
     let path = source.path().to_path_buf();
-    let info = probe(&path).map_err(|e| media_fail(Stage::Probe, job, &url, &e))?;
+    let info = probe(&path).map_err(|e| fail(Stage::Probe, job, &url, &e))?;
     let mut clip_errors = Vec::new();
     let mut kept = spans(job, &url, info.fps, frame_count(&info), &mut clip_errors);
     let scratch = tempfile::Builder::new()
         .prefix("clipstream-hydrate-")
         .tempdir()
-        .map_err(|e| fail(Stage::Clip, job, &url, "media.io", format!("creating a scratch folder: {e}"), true))?;
+        .map_err(|e| fail(Stage::Clip, job, &url, &MediaError::Io { path: std::env::temp_dir(), source: e }))?;
     let cut = match cut_and_sample(&path, &kept, context, scratch.path()) {
         // The container promised more frames than decode: cut again within what decodes.
         Err(MediaError::MissingFrames { decoded, .. }) => {
@@ -169,44 +157,32 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
         }
         other => other,
     };
-    let (files, frames) = cut.map_err(|e| media_fail(Stage::Clip, job, &url, &e))?;
+    let (files, frames) = cut.map_err(|e| fail(Stage::Clip, job, &url, &e))?;
     let request = VideoRequest { video_id: Some(job.video_id.clone()), ..VideoRequest::new(url.clone()) };
+    let facts = VideoFacts { video_id: &job.video_id, video_key: &video_key, url: &url, fps: info.fps, info: &info };
     let clips = kept
         .iter()
         .zip(frames)
         .zip(files)
         .map(|((&(index, span), frames), file)| {
             let listed = &job.clips[index];
+            // The listed times stay as released (the span is their frame-rounded cut); the rest is the listing's.
             let record = ClipRecord {
-                video_id: job.video_id.clone(),
-                video_key: video_key.clone(),
-                clip_index: index as u32,
-                key: clip_key(&video_key, index as u32),
-                shard: String::new(),
-                url: clipstream_schemas::redact_url(&url),
                 start_s: listed.start_s,
                 end_s: listed.end_s,
                 start_ts: listed.start_ts.clone(),
                 end_ts: listed.end_ts.clone(),
                 duration_s: listed.end_s - listed.start_s,
-                start_frame: span.start_frame,
-                end_frame: span.end_frame,
-                fps: info.fps,
-                width: info.width,
-                height: info.height,
-                num_frames: frames.frames_jpeg.len() as u32,
                 motion: 0.0,
-                caption_coarse: None,
-                caption_fine: None,
                 caption: listed.caption.clone(),
                 asr: listed.asr.clone(),
                 sim_score: listed.sim_score,
                 aesthetic_score: listed.aesthetic_score,
                 lang: listed.lang.clone(),
                 category: listed.category.clone(),
-                has_video: file.is_some(),
                 source: Some(position(listed.row)),
                 metadata: listed.extra.clone(),
+                ..clip_record(facts, &span, index as u32, frames.frames_jpeg.len() as u32, file.is_some())
             };
             ClipPayload {
                 record,

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::dataset::hash::{id_hash, uniform};
 use crate::dataset::histogram::Histogram;
 use crate::dataset::subset::{Reservoir, reservoir_key};
+use clipstream_schemas::hash::{id_hash, uniform};
 use clipstream_store::metadata::row::ClipRow;
 
 /// Largest clips-per-video bin (more is counted as `above`).

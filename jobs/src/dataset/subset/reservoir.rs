@@ -88,7 +88,7 @@ impl<T> Reservoir<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::hash::uniform;
+    use clipstream_schemas::hash::uniform;
 
     #[test]
     fn keeps_the_largest_keys_whatever_the_order() {

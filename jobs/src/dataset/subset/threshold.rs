@@ -103,7 +103,7 @@ impl TopFraction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::hash::uniform;
+    use clipstream_schemas::hash::uniform;
 
     fn threshold(scores: &[f64], fraction: f64) -> Option<f64> {
         let mut top = TopFraction::new(fraction);

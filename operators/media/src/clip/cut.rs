@@ -37,7 +37,7 @@ pub fn cut_clips(
     match config.mode {
         CutMode::Keyframe => match cut_keyframe(path, spans, &paths) {
             // The stream cannot be copied into mp4 (e.g. MS-MPEG4 from AVI): re-encode instead of losing the video.
-            Err(MediaError::Encode { what, .. }) if what.contains("header") => {
+            Err(MediaError::CopyRefused { .. }) => {
                 tracing::debug!(path = %path.display(), "stream copy into mp4 refused; cutting precisely");
                 cut_precise(path, spans, &paths, config)?
             }

@@ -84,7 +84,7 @@ impl Source<'_> {
             ost.set_time_base(stream.time_base);
             map[index] = Some((ost.index(), stream.time_base));
         }
-        output.write_header().map_err(fail("writing the mp4 header"))?;
+        output.write_header().map_err(|source| MediaError::CopyRefused { path: out.to_path_buf(), source })?;
         for (index, entry) in map.iter_mut().enumerate() {
             if let Some((out_index, time_base)) = entry {
                 *time_base = output.stream(*out_index).map_or(self.streams[index].time_base, |s| s.time_base());

@@ -1,4 +1,4 @@
-//! Driving the dataflow from Kafka. Each worker reads its own partitions (`p % workers == index`) into its input;
+//! The Kafka source: drives a worker's dataflow from Kafka, with the offset-commit protocol beside it. Each worker reads its own partitions (`p % workers == index`) into its input;
 //! an epoch closes after `source.batch_size` messages or `kafka.epoch_ms`, whichever comes first, and remembers the
 //! next offset of every partition at that point. Once the `durable` probe has passed an epoch (its shards,
 //! error records and dead letters are stored) those offsets are committed to the consumer group. Bad messages are
@@ -12,26 +12,40 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use clipstream_core::{Backoff, Undurable};
-use clipstream_input::source::parse_message;
-use clipstream_kafka::{DeadLetters, PartitionReader, RawMessage, count_message};
+use clipstream_core::{Backoff, SourceItem, Undurable};
 use clipstream_schemas::config::KafkaConfig;
 use clipstream_schemas::manifest::ERROR_DIR;
 use clipstream_store::Output;
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::{InputHandle, ProbeHandle};
 use timely::worker::Worker;
 
-use super::dataflow::Handles;
-use super::progress::Counters;
+use crate::consumer::{PartitionReader, RawMessage};
+use crate::dlq::DeadLetters;
+use crate::error::KafkaFailure;
+use crate::metrics::count_message;
 
 /// Pause after a failed poll before trying again (the broker may be restarting).
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
-/// How a Kafka-fed run ends.
-#[derive(Debug, Clone, Copy)]
+/// Turns a message (its bytes, partition and offset, and the size limit) into a source row; parsing requests is
+/// the input crate's job.
+pub type ParseMessage = fn(&[u8], i32, i64, usize) -> SourceItem;
+
+/// The dataflow a Kafka source drives: its input, and the probes of its progress.
+pub struct Feed {
+    pub input: InputHandle<u64, CapacityContainerBuilder<Vec<SourceItem>>>,
+    /// Passed an epoch once its videos reached the sinks.
+    pub flow: ProbeHandle<u64>,
+    /// Passed an epoch once its shards, error records and dead letters are stored.
+    pub durable: ProbeHandle<u64>,
+}
+
+/// How a Kafka-fed run goes and ends.
+#[derive(Clone, Copy)]
 pub struct KafkaRun<'a> {
     pub config: &'a KafkaConfig,
     pub batch_size: usize,
@@ -45,6 +59,10 @@ pub struct KafkaRun<'a> {
     pub backoff: Backoff,
     /// Records the sinks gave up on; while not 0 no offsets are committed.
     pub undurable: &'a Undurable,
+    /// Message to source row.
+    pub parse: ParseMessage,
+    /// Counts the messages read (progress reports).
+    pub rows: &'a AtomicU64,
 }
 
 /// Epochs waiting to become durable, with the offsets to commit when they are.
@@ -56,7 +74,7 @@ struct Pending {
 
 impl Pending {
     /// The offsets of the newest epoch the probe has passed, removing it and older ones.
-    fn take_durable(&mut self, durable: &timely::dataflow::ProbeHandle<u64>) -> Option<BTreeMap<i32, i64>> {
+    fn take_durable(&mut self, durable: &ProbeHandle<u64>) -> Option<BTreeMap<i32, i64>> {
         let mut ready = None;
         while self.epochs.front().is_some_and(|(epoch, _)| !durable.less_equal(epoch)) {
             ready = self.epochs.pop_front().map(|(_, offsets)| offsets);
@@ -68,14 +86,13 @@ impl Pending {
 /// Reads this worker's partitions until told to stop, feeding the dataflow and committing durable offsets.
 pub fn drive(
     worker: &mut Worker,
-    handles: Handles,
+    feed: Feed,
     run: KafkaRun<'_>,
     letters: Option<&RefCell<DeadLetters>>,
-    counters: &Counters,
-) -> anyhow::Result<()> {
-    let Handles { mut input, flow, durable } = handles;
+) -> Result<(), KafkaFailure> {
+    let Feed { mut input, flow, durable } = feed;
     let (index, peers) = (worker.index(), worker.peers());
-    let mut reader = PartitionReader::open(run.config, index, peers).context("opening the Kafka source")?;
+    let mut reader = PartitionReader::open(run.config, index, peers)?;
     let mut pending = Pending { epochs: VecDeque::new(), committed: reader.positions() };
     let (poll, epoch_length) = (Duration::from_millis(run.config.poll_ms), Duration::from_millis(run.config.epoch_ms));
     let in_flight = 2 * peers as u64;
@@ -90,13 +107,9 @@ pub fn drive(
                 Ok(Some(message)) => {
                     in_epoch += 1;
                     wait = Duration::ZERO;
-                    Counters::add(&counters.rows, 1);
-                    let item = parse_message(
-                        &message.payload,
-                        message.partition,
-                        message.offset,
-                        run.config.max_message_bytes,
-                    );
+                    run.rows.fetch_add(1, Ordering::Relaxed);
+                    let item =
+                        (run.parse)(&message.payload, message.partition, message.offset, run.config.max_message_bytes);
                     count_message(item.is_ok());
                     if let (Err(record), Some(letters)) = (&item, letters) {
                         dead_letter(&mut letters.borrow_mut(), record, &message, &run);
@@ -138,14 +151,10 @@ pub fn drive(
     }
     commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     if run.undurable.count() > 0 {
-        anyhow::bail!(
-            "{} error records or dead letters could not be stored; offsets were not committed past them, so the next \
-             run reads those messages again",
-            run.undurable.count()
-        );
+        return Err(KafkaFailure::Undurable(run.undurable.count()));
     }
     if !pending.epochs.is_empty() {
-        anyhow::bail!("offsets of {} epochs could not be committed; they will be read again", pending.epochs.len());
+        return Err(KafkaFailure::Uncommitted(pending.epochs.len()));
     }
     Ok(())
 }
@@ -176,7 +185,7 @@ fn dead_letter(
 /// sink gave up on a record.
 fn commit_durable(
     pending: &mut Pending,
-    durable: &timely::dataflow::ProbeHandle<u64>,
+    durable: &ProbeHandle<u64>,
     reader: &PartitionReader,
     letters: Option<&RefCell<DeadLetters>>,
     undurable: &Undurable,
@@ -190,11 +199,12 @@ fn commit_durable(
     }
     let flushed = letters.map_or(Ok(0), |letters| letters.borrow_mut().flush());
     clipstream_core::crash_point("kafka.before_commit");
-    let committed = flushed.map_err(anyhow::Error::from).and_then(|_| Ok(reader.commit(&offsets)?));
+    let committed = flushed.and_then(|_| reader.commit(&offsets));
     match committed {
         Ok(()) => pending.committed = offsets,
         Err(error) => {
-            tracing::error!(error = %format!("{error:#}"), "offset commit failed; will retry");
+            let error = clipstream_schemas::error::error_chain(&error);
+            tracing::error!(%error, "offset commit failed; will retry");
             pending.epochs.push_front((0, offsets));
         }
     }

@@ -1,4 +1,4 @@
-//! Timed annotations in a request: `"segments": [{"start_s", "end_s", "caption", "category"}, ...]` (subtitles,
+//! Timed annotations in a request's metadata: `"segments": [{"start_s", "end_s", "caption", "category"}, ...]` (subtitles,
 //! timed descriptions, or `clipstream synth`'s per-shot ground truth). A clip takes the text fields of the segment
 //! that overlaps it longest; without segments the request's own `caption` / `category` apply.
 

@@ -6,12 +6,42 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Why a download failed: an error code, a reason and whether trying later may work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DownloadError {
-    pub code: &'static str,
-    pub reason: String,
-    pub retryable: bool,
+use clipstream_schemas::error::StageError;
+use thiserror::Error;
+
+/// Why a yt-dlp download failed.
+#[derive(Debug, Error)]
+pub enum DownloadError {
+    #[error("yt-dlp not installed: the program {program:?} is not on PATH; cannot download {url}")]
+    Missing { program: String, url: String },
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("yt-dlp took over {timeout:?} for {url}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("yt-dlp failed for {url} ({status}): {stderr}")]
+    Failed { url: String, status: std::process::ExitStatus, stderr: String },
+    #[error("yt-dlp wrote no file for {url} (larger than {max_bytes} bytes?)")]
+    NoFile { url: String, max_bytes: u64 },
+}
+
+impl StageError for DownloadError {
+    fn code(&self) -> &'static str {
+        match self {
+            DownloadError::Missing { .. } => "fetch.yt_dlp_missing",
+            DownloadError::Io { .. } => "fetch.io",
+            DownloadError::Timeout { .. } => "fetch.timeout",
+            DownloadError::Failed { .. } | DownloadError::NoFile { .. } => "fetch.yt_dlp",
+        }
+    }
+
+    /// Only a download that finished without a file (the size limit) will not pass by trying later.
+    fn retryable(&self) -> bool {
+        !matches!(self, DownloadError::NoFile { .. })
+    }
 }
 
 /// A downloaded video; the file is deleted with this value.
@@ -46,21 +76,10 @@ impl YtDlp {
     /// Downloads `url` (a YouTube watch URL).
     pub fn download(&self, url: &str) -> Result<Downloaded, DownloadError> {
         let Some(program) = find_program(&self.program) else {
-            return Err(DownloadError {
-                code: "fetch.yt_dlp_missing",
-                reason: format!(
-                    "yt-dlp not installed: the program {:?} is not on PATH; cannot download {url}",
-                    self.program
-                ),
-                retryable: true,
-            });
+            return Err(DownloadError::Missing { program: self.program.clone(), url: url.to_string() });
         };
         let base = if self.temp_dir.as_os_str().is_empty() { std::env::temp_dir() } else { self.temp_dir.clone() };
-        let io = |what: &str, e: std::io::Error| DownloadError {
-            code: "fetch.io",
-            reason: format!("{what}: {e}"),
-            retryable: true,
-        };
+        let io = |what: &str, source: std::io::Error| DownloadError::Io { what: what.to_string(), source };
         let dir = tempfile::Builder::new()
             .prefix("clipstream-ytdlp-")
             .tempdir_in(&base)
@@ -91,22 +110,14 @@ impl YtDlp {
                     // The child may have exited meanwhile; either way it is reaped by `wait`.
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(DownloadError {
-                        code: "fetch.timeout",
-                        reason: format!("yt-dlp took over {:?} for {url}", self.timeout),
-                        retryable: true,
-                    });
+                    return Err(DownloadError::Timeout { url: url.to_string(), timeout: self.timeout });
                 }
                 None => std::thread::sleep(Duration::from_millis(100)),
             }
         };
         if !status.success() {
             let stderr = std::fs::read_to_string(&log_path).unwrap_or_default();
-            return Err(DownloadError {
-                code: "fetch.yt_dlp",
-                reason: format!("yt-dlp failed for {url} ({status}): {}", stderr.trim()),
-                retryable: true,
-            });
+            return Err(DownloadError::Failed { url: url.to_string(), status, stderr: stderr.trim().to_string() });
         }
         let file = std::fs::read_dir(dir.path())
             .map_err(|e| io("listing the download folder", e))?
@@ -114,11 +125,7 @@ impl YtDlp {
             .map(|entry| entry.path())
             .find(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("video.")));
         let Some(path) = file else {
-            return Err(DownloadError {
-                code: "fetch.yt_dlp",
-                reason: format!("yt-dlp wrote no file for {url} (larger than {} bytes?)", self.max_bytes),
-                retryable: false,
-            });
+            return Err(DownloadError::NoFile { url: url.to_string(), max_bytes: self.max_bytes });
         };
         let bytes = std::fs::metadata(&path).map_err(|e| io("reading the download's size", e))?.len();
         Ok(Downloaded { path, bytes, _dir: dir })
@@ -138,9 +145,9 @@ mod tests {
             temp_dir: PathBuf::new(),
         };
         let error = ytdlp.download("https://www.youtube.com/watch?v=dQw4w9WgXcQ").expect_err("not installed");
-        assert_eq!(error.code, "fetch.yt_dlp_missing");
-        assert!(error.reason.starts_with("yt-dlp not installed"), "{}", error.reason);
-        assert!(error.retryable);
+        assert_eq!(error.code(), "fetch.yt_dlp_missing");
+        assert!(error.to_string().starts_with("yt-dlp not installed"), "{error}");
+        assert!(error.retryable());
     }
 
     #[test]
