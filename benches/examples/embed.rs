@@ -68,11 +68,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = model.image_size();
     for &batch in &args.batches {
         let input = Tensor::randn([batch, args.frames, 3, size, size], (args.kind, args.device));
-        let _ = model.embed_clips(&input);
+        let _ = model.embed_clips(&input)?;
         synchronize(args.device);
         let (mut clips, started) = (0_i64, Instant::now());
         while started.elapsed().as_secs_f64() < args.seconds || clips == 0 {
-            let _ = model.embed_clips(&input);
+            let _ = model.embed_clips(&input)?;
             synchronize(args.device);
             clips += batch;
         }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tch::nn::VarStore;
-use tch::{Device, Tensor};
+use tch::{Device, TchError, Tensor};
 
 use crate::arch::Arch;
 use crate::clip::Clip;
@@ -88,34 +88,34 @@ impl VideoTextModel {
     }
 
     /// Normalised clip embeddings [B, D] of `frames` [B, T, 3, H, W] (CLIP-normalised pixels).
-    pub fn embed_clips(&self, frames: &Tensor) -> Tensor {
+    pub fn embed_clips(&self, frames: &Tensor) -> Result<Tensor, TchError> {
         tch::no_grad(|| match &self.towers {
-            Towers::Viclip(m) => normalize(&m.encode_video(&frames.to_device(self.device()), false)),
+            Towers::Viclip(m) => Ok(normalize(&m.encode_video(&frames.to_device(self.device()), false)?)),
             Towers::Clip(m) => {
-                let (b, t, c, h, w) = frames.size5().expect("frames are [B, T, C, H, W]");
+                let (b, t, c, h, w) = frames.size5()?;
                 let images = frames.to_device(self.device()).reshape([b * t, c, h, w]);
-                let per_frame = normalize(&m.visual.encode_images(&images)).view([b, t, -1]);
-                normalize(&per_frame.mean_dim(1, false, per_frame.kind()))
+                let per_frame = normalize(&m.visual.encode_images(&images)?).view([b, t, -1]);
+                Ok(normalize(&per_frame.mean_dim(1, false, per_frame.kind())))
             }
         })
     }
 
     /// Normalised image embeddings [B, D] of `images` [B, 3, H, W].
-    pub fn embed_images(&self, images: &Tensor) -> Tensor {
+    pub fn embed_images(&self, images: &Tensor) -> Result<Tensor, TchError> {
         tch::no_grad(|| {
             let images = images.to_device(self.device());
             match &self.towers {
-                Towers::Viclip(m) => normalize(&m.vision.encode_images(&images)),
-                Towers::Clip(m) => normalize(&m.visual.encode_images(&images)),
+                Towers::Viclip(m) => Ok(normalize(&m.vision.encode_images(&images)?)),
+                Towers::Clip(m) => Ok(normalize(&m.visual.encode_images(&images)?)),
             }
         })
     }
 
     /// Normalised text embeddings [B, D] of token ids [B, context_length].
-    pub fn embed_texts(&self, ids: &Tensor) -> Tensor {
+    pub fn embed_texts(&self, ids: &Tensor) -> Result<Tensor, TchError> {
         tch::no_grad(|| match &self.towers {
-            Towers::Viclip(m) => normalize(&m.encode_text(ids, false)),
-            Towers::Clip(m) => normalize(&m.text.encode(ids, false)),
+            Towers::Viclip(m) => Ok(normalize(&m.encode_text(ids, false)?)),
+            Towers::Clip(m) => Ok(normalize(&m.text.encode(ids, false)?)),
         })
     }
 }

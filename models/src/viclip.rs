@@ -2,7 +2,7 @@
 //! at context 32 (`text_encoder.*`) and the learned temperature `temp`, in the released checkpoints' layout.
 
 use tch::nn;
-use tch::{Kind, Tensor};
+use tch::{Kind, TchError, Tensor};
 
 use crate::clip::{TextConfig, TextTower, VisionConfig, VisionTower};
 
@@ -57,13 +57,13 @@ impl Viclip {
     }
 
     /// Video embeddings [B, D] of `video` [B, T, 3, H, W]; masked by `config.mask_ratio` only when `train`.
-    pub fn encode_video(&self, video: &Tensor, train: bool) -> Tensor {
+    pub fn encode_video(&self, video: &Tensor, train: bool) -> Result<Tensor, TchError> {
         let ratio = if train { self.config.mask_ratio } else { 0.0 };
         self.vision.encode_video(video, ratio, train)
     }
 
     /// Text embeddings [B, D] of token ids [B, 32].
-    pub fn encode_text(&self, ids: &Tensor, train: bool) -> Tensor {
+    pub fn encode_text(&self, ids: &Tensor, train: bool) -> Result<Tensor, TchError> {
         self.text.encode(ids, train && !self.config.freeze_text)
     }
 

@@ -40,8 +40,8 @@ fn check(dir: &Path, arch: &str) -> anyhow::Result<()> {
         weights::read(&dir.join(format!("{arch}-io.safetensors")))?.into_iter().collect();
     let get = |name: &str| io.get(name).with_context(|| format!("{name} in {arch}-io"));
     tch::no_grad(|| -> anyhow::Result<()> {
-        let image = model.visual.encode_images(get("image")?);
-        let text = model.text.encode(get("text")?, false);
+        let image = model.visual.encode_images(get("image")?)?;
+        let text = model.text.encode(get("text")?, false)?;
         let logits = model.logits(&image, &text);
         for (name, got, tolerance) in
             [("image_embeds", &image, 1e-4), ("text_embeds", &text, 1e-4), ("logits_per_image", &logits, 1e-3)]

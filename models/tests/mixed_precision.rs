@@ -23,8 +23,8 @@ fn pass(vs: &VarStore, model: &Viclip, video: &Tensor, ids: &Tensor) -> Pass {
             let _ = grad.zero_();
         }
     }
-    let v = model.encode_video(video, false);
-    let t = model.encode_text(ids, true);
+    let v = model.encode_video(video, false).expect("a valid video");
+    let t = model.encode_text(ids, true).expect("valid ids");
     let loss = info_nce(&v, &t, &model.temperature(), None);
     loss.backward();
     let mut grads: Vec<(String, Tensor)> = vs.variables().into_iter().map(|(n, var)| (n, var.grad().copy())).collect();

@@ -36,9 +36,9 @@ fn tiny_viclip_matches_the_reference_outputs() -> anyhow::Result<()> {
     let io: BTreeMap<String, Tensor> = weights::read(&fixture("tiny-viclip-io.safetensors"))?.into_iter().collect();
     let get = |name: &str| io.get(name).with_context(|| format!("{name} in the io fixture"));
     tch::no_grad(|| -> anyhow::Result<()> {
-        let video = model.encode_video(get("video")?, false);
-        let image = model.vision.encode_images(get("image")?);
-        let text = model.encode_text(get("text_ids")?, false);
+        let video = model.encode_video(get("video")?, false)?;
+        let image = model.vision.encode_images(get("image")?)?;
+        let text = model.encode_text(get("text_ids")?, false)?;
         for (name, got) in [("video_embeds", &video), ("image_embeds", &image), ("text_embeds", &text)] {
             let want = get(name)?;
             assert_eq!(got.size(), want.size(), "{name}");
@@ -87,7 +87,7 @@ fn released_configs_have_exactly_the_released_names_and_shapes() -> anyhow::Resu
 fn masking_keeps_l_minus_int_ratio_l_tokens_plus_the_class_token() {
     for (l, ratio) in [(64_i64, 0.9), (2048, 0.9), (10, 0.5), (7, 0.0), (33, 0.75)] {
         let x = Tensor::arange(2 * l * 3, (Kind::Float, Device::Cpu)).view([2, l, 3]);
-        let kept = mask_tokens(&x, ratio);
+        let kept = mask_tokens(&x, ratio).expect("[B, L, W] tokens");
         let expect = l - (ratio * l as f64) as i64;
         assert_eq!(kept.size(), vec![2, expect, 3], "L={l} ratio={ratio}");
         // Kept tokens are distinct rows of their own sample.
@@ -97,6 +97,16 @@ fn masking_keeps_l_minus_int_ratio_l_tokens_plus_the_class_token() {
     }
     let (_vs, model) = viclip("viclip-tiny").expect("tiny builds");
     let video = Tensor::randn([2, 4, 3, 56, 56], (Kind::Float, Device::Cpu));
-    let out = model.vision.encode_video(&video, 0.9, true);
+    let out = model.vision.encode_video(&video, 0.9, true).expect("a valid video");
     assert_eq!(out.size(), vec![2, 16]);
+}
+
+#[test]
+fn frames_of_another_size_are_an_error_not_a_panic() {
+    let (_vs, model) = viclip("viclip-tiny").expect("tiny builds");
+    let wrong = Tensor::randn([1, 4, 3, 64, 64], (Kind::Float, Device::Cpu));
+    let error = model.encode_video(&wrong, false).expect_err("64 px frames into a 56 px tower");
+    assert!(error.to_string().contains("3x56x56"), "{error}");
+    let flat = Tensor::randn([4, 3, 56, 56], (Kind::Float, Device::Cpu));
+    assert!(model.encode_video(&flat, false).is_err(), "a batch of images is not a video");
 }

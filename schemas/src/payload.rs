@@ -2,6 +2,7 @@
 //! disk in a scratch folder owned by the payload (deleted when the last clone is dropped), so a long video never has
 //! to fit in memory.
 
+use std::any::Any;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,5 +31,51 @@ pub struct CuratedVideo {
     pub video_key: String,
     pub clips: Vec<ClipPayload>,
     /// Keeps the folder holding the clip files alive until the sink has copied them.
-    pub scratch: Option<Arc<tempfile::TempDir>>,
+    pub scratch: Option<Scratch>,
+}
+
+/// Whatever owns a video's scratch folder (a `tempfile::TempDir`, say), shared by the clones of the video: the
+/// folder goes when the last clone drops. Opaque here, so this crate does no I/O.
+#[derive(Clone)]
+pub struct Scratch {
+    _owner: Arc<dyn Any + Send + Sync>,
+}
+
+impl Scratch {
+    /// Shares `owner` (dropped, and so the folder deleted, with the last clone).
+    pub fn new(owner: impl Any + Send + Sync) -> Self {
+        Self { _owner: Arc::new(owner) }
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scratch")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    struct Owner(Arc<AtomicBool>);
+
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_owner_goes_with_the_last_clone() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let scratch = Scratch::new(Owner(dropped.clone()));
+        let clone = scratch.clone();
+        drop(scratch);
+        assert!(!dropped.load(Ordering::SeqCst), "a clone still holds it");
+        drop(clone);
+        assert!(dropped.load(Ordering::SeqCst));
+    }
 }

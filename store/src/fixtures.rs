@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, SourcePosition, VideoRequest};
+use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, Scratch, SourcePosition, VideoRequest};
 
 use crate::metadata::row::ClipRow;
 use crate::output::Output;
@@ -70,7 +70,7 @@ pub fn video(video_key: &str, clips: u32, mp4: bool) -> CuratedVideo {
         video_id: format!("id/{video_key}"),
         video_key: video_key.to_string(),
         clips,
-        scratch: Some(scratch),
+        scratch: Some(Scratch::new(scratch)),
     }
 }
 

@@ -45,6 +45,8 @@ pub enum TrainError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the model refused its input")]
+    Model(#[from] tch::TchError),
     #[error("encoding a step of the training log")]
     LogLine(#[source] serde_json::Error),
     #[error(transparent)]

@@ -67,9 +67,9 @@ pub fn evaluate(
         let captions: Vec<String> = pending.iter().map(|(_, c)| c.clone()).collect();
         let input = Tensor::from_slice(&pixels).view([n, frames as i64, 3, size, size]).to_device(device);
         tch::no_grad(|| -> Result<(), TrainError> {
-            videos.push(normalize(&model.encode_video(&input, false)).to_device(Device::Cpu));
+            videos.push(normalize(&model.encode_video(&input, false)?).to_device(Device::Cpu));
             let ids = tokens(&tokenizer, &captions, context, device)?;
-            texts.push(normalize(&model.encode_text(&ids, false)).to_device(Device::Cpu));
+            texts.push(normalize(&model.encode_text(&ids, false)?).to_device(Device::Cpu));
             Ok(())
         })?;
         pending.clear();
@@ -113,7 +113,8 @@ pub fn evaluate(
         let labels: Vec<i64> = labelled.iter().map(|(_, k)| *k).collect();
         let prompts: Vec<String> = classes.iter().map(|c| prompt(c)).collect();
         let ids = tokens(&tokenizer, &prompts, context, device)?;
-        let prompt_embeddings = tch::no_grad(|| normalize(&model.encode_text(&ids, false)).to_device(Device::Cpu));
+        let prompt_embeddings = tch::no_grad(|| model.encode_text(&ids, false))?;
+        let prompt_embeddings = normalize(&prompt_embeddings).to_device(Device::Cpu);
         Some(classify(&v.index_select(0, &rows), &prompt_embeddings.to_kind(Kind::Float), &labels, classes))
     } else {
         None

@@ -136,9 +136,9 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         let frames = Tensor::from_slice(&batch.frames)
             .view([batch.len() as i64, config.frames as i64, 3, size, size])
             .to_device(device);
-        let video = model.vision.encode_video(&frames, mask, true);
+        let video = model.vision.encode_video(&frames, mask, true)?;
         let text = if config.train_text {
-            model.encode_text(&tokens(&tokenizer, &batch.captions, context, device)?, true)
+            model.encode_text(&tokens(&tokenizer, &batch.captions, context, device)?, true)?
         } else {
             texts.embed(&model, &tokenizer, &batch.captions, context, device)?
         };
@@ -230,7 +230,7 @@ impl TextCache {
         let missing: Vec<String> = captions.iter().filter(|c| !self.embeddings.contains_key(*c)).cloned().collect();
         if !missing.is_empty() {
             let ids = tokens(tokenizer, &missing, context, device)?;
-            let embedded = tch::no_grad(|| model.encode_text(&ids, false)).to_kind(Kind::Float);
+            let embedded = tch::no_grad(|| model.encode_text(&ids, false))?.to_kind(Kind::Float);
             for (row, caption) in missing.into_iter().enumerate() {
                 self.embeddings.insert(caption, embedded.get(row as i64));
             }

@@ -2,7 +2,7 @@
 //! the features at the end token (the highest id of each row, as the reference's `argmax`).
 
 use tch::nn;
-use tch::{Kind, Tensor};
+use tch::{Kind, TchError, Tensor};
 
 use crate::nn::{Activation, Transformer, TransformerConfig};
 
@@ -80,12 +80,12 @@ impl TextTower {
     }
 
     /// Embeds token ids [B, context_length] (int64, from the tokenizer) -> [B, output_dim], unnormalised.
-    pub fn encode(&self, ids: &Tensor, train: bool) -> Tensor {
+    pub fn encode(&self, ids: &Tensor, train: bool) -> Result<Tensor, TchError> {
         let ids = ids.to_device(self.token_embedding.device()).to_kind(Kind::Int64);
         let x = Tensor::embedding(&self.token_embedding, &ids, -1, false, false) + &self.positional_embedding;
-        let x = self.transformer.forward(&x, true, train).apply(&self.ln_final);
+        let x = self.transformer.forward(&x, true, train)?.apply(&self.ln_final);
         let end = ids.argmax(-1, false);
         let rows = Tensor::arange(ids.size()[0], (Kind::Int64, ids.device()));
-        x.index(&[Some(rows), Some(end)]).matmul(&self.text_projection)
+        Ok(x.index(&[Some(rows), Some(end)]).matmul(&self.text_projection))
     }
 }

@@ -3,7 +3,7 @@
 //! tokens, and optional random token masking.
 
 use tch::nn;
-use tch::{Kind, Tensor};
+use tch::{Kind, TchError, Tensor};
 
 use crate::nn::{Activation, Transformer, TransformerConfig, to_kind_of};
 
@@ -93,8 +93,10 @@ impl VisionTower {
         &self.config
     }
 
-    /// Embeds images [B, 3, H, W] (CLIP) -> [B, output_dim], unnormalised.
-    pub fn encode_images(&self, images: &Tensor) -> Tensor {
+    /// Embeds images [B, 3, H, W] (CLIP) -> [B, output_dim], unnormalised. Another shape is an error.
+    pub fn encode_images(&self, images: &Tensor) -> Result<Tensor, TchError> {
+        let (_, c, h, wd) = images.size4()?;
+        self.check_frame(c, h, wd)?;
         let x = to_kind_of(images, &self.conv1);
         let x = if self.config.frames.is_some() {
             x.unsqueeze(2)
@@ -115,9 +117,12 @@ impl VisionTower {
 
     /// Embeds videos [B, T, 3, H, W] (ViCLIP) -> [B, output_dim], unnormalised. `mask_ratio` > 0 keeps
     /// `L - int(ratio * L)` random patch tokens per sample (L = T x HW) before the transformer.
-    pub fn encode_video(&self, video: &Tensor, mask_ratio: f64, train: bool) -> Tensor {
-        let temporal = self.temporal_positional_embedding.as_ref().expect("encode_video needs a ViCLIP video tower");
-        let (b, t, c, h, wd) = video.size5().expect("video is [B, T, C, H, W]");
+    pub fn encode_video(&self, video: &Tensor, mask_ratio: f64, train: bool) -> Result<Tensor, TchError> {
+        let Some(temporal) = self.temporal_positional_embedding.as_ref() else {
+            return Err(TchError::Shape("encode_video needs a ViCLIP video tower".into()));
+        };
+        let (b, t, c, h, wd) = video.size5()?;
+        self.check_frame(c, h, wd)?;
         if t == 1 {
             return self.encode_images(&video.view([b, c, h, wd]));
         }
@@ -130,16 +135,26 @@ impl VisionTower {
         let x = x + resize_temporal(temporal, t).view([1, 1, t, w]);
         let mut tokens = x.reshape([b, n * t, w]);
         if mask_ratio > 0.0 {
-            tokens = mask_tokens(&tokens, mask_ratio);
+            tokens = mask_tokens(&tokens, mask_ratio)?;
         }
         let class = (&self.class_embedding + self.positional_embedding.get(0)).view([1, 1, w]).expand([b, 1, w], true);
         self.finish(&Tensor::cat(&[class, tokens], 1), train)
     }
 
-    fn finish(&self, tokens: &Tensor, train: bool) -> Tensor {
+    fn finish(&self, tokens: &Tensor, train: bool) -> Result<Tensor, TchError> {
         let x = tokens.apply(&self.ln_pre);
-        let x = self.transformer.forward(&x, false, train);
-        x.select(1, 0).apply(&self.ln_post).matmul(&self.proj)
+        let x = self.transformer.forward(&x, false, train)?;
+        Ok(x.select(1, 0).apply(&self.ln_post).matmul(&self.proj))
+    }
+
+    /// Refuses frames that are not 3 x `image_size` x `image_size`.
+    fn check_frame(&self, c: i64, h: i64, w: i64) -> Result<(), TchError> {
+        let size = self.config.image_size;
+        if (c, h, w) == (3, size, size) {
+            Ok(())
+        } else {
+            Err(TchError::Shape(format!("frames are {c}x{h}x{w}, the vision tower takes 3x{size}x{size}")))
+        }
     }
 }
 
@@ -155,10 +170,10 @@ fn resize_temporal(temporal: &Tensor, t: i64) -> Tensor {
 
 /// Keeps `L - int(ratio * L)` uniformly chosen tokens of each sample of `x` [B, L, W], in random order (the
 /// reference's argsort-of-noise masking).
-pub fn mask_tokens(x: &Tensor, ratio: f64) -> Tensor {
-    let (b, l, w) = x.size3().expect("tokens are [B, L, W]");
+pub fn mask_tokens(x: &Tensor, ratio: f64) -> Result<Tensor, TchError> {
+    let (b, l, w) = x.size3()?;
     let keep = l - (ratio * l as f64) as i64;
     let noise = Tensor::rand([b, l], (Kind::Float, x.device()));
     let ids = noise.argsort(1, false).narrow(1, 0, keep);
-    x.gather(1, &ids.unsqueeze(-1).expand([b, keep, w], true), false)
+    Ok(x.gather(1, &ids.unsqueeze(-1).expand([b, keep, w], true), false))
 }

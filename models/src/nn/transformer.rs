@@ -3,7 +3,7 @@
 //! which is the same arithmetic. Attention goes through `scaled_dot_product_attention`.
 
 use tch::nn;
-use tch::{Kind, Tensor};
+use tch::{Kind, TchError, Tensor};
 
 use super::drop_path;
 
@@ -100,24 +100,24 @@ impl Transformer {
     }
 
     /// Runs `x` [B, L, D] through every block; `causal` masks attention to later tokens (the text tower).
-    pub fn forward(&self, x: &Tensor, causal: bool, train: bool) -> Tensor {
-        self.blocks.iter().fold(x.shallow_clone(), |x, block| {
-            let attended = self.attention(block, &x.apply(&block.ln_1), causal);
+    pub fn forward(&self, x: &Tensor, causal: bool, train: bool) -> Result<Tensor, TchError> {
+        self.blocks.iter().try_fold(x.shallow_clone(), |x, block| {
+            let attended = self.attention(block, &x.apply(&block.ln_1), causal)?;
             let x = x + drop_path(&attended, block.drop_path, train);
             let hidden = self.activation.apply(&self.linear(&x.apply(&block.ln_2), &block.c_fc));
-            &x + drop_path(&self.linear(&hidden, &block.c_proj), block.drop_path, train)
+            Ok(&x + drop_path(&self.linear(&hidden, &block.c_proj), block.drop_path, train))
         })
     }
 
-    fn attention(&self, block: &Block, x: &Tensor, causal: bool) -> Tensor {
-        let (b, l, d) = x.size3().expect("transformer input is [B, L, D]");
+    fn attention(&self, block: &Block, x: &Tensor, causal: bool) -> Result<Tensor, TchError> {
+        let (b, l, d) = x.size3()?;
         let head_dim = d / self.heads;
         let qkv = linear(x, &block.in_proj_weight, Some(&block.in_proj_bias), self.compute);
         let qkv = qkv.view([b, l, 3, self.heads, head_dim]);
         let qkv = qkv.permute([2, 0, 3, 1, 4]);
         let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
         let out = Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, 0.0, causal, None, false);
-        self.linear(&out.transpose(1, 2).reshape([b, l, d]), &block.out_proj)
+        Ok(self.linear(&out.transpose(1, 2).reshape([b, l, d]), &block.out_proj))
     }
 
     fn linear(&self, x: &Tensor, layer: &nn::Linear) -> Tensor {
@@ -158,10 +158,10 @@ mod tests {
         let x = Tensor::randn([1, 5, 16], (Kind::Float, Device::Cpu));
         let changed = x.copy();
         let _ = changed.get(0).get(4).fill_(3.0);
-        let (a, b) = (t.forward(&x, true, false), t.forward(&changed, true, false));
+        let (a, b) = (t.forward(&x, true, false).unwrap(), t.forward(&changed, true, false).unwrap());
         let first = |t: &Tensor| t.narrow(1, 0, 4);
         assert!(first(&a).allclose(&first(&b), 1e-6, 1e-6, false));
-        let (a, b) = (t.forward(&x, false, false), t.forward(&changed, false, false));
+        let (a, b) = (t.forward(&x, false, false).unwrap(), t.forward(&changed, false, false).unwrap());
         assert!(!first(&a).allclose(&first(&b), 1e-6, 1e-6, false));
     }
 }

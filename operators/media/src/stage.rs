@@ -9,7 +9,8 @@ use clipstream_core::StageExt;
 use clipstream_input::FetchedVideo;
 use clipstream_schemas::config::CutMode;
 use clipstream_schemas::{
-    ClipPayload, ClipRecord, Config, CuratedVideo, ErrorRecord, Stage, VideoRequest, clip_key, format_timestamp,
+    ClipPayload, ClipRecord, Config, CuratedVideo, ErrorRecord, Scratch, Stage, VideoRequest, clip_key,
+    format_timestamp,
 };
 use timely::dataflow::Stream;
 use timely::dataflow::operators::core::Concatenate;
@@ -65,7 +66,7 @@ pub struct PlannedVideo {
 #[derive(Clone)]
 pub struct CutVideo {
     pub planned: PlannedVideo,
-    pub scratch: Option<Arc<tempfile::TempDir>>,
+    pub scratch: Option<Scratch>,
     pub files: Vec<Option<PathBuf>>,
 }
 
@@ -99,7 +100,7 @@ pub fn cut_video(config: &Config, planned: PlannedVideo) -> Result<CutVideo, Err
     })?;
     let files = crate::clip::cut_clips(&planned.probed.video.fetched.path, spans, &config.cut, dir.path())
         .map_err(|e| ErrorRecord::for_request(Stage::Clip, request, &e))?;
-    Ok(CutVideo { planned, scratch: Some(Arc::new(dir)), files: files.into_iter().map(Some).collect() })
+    Ok(CutVideo { planned, scratch: Some(Scratch::new(dir)), files: files.into_iter().map(Some).collect() })
 }
 
 /// frames: samples and encodes the frames of every clip and assembles the records.

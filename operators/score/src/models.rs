@@ -35,9 +35,9 @@ pub struct Aesthetic {
 
 impl Aesthetic {
     /// Scores [N] of CLIP-normalised images [N, 3, S, S].
-    pub fn score_images(&self, images: &Tensor) -> Tensor {
-        let embeddings = self.clip.embed_images(images);
-        tch::no_grad(|| self.mlp.score(&embeddings.to_device(Device::Cpu), false))
+    pub fn score_images(&self, images: &Tensor) -> Result<Tensor, tch::TchError> {
+        let embeddings = self.clip.embed_images(images)?;
+        Ok(tch::no_grad(|| self.mlp.score(&embeddings.to_device(Device::Cpu), false)))
     }
 }
 

@@ -19,6 +19,8 @@ pub enum ScoreError {
     Frames { clip: u32, source: PixelError },
     #[error("tokenizing the caption of clip {clip}: {reason}")]
     Tokenize { clip: u32, reason: String },
+    #[error("the model refused the batch")]
+    Model(#[source] tch::TchError),
 }
 
 impl StageError for ScoreError {
@@ -26,6 +28,7 @@ impl StageError for ScoreError {
         match self {
             Self::Frames { .. } => "score_frames",
             Self::Tokenize { .. } => "score_tokenize",
+            Self::Model(_) => "score_model",
         }
     }
 }
@@ -79,8 +82,10 @@ fn score_similarity(
         ids.extend(tokens);
     }
     let started = Instant::now();
-    let video = model.embed_clips(&Tensor::stack(&frames, 0));
-    let text = model.embed_texts(&Tensor::from_slice(&ids).view([captioned.len() as i64, context as i64]));
+    let video = model.embed_clips(&Tensor::stack(&frames, 0)).map_err(ScoreError::Model)?;
+    let text = model
+        .embed_texts(&Tensor::from_slice(&ids).view([captioned.len() as i64, context as i64]))
+        .map_err(ScoreError::Model)?;
     let scores = (video * text).sum_dim_intlist(&[-1i64][..], false, Kind::Float).to_device(tch::Device::Cpu);
     metrics::observe_call("similarity", captioned.len(), started.elapsed());
     for (row, &i) in captioned.iter().enumerate() {
@@ -100,7 +105,11 @@ fn score_aesthetic(
     let per_clip = frames[0].size()[0];
     let started = Instant::now();
     let images = Tensor::cat(&frames, 0);
-    let scores = aesthetic.score_images(&images).view([clips.len() as i64, per_clip]).amax([1], false);
+    let scores = aesthetic
+        .score_images(&images)
+        .map_err(ScoreError::Model)?
+        .view([clips.len() as i64, per_clip])
+        .amax([1], false);
     metrics::observe_call("aesthetic", clips.len(), started.elapsed());
     for (row, clip) in clips.iter_mut().enumerate() {
         clip.record.aesthetic_score = Some(scores.double_value(&[row as i64]));

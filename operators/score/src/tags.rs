@@ -47,7 +47,7 @@ impl TagsCaptioner {
             let ids =
                 model.tokenizer.tokenize_batch(&missing, context).map_err(|e| CaptionError::Model(e.to_string()))?;
             let ids = Tensor::from_slice(&ids).view([missing.len() as i64, context as i64]);
-            let embedded = model.model.embed_texts(&ids).to_device(Device::Cpu);
+            let embedded = model.model.embed_texts(&ids).map_err(model_error)?.to_device(Device::Cpu);
             for (row, text) in missing.into_iter().enumerate() {
                 self.cache.insert(text.clone(), embedded.get(row as i64));
             }
@@ -111,7 +111,7 @@ impl Captioner for TagsCaptioner {
             let jpeg = coarse_frame(clip).ok_or(CaptionError::NoFrames)?;
             let image = pixels::decode(jpeg).map_err(frames_error)?;
             let input = pixels::preprocess(&image, model.model.image_size()).unsqueeze(0);
-            Ok(model.model.embed_images(&input).get(0))
+            Ok(model.model.embed_images(&input).map_err(model_error)?.get(0))
         })
     }
 
@@ -120,7 +120,12 @@ impl Captioner for TagsCaptioner {
         self.caption_all(clips, move |model, clip| {
             let input = pixels::clip_frames(&clip.frames_jpeg, frames, model.model.image_size(), model.model.device())
                 .map_err(frames_error)?;
-            Ok(model.model.embed_clips(&input.unsqueeze(0)).get(0))
+            Ok(model.model.embed_clips(&input.unsqueeze(0)).map_err(model_error)?.get(0))
         })
     }
+}
+
+/// A model that refused its input, as a caption failure.
+fn model_error(error: tch::TchError) -> CaptionError {
+    CaptionError::Model(error.to_string())
 }

@@ -107,13 +107,13 @@ fn scores_equal_a_direct_model_computation_and_the_filter_drops_low_clips() -> a
     let aesthetic = lock(models.aesthetic.as_ref().expect("loaded"));
     for clip in &scored.clips {
         let frames = pixels::clip_frames(&clip.frames_jpeg, 4, 56, Device::Cpu)?;
-        let video = similarity.model.embed_clips(&frames.unsqueeze(0));
+        let video = similarity.model.embed_clips(&frames.unsqueeze(0))?;
         let ids = similarity.tokenizer.tokenize(clip.record.caption.as_deref().unwrap_or_default(), 32)?;
-        let text = similarity.model.embed_texts(&Tensor::from_slice(&ids).unsqueeze(0));
+        let text = similarity.model.embed_texts(&Tensor::from_slice(&ids).unsqueeze(0))?;
         let want = (video * text).sum(tch::Kind::Float).double_value(&[]);
         let got = clip.record.sim_score.expect("scored");
         assert!((got - want).abs() < 1e-5, "clip {}: {got} vs {want}", clip.record.clip_index);
-        let per_frame = aesthetic.score_images(&frames);
+        let per_frame = aesthetic.score_images(&frames)?;
         let want = per_frame.max().double_value(&[]);
         let got = clip.record.aesthetic_score.expect("scored");
         assert!((got - want).abs() < 1e-5, "aesthetic of clip {}: {got} vs max {want}", clip.record.clip_index);

@@ -223,7 +223,6 @@ fn read_shard(output: &Output, shard: &str, start: usize, sender: &SyncSender<Ev
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use crate::{ShardBuilder, commit};
     use clipstream_schemas::{ClipPayload, CuratedVideo, ShardManifest, VideoRequest};
@@ -255,7 +254,7 @@ mod tests {
             video_id: format!("id/{video_key}"),
             video_key: video_key.into(),
             clips,
-            scratch: Some(Arc::new(tempfile::tempdir().unwrap())),
+            scratch: Some(clipstream_schemas::Scratch::new(tempfile::tempdir().unwrap())),
         }
     }
 

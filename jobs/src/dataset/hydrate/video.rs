@@ -4,7 +4,6 @@
 //! the video is an error record of its own and the other clips go on.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clipstream_input::fetch::{Downloaded, Fetched, Fetcher, YtDlp};
@@ -14,7 +13,7 @@ use clipstream_media::{
 use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
 use clipstream_schemas::error::StageError;
 use clipstream_schemas::{
-    ClipPayload, ClipRecord, CuratedVideo, ErrorRecord, SourcePosition, Stage, VideoRequest, safe_key,
+    ClipPayload, ClipRecord, CuratedVideo, ErrorRecord, Scratch, SourcePosition, Stage, VideoRequest, safe_key,
 };
 
 use super::error::HydrateError;
@@ -193,8 +192,13 @@ pub fn hydrate_video(context: &HydrateContext, job: &VideoJob) -> Result<Hydrate
             }
         })
         .collect();
-    let video =
-        CuratedVideo { request, video_id: job.video_id.clone(), video_key, clips, scratch: Some(Arc::new(scratch)) };
+    let video = CuratedVideo {
+        request,
+        video_id: job.video_id.clone(),
+        video_key,
+        clips,
+        scratch: Some(Scratch::new(scratch)),
+    };
     drop(source);
     Ok(Hydrated { video, clip_errors })
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clipstream_schemas::config::SinkConfig;
-use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest};
+use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, Scratch, VideoRequest};
 use clipstream_sink::ShardSink;
 use clipstream_store::webdataset::Entry;
 use clipstream_store::{Output, tar_key};
@@ -203,7 +203,7 @@ impl Resharder {
             video_id: video.video_id,
             video_key: video.video_key,
             clips: video.clips,
-            scratch: Some(video.scratch),
+            scratch: Some(Scratch::new(video.scratch)),
         };
         if self.sink.push(curated).map_err(|f| f.error).context("writing a resharded shard")?.is_some() {
             self.summary.shards += 1;
