@@ -81,6 +81,11 @@ impl TrainArgs {
         }
         config.validate()?;
         anyhow::ensure!(!config.train.data.is_empty(), "train.data is not set (--data or --set train.data=...)");
+        anyhow::ensure!(
+            config.train.train_text || !config.train.init.is_empty(),
+            "the text tower would stay frozen at random weights: train it too (--train-text, for training from \
+             scratch) or start from trained weights (--init FILE)"
+        );
         Ok(config.train)
     }
 
@@ -123,6 +128,7 @@ mod tests {
         let config = config_of(&[
             "--data",
             "shards",
+            "--train-text",
             "--set",
             "train.lr=2e-3",
             "--set",
@@ -142,7 +148,10 @@ mod tests {
     fn a_run_without_data_or_with_bad_values_is_refused() {
         let error = config_of(&[]).unwrap_err();
         assert!(error.to_string().contains("train.data"), "{error:#}");
-        let error = config_of(&["--data", "d", "--batch-size", "1"]).unwrap_err();
+        let error = config_of(&["--data", "d", "--train-text", "--batch-size", "1"]).unwrap_err();
         assert!(format!("{error:#}").contains("train.batch_size"), "{error:#}");
+        let error = config_of(&["--data", "d"]).unwrap_err();
+        assert!(error.to_string().contains("frozen at random weights"), "{error:#}");
+        assert!(config_of(&["--data", "d", "--init", "viclip.safetensors"]).is_ok());
     }
 }
