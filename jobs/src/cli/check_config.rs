@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use crate::cli::out::out;
 use clap::Args;
 use clipstream_schemas::config::DEFAULT_TOML;
 
@@ -19,11 +20,11 @@ pub struct CheckConfigArgs {
 impl CheckConfigArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         if self.print_defaults {
-            print!("{DEFAULT_TOML}");
+            out!("{DEFAULT_TOML}")?;
             return Ok(ExitCode::SUCCESS);
         }
         let config = self.config.load()?;
-        print!("{}", toml_text(&config)?);
+        out!("{}", toml_text(&config)?)?;
         eprintln!("configuration is valid");
         Ok(ExitCode::SUCCESS)
     }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::Args;
 use clipstream_models::Arch;
@@ -43,15 +44,15 @@ impl ConvertArgs {
                 "unexpected": report.unexpected,
                 "mismatched": mismatched,
             });
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            outln!("{}", serde_json::to_string_pretty(&json)?)?;
         } else {
-            println!("{}: {} ({report})", self.file.display(), if report.is_exact() { "fits" } else { "does NOT fit" });
+            outln!("{}: {} ({report})", self.file.display(), if report.is_exact() { "fits" } else { "does NOT fit" })?;
             if report.is_exact() {
-                println!(
+                outln!(
                     "use it as score.arch = {:?}, score.weights = {:?}",
                     self.arch,
                     self.file.display().to_string()
-                );
+                )?;
             }
         }
         Ok(if report.is_exact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

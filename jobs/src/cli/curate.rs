@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::out;
 use clap::Args;
 
 use crate::config::ConfigArgs;
@@ -88,7 +89,7 @@ impl CurateArgs {
             processes: self.processes,
             process: self.process,
         })?;
-        print!("{}", summary.render());
+        out!("{}", summary.render())?;
         Ok(if summary.output_failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
     }
 }

@@ -7,6 +7,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::Args;
 use clipstream_kafka::Producer;
@@ -75,7 +76,7 @@ impl EnqueueArgs {
             }
         }
         producer.flush().context("waiting for delivery reports")?;
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?)?;
         Ok(if report.invalid == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
     }
 }

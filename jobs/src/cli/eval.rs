@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use clap::Args;
 
 use clipstream_train::eval::evaluate;
@@ -33,20 +34,20 @@ pub struct EvalArgs {
 impl EvalArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let report = evaluate(&self.checkpoints, &self.step_dir, &self.data, self.limit, self.batch_size)?;
-        println!("{} on {} ({} clips of {} videos)", report.checkpoint, report.data, report.clips, report.videos);
-        println!("{:<6}{:>8}{:>8}{:>8}{:>8}", "", "R@1", "R@5", "R@10", "MdR");
+        outln!("{} on {} ({} clips of {} videos)", report.checkpoint, report.data, report.clips, report.videos)?;
+        outln!("{:<6}{:>8}{:>8}{:>8}{:>8}", "", "R@1", "R@5", "R@10", "MdR")?;
         for (name, r) in [("T2V", &report.t2v), ("V2T", &report.v2t)] {
-            println!("{name:<6}{:>8.3}{:>8.3}{:>8.3}{:>8.1}", r.r1, r.r5, r.r10, r.median_rank);
+            outln!("{name:<6}{:>8.3}{:>8.3}{:>8.3}{:>8.1}", r.r1, r.r5, r.r10, r.median_rank)?;
         }
         if let Some(c) = &report.classification {
-            println!(
+            outln!(
                 "zero-shot classification over {} classes ({} clips): top1 {:.3} top5 {:.3} AVG {:.3}",
                 c.classes.len(),
                 c.clips,
                 c.top1,
                 c.top5,
                 c.avg
-            );
+            )?;
         }
         if let Some(path) = &self.json {
             std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;

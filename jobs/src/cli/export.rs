@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
@@ -43,7 +44,7 @@ impl ExportArgs {
             ExportFormat::Csv => RowFormat::InternVidCsv,
         };
         let summary = export(&self.input, format, &self.out).with_context(|| format!("exporting {}", self.input))?;
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::Args;
 
@@ -25,7 +26,7 @@ impl GcArgs {
             clipstream_store::Output::open(&self.output).with_context(|| format!("opening {}", self.output))?;
         let report = clipstream_store::gc(&output, Duration::from_secs(self.min_age_s), self.dry_run)
             .context("collecting orphans")?;
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }

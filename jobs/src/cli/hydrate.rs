@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use clipstream_schemas::config::CutMode;
@@ -82,7 +83,7 @@ impl HydrateArgs {
             rescore: self.rescore,
         };
         let summary = run(options).with_context(|| format!("hydrating {}", self.input.display()))?;
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }

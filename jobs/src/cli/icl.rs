@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
@@ -60,7 +61,7 @@ impl IclArgs {
             temp_dir: self.temp_dir.unwrap_or_default(),
         };
         let summary = icl(&options).with_context(|| format!("building ICL sequences from {}", self.input))?;
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::Args;
 
@@ -23,7 +24,7 @@ impl LagArgs {
         let report = serde_json::json!({
             "topic": config.topic, "group": config.group_id, "total_lag": total, "partitions": lags,
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }

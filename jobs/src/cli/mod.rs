@@ -10,6 +10,7 @@ mod gc;
 mod hydrate;
 mod icl;
 mod lag;
+pub mod out;
 mod scenes;
 mod stats;
 mod subset;

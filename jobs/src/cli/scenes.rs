@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use clap::Args;
 use clipstream_media::scene::detect_scenes;
 use clipstream_schemas::format_timestamp;
@@ -46,26 +47,26 @@ impl ScenesArgs {
                     }
                 };
             if !self.json {
-                print_text(file, &entry);
+                print_text(file, &entry)?;
             }
             report.insert(file.display().to_string(), entry);
         }
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&Value::Object(report))?);
+            outln!("{}", serde_json::to_string_pretty(&Value::Object(report))?)?;
         }
         Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
     }
 }
 
-fn print_text(file: &std::path::Path, entry: &Value) {
+fn print_text(file: &std::path::Path, entry: &Value) -> anyhow::Result<()> {
     if let Some(error) = entry.get("error") {
-        println!("{}: error: {}", file.display(), error.as_str().unwrap_or_default());
-        return;
+        return outln!("{}: error: {}", file.display(), error.as_str().unwrap_or_default());
     }
     let fps = entry["fps"].as_f64().unwrap_or(0.0);
     let cuts = entry["cut_frames"].as_array().cloned().unwrap_or_default();
-    println!("{}: {} frames at {fps:.3} fps, {} cuts", file.display(), entry["frames"], cuts.len());
+    outln!("{}: {} frames at {fps:.3} fps, {} cuts", file.display(), entry["frames"], cuts.len())?;
     for cut in cuts.iter().filter_map(Value::as_u64) {
-        println!("  frame {cut:>7}  {}", format_timestamp(cut as f64 / fps));
+        outln!("  frame {cut:>7}  {}", format_timestamp(cut as f64 / fps))?;
     }
+    Ok(())
 }

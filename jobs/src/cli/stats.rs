@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::Args;
 
@@ -55,7 +56,7 @@ impl StatsArgs {
             brief["distinct_verbs"] = a.distinct_verbs.into();
             brief["verbs_per_caption"] = a.verbs_per_caption.into();
         }
-        println!("{}", serde_json::to_string_pretty(&brief)?);
+        outln!("{}", serde_json::to_string_pretty(&brief)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }

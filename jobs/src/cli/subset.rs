@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
@@ -87,7 +88,7 @@ impl SubsetArgs {
         let summary = subset(&options).with_context(|| format!("subsetting {input}"))?;
         let json = serde_json::to_string_pretty(&summary)?;
         std::fs::write(&summary_path, &json).with_context(|| format!("writing {}", summary_path.display()))?;
-        println!("{json}");
+        outln!("{json}")?;
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use anyhow::Context;
 use clap::Args;
 use clipstream_media::synth::{SynthSpec, SynthVideo, write_dataset};
@@ -64,11 +65,11 @@ impl SynthArgs {
         let lines: Vec<String> = videos.iter().map(|video| request_line(&self.out, video).to_string()).collect();
         std::fs::write(&requests, lines.join("\n") + "\n")
             .with_context(|| format!("writing {}", requests.display()))?;
-        println!(
+        outln!(
             "wrote {} videos ({shots} shots), ground_truth.jsonl and requests.jsonl to {}",
             videos.len(),
             self.out.display()
-        );
+        )?;
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::out::outln;
 use clap::Args;
 use clipstream_schemas::config::TrainConfig;
 use clipstream_train::trainer::train;
@@ -101,7 +102,7 @@ impl TrainArgs {
             plot_line(&png, "training loss (InfoNCE)", "step", "loss", &summary.curve)?;
             summary.loss_curve = Some(png.display().to_string());
         }
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         Ok(ExitCode::SUCCESS)
     }
 }
