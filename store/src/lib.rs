@@ -31,7 +31,7 @@ pub use error::StoreError;
 pub use errors::ErrorWriter;
 pub use gc::{GcReport, gc};
 pub use index::{IndexKind, Settled};
-pub use listing::{ShardList, list_committed_shards};
+pub use listing::{ShardList, committed_shards, list_committed_shards};
 pub use manifests::{Manifests, read_manifests};
 pub use metadata::Metadata;
 pub use output::{FileDigest, ObjectInfo, Output};

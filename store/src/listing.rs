@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use clipstream_schemas::manifest::SHARD_DIR;
 
-use crate::data_error::{Context, Result};
+use crate::data_error::{Context, DataError, Result};
 use crate::{Output, read_manifests};
 
 /// The shards of an output.
@@ -43,4 +43,13 @@ pub fn list_committed_shards(output: &Output) -> Result<ShardList> {
         tracing::warn!(count = missing_tar.len(), first = %missing_tar[0], "skipping manifests whose tar is missing");
     }
     Ok(ShardList { committed, uncommitted, missing_tar, unreadable_manifests: manifests.unreadable })
+}
+
+/// Names of the committed shards of `output` (see [`list_committed_shards`]), sorted. Fails when there is none.
+pub fn committed_shards(output: &Output) -> Result<Vec<String>> {
+    let shards = list_committed_shards(output)?.committed;
+    if shards.is_empty() {
+        return Err(DataError::invalid(format!("{} has no committed shard (no manifests/*.json)", output.url())));
+    }
+    Ok(shards)
 }

@@ -31,8 +31,6 @@ pub enum TrainError {
         #[source]
         source: CheckpointCause,
     },
-    #[error("{0} has no committed shards")]
-    NoShards(String),
     #[error("an epoch of {0} produced no batch")]
     EmptyEpoch(String),
     #[error("the data loader stopped")]

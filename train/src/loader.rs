@@ -10,7 +10,7 @@ use clipstream_store::Output;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use clipstream_store::list_committed_shards;
+use clipstream_store::committed_shards;
 use clipstream_store::read::{Position, Sample, ShardReader, captioned_clips_per_video};
 
 use crate::error::TrainError;
@@ -77,10 +77,7 @@ pub fn spawn(config: LoaderConfig) -> (Receiver<Result<Batch, TrainError>>, Join
 
 fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Result<(), TrainError> {
     let output = Output::open(&config.data)?;
-    let shards = list_committed_shards(&output)?.committed;
-    if shards.is_empty() {
-        return Err(TrainError::NoShards(config.data.clone()));
-    }
+    let shards = committed_shards(&output)?;
     let div = if config.div {
         let counts = captioned_clips_per_video(&output, &shards)?;
         let videos = counts.len() as f64;

@@ -1,22 +1,13 @@
 //! Clip rows of a committed dataset: every committed shard, in shard-name order, its parquet fetched and
-//! decoded one at a time (memory: one shard's parquet). Only committed shards are read ([`list_committed_shards`]).
+//! decoded one at a time (memory: one shard's parquet). Only committed shards are read ([`committed_shards`]).
 
 use crate::data_error::{Context, DataError, Result};
-use crate::listing::list_committed_shards;
+use crate::listing::committed_shards;
 use crate::{Output, parquet_key};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use super::clip_parquet::{clip_rows, open_clip_parquet};
 use crate::metadata::row::ClipRow;
-
-/// Names of the committed shards of `output` (see [`list_committed_shards`]), sorted. Fails when there is none.
-pub fn committed_shards(output: &Output) -> Result<Vec<String>> {
-    let shards = list_committed_shards(output)?.committed;
-    if shards.is_empty() {
-        return Err(DataError::invalid(format!("{} has no committed shard (no manifests/*.json)", output.url())));
-    }
-    Ok(shards)
-}
 
 /// Streams the clip rows of every committed shard.
 pub struct DatasetRows {

@@ -20,7 +20,7 @@ use crate::data_error::{Context, DataError, Result};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub use clip_parquet::{BATCH_ROWS, clip_rows, open_clip_parquet};
-pub use dataset::{DatasetRows, committed_shards};
+pub use dataset::DatasetRows;
 pub use internvid::{BadRow, Listed, MAX_LINE_BYTES, read_internvid};
 
 use crate::metadata::row::ClipRow;
