@@ -4,14 +4,14 @@
 
 use clipstream_models::Tokenizer;
 use clipstream_models::nn::normalize;
+use clipstream_models::preprocess::FrameTransform;
 use clipstream_store::Output;
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
-use super::FrameTransform;
 use super::checkpoint;
 use super::classify::{Classification, classify, prompt};
-use super::retrieval::{Recall, diagonal_ranks, recall};
+use super::retrieval::{Ceiling, Recall, caption_groups, diagonal_ranks, recall, same_caption_ranks};
 use super::trainer::{build_model, copy_into, tokens};
 use crate::error::TrainError;
 use clipstream_store::read::ShardReader;
@@ -26,6 +26,10 @@ pub struct EvalReport {
     pub videos: usize,
     pub t2v: Recall,
     pub v2t: Recall,
+    /// Text-to-video where any clip with the query's caption counts as a match.
+    pub t2v_same_caption: Recall,
+    /// What an oracle that knows every clip's caption reaches on these clips.
+    pub ceiling: Ceiling,
     /// Zero-shot classification over the clips' categories (absent when fewer than 2 categories are present).
     pub classification: Option<Classification>,
 }
@@ -76,6 +80,7 @@ pub fn evaluate(
         Ok(())
     };
     let mut clips = 0;
+    let mut captions = Vec::new();
     for sample in reader {
         let sample = sample?;
         let Ok(pixels) = transform.eval(&sample.frames) else {
@@ -84,6 +89,7 @@ pub fn evaluate(
         };
         keys.insert(sample.video_key.clone());
         categories.push(sample.category);
+        captions.push(sample.caption.clone());
         pending.push((pixels, sample.caption));
         clips += 1;
         if pending.len() >= batch.max(1) {
@@ -99,6 +105,7 @@ pub fn evaluate(
     }
     let (v, t) = (Tensor::cat(&videos, 0).to_kind(Kind::Float), Tensor::cat(&texts, 0).to_kind(Kind::Float));
     let t2v = t.matmul(&v.transpose(0, 1));
+    let (groups, ceiling) = caption_groups(&captions);
     let classes: Vec<String> =
         categories.iter().flatten().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let classification = if classes.len() >= 2 {
@@ -127,6 +134,8 @@ pub fn evaluate(
         videos: keys.len(),
         t2v: recall(&diagonal_ranks(&t2v)),
         v2t: recall(&diagonal_ranks(&t2v.transpose(0, 1))),
+        t2v_same_caption: recall(&same_caption_ranks(&t2v, &groups)),
+        ceiling,
         classification,
     })
 }

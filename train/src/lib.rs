@@ -1,5 +1,6 @@
 //! The ViCLIP trainer of clipstream: samples of committed shards (read by `clipstream-store`) decoded and augmented
-//! into normalised clip tensors, the clip-per-video batch sampler (with optional DIV epoch weights), the loader
+//! into normalised clip tensors (the models crate's CLIP transform, with left/right caption words swapped
+//! for flipped clips), the clip-per-video batch sampler (with optional DIV epoch weights), the loader
 //! thread, AdamW and the learning-rate schedule, the training loop with checkpoints, and retrieval eval. See
 //! DESIGN.md section 6. Builds without rdkafka, ffmpeg or timely.
 
@@ -9,17 +10,14 @@ pub mod config;
 pub mod div;
 pub mod error;
 pub mod eval;
-pub mod frames;
+pub mod flip;
 pub mod loader;
 pub mod metrics;
 pub mod optim;
-pub mod resize;
 pub mod retrieval;
 pub mod sampler;
 pub mod trainer;
 
 pub use div::DivWeights;
 pub use error::TrainError;
-pub use frames::{Crop, FrameError, FrameTransform, decode_rgb};
-pub use resize::{Normalise, Region, RgbImage, resize_normalise};
 pub use sampler::{ClipOfVideo, ClipSampler, SamplerCounters, same_video_pairs};

@@ -17,7 +17,12 @@ use crate::error::TrainError;
 
 use clipstream_schemas::config::BatchMode;
 
-use super::{ClipSampler, DivWeights, FrameTransform, same_video_pairs};
+use clipstream_models::preprocess::FrameTransform;
+use clipstream_schemas::config::Flip;
+use rand::Rng;
+
+use super::flip::swap_sides;
+use super::{ClipSampler, DivWeights, same_video_pairs};
 
 /// What the loader reads and how it batches.
 #[derive(Debug, Clone)]
@@ -28,6 +33,7 @@ pub struct LoaderConfig {
     pub batch_size: usize,
     pub buffer: usize,
     pub mode: BatchMode,
+    pub flip: Flip,
     /// DIV epochs: each clip kept with probability min(1, λ / #clips of its video), λ set so an epoch holds about
     /// one clip per video.
     pub div: bool,
@@ -97,7 +103,7 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
             if index < config.skip || batch.len() < 2 {
                 return true;
             }
-            let ready = prepare(&transform, batch, index, epoch, config.seed);
+            let ready = prepare(&transform, config.flip, batch, index, epoch, config.seed);
             ready.len() < 2 || tx.send(Ok(ready)).is_ok()
         };
         for sample in ShardReader::new(output.clone(), shards.clone(), Position::default()) {
@@ -131,9 +137,9 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
     Ok(())
 }
 
-/// Decodes and augments one batch (augmentation seeded by the batch index); a clip whose frames do not decode is
-/// left out with a warning.
-fn prepare(transform: &FrameTransform, batch: Vec<Sample>, index: u64, epoch: u64, seed: u64) -> Batch {
+/// Decodes and augments one batch (augmentation seeded by the batch index; a flipped clip's caption has its
+/// left/right words swapped); a clip whose frames do not decode is left out with a warning.
+fn prepare(transform: &FrameTransform, flip: Flip, batch: Vec<Sample>, index: u64, epoch: u64, seed: u64) -> Batch {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let pairs = same_video_pairs(&batch);
     let mut videos: Vec<String> = Vec::new();
@@ -146,7 +152,8 @@ fn prepare(transform: &FrameTransform, batch: Vec<Sample>, index: u64, epoch: u6
         same_video_pairs: pairs,
     };
     for sample in batch {
-        let pixels = match transform.train(&sample.frames, &mut rng) {
+        let flipped = flip == Flip::SwapWords && rng.random_bool(0.5);
+        let pixels = match transform.train(&sample.frames, flipped, &mut rng) {
             Ok(pixels) => pixels,
             Err(error) => {
                 tracing::warn!(clip = %sample.key, %error, "frames could not be decoded; clip left out of its batch");
@@ -159,7 +166,7 @@ fn prepare(transform: &FrameTransform, batch: Vec<Sample>, index: u64, epoch: u6
             videos.len() - 1
         });
         out.video_ids.push(id as i64);
-        out.captions.push(sample.caption);
+        out.captions.push(if flipped { swap_sides(&sample.caption) } else { sample.caption });
     }
     out
 }

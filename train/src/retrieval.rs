@@ -1,6 +1,8 @@
 //! Zero-shot retrieval metrics from a similarity matrix: text-to-video and video-to-text recall at 1/5/10 and the
 //! median rank (1-based) of the matching item. Row i of `sim` is text i against every video; the match of text i
-//! is video i.
+//! is video i (strict), or any video whose caption equals text i's (`same_caption_ranks`). The ceiling: what an
+//! oracle that knows every clip's rendered attributes (its caption) reaches, given that clips sharing a caption are
+//! indistinguishable to it.
 
 use serde::Serialize;
 use tch::{Kind, Tensor};
@@ -14,7 +16,8 @@ pub struct Recall {
     pub median_rank: f64,
 }
 
-/// Ranks (1-based) of the diagonal entry within each row of a square score matrix (ties count against it).
+/// Ranks (1-based) of the diagonal entry within each row of a square score matrix (1 + the entries scoring
+/// strictly higher).
 pub fn diagonal_ranks(scores: &Tensor) -> Vec<i64> {
     let n = scores.size()[0];
     let diagonal = scores.diagonal(0, 0, 1).unsqueeze(1);
@@ -36,6 +39,45 @@ pub fn recall(ranks: &[i64]) -> Recall {
     Recall { r1: at(1), r5: at(5), r10: at(10), median_rank: median }
 }
 
+/// Ranks (1-based) of the best-scoring column of each row's group: row i matches every column j with
+/// `groups[j] == groups[i]` (clips with the same caption), and only columns of other groups scoring higher count.
+pub fn same_caption_ranks(scores: &Tensor, groups: &[i64]) -> Vec<i64> {
+    let ids = Tensor::from_slice(groups);
+    let same = ids.unsqueeze(1).eq_tensor(&ids.unsqueeze(0));
+    let best = scores.masked_fill(&same.logical_not(), f64::NEG_INFINITY).amax(&[1i64][..], true);
+    let better = scores.gt_tensor(&best).logical_and(&same.logical_not());
+    let better = better.sum_dim_intlist(&[1i64][..], false, Kind::Int64);
+    (0..groups.len() as i64).map(|i| better.int64_value(&[i]) + 1).collect()
+}
+
+/// The benchmark's own ceiling on a set of clips.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ceiling {
+    /// Fraction of clips whose caption no other clip has.
+    pub unique_captions: f64,
+    /// Expected T2V R@1 of an oracle that knows every clip's caption and picks at random among clips sharing one:
+    /// the mean of 1 / (clips with the same caption).
+    pub t2v_r1: f64,
+}
+
+/// Caption group ids (first-seen order) and the ceiling of `captions`.
+pub fn caption_groups(captions: &[String]) -> (Vec<i64>, Ceiling) {
+    let mut ids = std::collections::HashMap::new();
+    let groups: Vec<i64> = captions
+        .iter()
+        .map(|c| {
+            let next = ids.len() as i64;
+            *ids.entry(c.as_str()).or_insert(next)
+        })
+        .collect();
+    let mut sizes = vec![0usize; ids.len()];
+    groups.iter().for_each(|&g| sizes[g as usize] += 1);
+    let n = groups.len().max(1) as f64;
+    let unique = groups.iter().filter(|&&g| sizes[g as usize] == 1).count() as f64 / n;
+    let oracle = groups.iter().map(|&g| 1.0 / sizes[g as usize] as f64).sum::<f64>() / n;
+    (groups, Ceiling { unique_captions: unique, t2v_r1: oracle })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +90,24 @@ mod tests {
         assert!((r.r1 - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!((r.r5, r.r10, r.median_rank), (1.0, 1.0, 2.0));
         assert_eq!(recall(&[1, 2, 7, 12]).median_rank, 4.5);
+    }
+
+    #[test]
+    fn same_caption_matches_count_and_the_ceiling_follows_the_duplicates() {
+        let captions: Vec<String> = ["a", "b", "a", "c"].iter().map(|s| s.to_string()).collect();
+        let (groups, ceiling) = caption_groups(&captions);
+        assert_eq!(groups, vec![0, 1, 0, 2]);
+        assert_eq!(ceiling.unique_captions, 0.5);
+        assert_eq!(ceiling.t2v_r1, (0.5 + 1.0 + 0.5 + 1.0) / 4.0);
+        // Text 0 ("a") scores video 2 (also "a") highest, then video 1: strictly rank 2, by caption rank 1.
+        #[rustfmt::skip]
+        let scores = Tensor::from_slice(&[
+            0.5_f32, 0.6, 0.9, 0.0,
+            0.0, 0.1, 0.2, 0.3,
+            0.9, 0.0, 0.1, 0.0,
+            0.0, 0.0, 0.0, 1.0,
+        ]).view([4, 4]);
+        assert_eq!(diagonal_ranks(&scores), vec![3, 3, 2, 1]);
+        assert_eq!(same_caption_ranks(&scores, &groups), vec![1, 3, 1, 1]);
     }
 }

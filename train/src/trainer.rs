@@ -70,7 +70,11 @@ pub fn build_model(config: &TrainConfig, device: Device) -> Result<(VarStore, Vi
     let mut vs = VarStore::new(device);
     let mut model = Viclip::new(&vs.root(), arch);
     model.set_compute_kind(compute_kind(config.precision, device));
-    if !config.init.is_empty() {
+    if config.init.is_empty() {
+        tch::no_grad(|| {
+            let _ = model.temp.fill_(config.temperature);
+        });
+    } else {
         weights::load(&mut vs, std::path::Path::new(&config.init))?;
     }
     if !config.train_text {
@@ -116,6 +120,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         batch_size: config.batch_size,
         buffer: config.buffer,
         mode: config.sampling,
+        flip: config.flip,
         div: config.div,
         seed: config.seed,
         skip: batches,

@@ -36,9 +36,16 @@ impl EvalArgs {
         let report = evaluate(&self.checkpoints, &self.step_dir, &self.data, self.limit, self.batch_size)?;
         outln!("{} on {} ({} clips of {} videos)", report.checkpoint, report.data, report.clips, report.videos)?;
         outln!("{:<6}{:>8}{:>8}{:>8}{:>8}", "", "R@1", "R@5", "R@10", "MdR")?;
-        for (name, r) in [("T2V", &report.t2v), ("V2T", &report.v2t)] {
+        for (name, r) in [("T2V", &report.t2v), ("V2T", &report.v2t), ("T2V=c", &report.t2v_same_caption)] {
             outln!("{name:<6}{:>8.3}{:>8.3}{:>8.3}{:>8.1}", r.r1, r.r5, r.r10, r.median_rank)?;
         }
+        let ceiling = &report.ceiling;
+        outln!(
+            "(T2V=c: any clip with the query's caption counts) ceiling: T2V R@1 {:.3} for an oracle that knows \
+             the captions; {:.3} of the clips have a caption of their own",
+            ceiling.t2v_r1,
+            ceiling.unique_captions
+        )?;
         if let Some(c) = &report.classification {
             outln!(
                 "zero-shot classification over {} classes ({} clips): top1 {:.3} top5 {:.3} AVG {:.3}",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::cli::out::outln;
 use clap::Args;
-use clipstream_schemas::config::TrainConfig;
+use clipstream_schemas::config::{Flip, TrainConfig};
 use clipstream_train::trainer::train;
 
 use crate::config::ConfigArgs;
@@ -41,6 +41,13 @@ pub struct TrainArgs {
     /// Shorthand for train.steps (the masked phase).
     #[arg(long)]
     steps: Option<u64>,
+    /// Shorthand for train.mask_ratio: tokens dropped in the masked phase (0.9 for ViT-B/L; small models need
+    /// less, see the README).
+    #[arg(long)]
+    mask_ratio: Option<f64>,
+    /// Shorthand for train.flip: off, or swap-words (flip half the clips and swap left/right in their captions).
+    #[arg(long, value_parser = parse_flip)]
+    flip: Option<Flip>,
     /// Shorthand for train.seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -77,6 +84,8 @@ impl TrainArgs {
         train.batch_size = self.batch_size.unwrap_or(train.batch_size);
         train.steps = self.steps.unwrap_or(train.steps);
         train.seed = self.seed.unwrap_or(train.seed);
+        train.mask_ratio = self.mask_ratio.unwrap_or(train.mask_ratio);
+        train.flip = self.flip.unwrap_or(train.flip);
         if let Some(checkpoints) = &self.checkpoints {
             train.checkpoints.clone_from(checkpoints);
         }
@@ -105,6 +114,12 @@ impl TrainArgs {
         outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// `--flip`: the names of `train.flip` (off, swap-words).
+fn parse_flip(name: &str) -> Result<Flip, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|_| format!("{name:?} is not a flip mode (off, swap-words)"))
 }
 
 #[cfg(test)]
@@ -143,6 +158,10 @@ mod tests {
         assert_eq!((config.data.as_str(), config.batch_size, config.lr), ("shards", 16, 2e-3));
         assert_eq!(config.sampling, clipstream_schemas::config::BatchMode::Naive);
         assert_eq!(config.unmasked_steps, TrainConfig::default().unmasked_steps);
+        let config =
+            config_of(&["--data", "d", "--train-text", "--flip", "swap-words", "--mask-ratio", "0.5"]).unwrap();
+        assert_eq!((config.flip, config.mask_ratio), (Flip::SwapWords, 0.5));
+        assert!(config_of(&["--data", "d", "--train-text", "--flip", "mirror"]).is_err());
     }
 
     #[test]

@@ -1,5 +1,15 @@
-//! What every model input shares, whoever prepares the pixels (the score stage, the trainer, eval): CLIP's
-//! normalisation constants and the choice of frames of a clip.
+//! The one way pixels reach a model, whoever prepares them (the score stage, the trainer, eval): stored JPEG
+//! frames decoded, picked uniformly over the clip, and put through open_clip's `image_transform` (eval or train
+//! variant) with CLIP's normalisation constants.
+
+mod frames;
+mod image;
+mod resample;
+mod transform;
+
+pub use frames::{FrameError, FrameTransform};
+pub use image::{DecodeError, RgbImage, decode_jpeg};
+pub use transform::{ClipTransform, CropBox, TRAIN_CROP_RATIO, TRAIN_CROP_SCALE};
 
 /// CLIP's per-channel pixel mean and std (RGB, 0..1 scale), as open_clip's `OPENAI_DATASET_MEAN`/`_STD`.
 pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];

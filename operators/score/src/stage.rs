@@ -11,12 +11,13 @@ use tch::{Kind, Tensor};
 
 use crate::metrics;
 use crate::models::{ScoreModels, lock};
-use crate::pixels::{self, PixelError};
+use crate::pixels;
+use clipstream_models::preprocess::FrameError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
     #[error("clip {clip}: {source}")]
-    Frames { clip: u32, source: PixelError },
+    Frames { clip: u32, source: FrameError },
     #[error("tokenizing the caption of clip {clip}: {reason}")]
     Tokenize { clip: u32, reason: String },
     #[error("the model refused the batch")]

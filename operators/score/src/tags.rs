@@ -17,6 +17,7 @@ use crate::metrics;
 use crate::models::{ScoreModels, Similarity, lock};
 use crate::pixels;
 use crate::vocabulary::{Vocabulary, fill};
+use clipstream_models::preprocess::FrameError;
 
 pub struct TagsCaptioner {
     model: Arc<Mutex<Similarity>>,
@@ -94,9 +95,9 @@ impl TagsCaptioner {
     }
 }
 
-fn frames_error(error: pixels::PixelError) -> CaptionError {
+fn frames_error(error: FrameError) -> CaptionError {
     match error {
-        pixels::PixelError::NoFrames => CaptionError::NoFrames,
+        FrameError::NoFrames => CaptionError::NoFrames,
         other => CaptionError::Model(other.to_string()),
     }
 }
@@ -109,8 +110,7 @@ impl Captioner for TagsCaptioner {
     fn coarse(&mut self, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
         self.caption_all(clips, |model, clip| {
             let jpeg = coarse_frame(clip).ok_or(CaptionError::NoFrames)?;
-            let image = pixels::decode(jpeg).map_err(frames_error)?;
-            let input = pixels::preprocess(&image, model.model.image_size()).unsqueeze(0);
+            let input = pixels::image(jpeg, model.model.image_size()).map_err(frames_error)?;
             Ok(model.model.embed_images(&input).map_err(model_error)?.get(0))
         })
     }

@@ -14,6 +14,19 @@ pub enum BatchMode {
     Naive,
 }
 
+/// The horizontal flip of training clips. A flipped clip whose caption says "left" shows it on the right, so a
+/// flip without rewriting the caption teaches the model the opposite of the text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flip {
+    /// Never flip.
+    #[default]
+    Off,
+    /// Flip half the clips and swap the left/right words of their captions ("left" <-> "right", "leftward" <->
+    /// "rightward", ...).
+    SwapWords,
+}
+
 /// The arithmetic of the forward and backward passes. Parameters, optimizer state and the loss are fp32 in
 /// every case; `Bf16` runs the transformers' matrix products and attention in bf16 (mixed precision).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,11 +64,20 @@ pub struct TrainConfig {
     pub steps: u64,
     pub unmasked_steps: u64,
     pub mask_ratio: f64,
+    /// Initial temperature of the contrastive loss in a run from scratch (`init` weights bring their own).
+    pub temperature: f64,
     pub lr: f64,
     pub min_lr: f64,
     pub warmup: u64,
-    /// Learning-rate factor of the unmasked phase.
+    /// Peak learning-rate factor of the unmasked phase, and its warmup steps (then cosine to `min_lr`).
     pub unmasked_lr_scale: f64,
+    pub unmasked_warmup: u64,
+    /// Horizontal flip of training clips.
+    pub flip: Flip,
+    /// Threads decoding and augmenting training clips (0 = one less than the cores, at least 1).
+    pub loader_threads: usize,
+    /// Distinct captions whose frozen-text-tower embeddings are kept (least recently used go first).
+    pub text_cache: usize,
     pub weight_decay: f64,
     pub grad_clip: f64,
     pub seed: u64,
@@ -83,10 +105,15 @@ impl Default for TrainConfig {
             steps: 1000,
             unmasked_steps: 100,
             mask_ratio: 0.9,
+            temperature: 0.07,
             lr: 4e-4,
             min_lr: 1e-6,
             warmup: 100,
             unmasked_lr_scale: 0.01,
+            unmasked_warmup: 10,
+            flip: Flip::Off,
+            loader_threads: 0,
+            text_cache: 100_000,
             weight_decay: 0.2,
             grad_clip: 1.0,
             seed: 0,
@@ -117,6 +144,9 @@ impl TrainConfig {
         check(self.buffer >= 1, "train.buffer must be >= 1");
         check(self.lr > 0.0 && self.min_lr >= 0.0, "train.lr must be > 0 and train.min_lr >= 0");
         check(self.unmasked_lr_scale >= 0.0, "train.unmasked_lr_scale must be >= 0");
+        // ViCLIP clamps its temperature at 0.01 (`clipstream_models::viclip::MIN_TEMP`).
+        check((0.01..=1.0).contains(&self.temperature), "train.temperature must be in [0.01, 1]");
+        check(self.text_cache >= 1, "train.text_cache must be >= 1");
         check(self.weight_decay >= 0.0, "train.weight_decay must be >= 0");
         check(self.grad_clip > 0.0, "train.grad_clip must be > 0");
         check(self.checkpoint_every >= 1, "train.checkpoint_every must be >= 1");

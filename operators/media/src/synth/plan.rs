@@ -38,15 +38,6 @@ pub enum Scroll {
 }
 
 impl Scroll {
-    fn name(self) -> &'static str {
-        match self {
-            Scroll::Left => "left",
-            Scroll::Right => "right",
-            Scroll::Up => "up",
-            Scroll::Down => "down",
-        }
-    }
-
     /// Unit step (x, y) of the content.
     pub fn step(self) -> (f64, f64) {
         match self {
@@ -137,8 +128,10 @@ impl ShotPlan {
         self.end - self.start
     }
 
-    /// "a red circle moving left to right and a yellow star growing on a dark blue striped background scrolling
-    /// left", "a still image of a green square on a bright purple gradient background".
+    /// "a red circle moving left to right and a yellow star growing on a dark blue striped background", "a still
+    /// image of a green square on a bright purple gradient background". Every word names something a model sees in
+    /// 4 frames a quarter-clip apart; the background's scroll is left out: its stripe period and speed alias at
+    /// that spacing (the apparent direction is reversed or ambiguous in most clips).
     pub fn caption(&self) -> String {
         let shapes: Vec<String> = self
             .shapes
@@ -164,8 +157,7 @@ impl ShotPlan {
             _ => "",
         };
         let flashing = if self.kind == ShotKind::Flashing { "flashing " } else { "" };
-        let scroll = bg.scroll.map(|(direction, _)| format!(" scrolling {}", direction.name())).unwrap_or_default();
-        format!("{prefix}{} on a {flashing}{tone} {} {pattern}{scroll}", shapes.join(" and "), bg.colour.name)
+        format!("{prefix}{} on a {flashing}{tone} {} {pattern}", shapes.join(" and "), bg.colour.name)
     }
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the JPEG fixtures of the train module's tests (needs python3 and the ffmpeg CLI).
+# Regenerates the JPEG fixtures of the preprocess module's tests (needs python3 and the ffmpeg CLI).
 # halves.jpg: 32x16, left half pure red, right half pure blue, 4:4:4 so the colours stay put up to the edge.
 set -euo pipefail
 cd "$(dirname "$0")"
