@@ -26,11 +26,12 @@ fn fixtures() -> HashMap<String, Tensor> {
     Tensor::read_safetensors(path).expect("fixture").into_iter().collect()
 }
 
-/// (width, height, size, seed) from a fixture name's `{W}x{H}-{S}[-{seed}]` part.
-fn parse(spec: &str) -> (usize, usize, usize, Option<u64>) {
+/// (width, height, size) from a fixture name's `{W}x{H}-{S}[-{seed}]` part.
+fn parse(spec: &str) -> (usize, usize, usize) {
+    let number = |s: &str| s.parse::<usize>().expect("a number in the fixture name");
     let parts: Vec<&str> = spec.split('-').collect();
     let (w, h) = parts[0].split_once('x').expect("WxH");
-    (w.parse().unwrap(), h.parse().unwrap(), parts[1].parse().unwrap(), parts.get(2).map(|s| s.parse().unwrap()))
+    (number(w), number(h), number(parts[1]))
 }
 
 fn max_difference(ours: &[f32], theirs: &Tensor) -> f64 {
@@ -45,9 +46,9 @@ fn eval_matches_open_clip() {
     let mut checked = 0;
     for (name, want) in &fixtures {
         let Some(spec) = name.strip_prefix("eval-") else { continue };
-        let (width, height, size, _) = parse(spec);
+        let (width, height, size) = parse(spec);
         let transform = ClipTransform::new(size);
-        let mut out = vec![0f32; transform.len()];
+        let mut out = vec![0f32; transform.image_len()];
         transform.eval(&image(width, height), &mut out);
         let difference = max_difference(&out, want);
         assert!(difference < 1e-4, "{name}: max |difference| {difference}");
@@ -62,11 +63,11 @@ fn train_matches_open_clip_with_its_crop_box_and_flips_after_the_crop() {
     let mut checked = 0;
     for (name, want) in &fixtures {
         let Some(spec) = name.strip_prefix("train-") else { continue };
-        let (width, height, size, _) = parse(spec);
+        let (width, height, size) = parse(spec);
         let b = Vec::<f32>::try_from(&fixtures[&format!("box-{spec}")]).expect("box");
         let crop = CropBox { top: b[0] as usize, left: b[1] as usize, height: b[2] as usize, width: b[3] as usize };
         let transform = ClipTransform::new(size);
-        let mut out = vec![0f32; transform.len()];
+        let mut out = vec![0f32; transform.image_len()];
         transform.train(&image(width, height), crop, false, &mut out);
         let difference = max_difference(&out, want);
         assert!(difference < 1e-4, "{name} {crop:?}: max |difference| {difference}");

@@ -90,6 +90,11 @@ fn tiny_viclip_learns_and_resumes() -> anyhow::Result<()> {
     let r5 = eval["t2v"]["r5"].as_f64().context("r5")?;
     assert!(r1 >= 4.0 / clips, "R@1 {r1} is not well above chance {}", 1.0 / clips);
     assert!(r5 >= 3.0 * 5.0 / clips, "R@5 {r5} is not well above chance {}", 5.0 / clips);
+    let by_caption = eval["t2v_same_caption"]["r1"].as_f64().context("same-caption R@1")?;
+    assert!(by_caption >= r1, "any clip with the caption counts: {by_caption} vs strict {r1}");
+    let ceiling = eval["ceiling"]["t2v_r1"].as_f64().context("ceiling")?;
+    let unique = eval["ceiling"]["unique_captions"].as_f64().context("unique captions")?;
+    assert!(ceiling >= unique && ceiling <= 1.0 && r1 <= ceiling, "ceiling {ceiling}, unique {unique}, R@1 {r1}");
     let classes = eval["classification"]["classes"].as_array().context("zero-shot classification")?;
     assert!(classes.len() >= 2, "synthetic clips carry their shape as category: {classes:?}");
     assert!(eval["classification"]["top1"].as_f64().is_some_and(|t| (0.0..=1.0).contains(&t)));

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod optim;
 pub mod retrieval;
 pub mod sampler;
+pub mod text_cache;
 pub mod trainer;
 
 pub use div::DivWeights;

@@ -1,5 +1,5 @@
 //! The training data stream: committed shards read epoch after epoch, optionally DIV-filtered, batched by the
-//! clip sampler, decoded and augmented on a background thread into ready batches behind a bounded queue (so the
+//! clip sampler, decoded and augmented on `threads` threads into ready batches behind a bounded queue (so the
 //! model never waits while there is read-ahead). Deterministic given the seed: batch `n` is the same in every run,
 //! which is what makes `--resume` exact (the first `skip` batches are formed but not decoded).
 
@@ -34,6 +34,8 @@ pub struct LoaderConfig {
     pub buffer: usize,
     pub mode: BatchMode,
     pub flip: Flip,
+    /// Threads decoding and augmenting a batch (0 = one less than the cores, at least 1).
+    pub threads: usize,
     /// DIV epochs: each clip kept with probability min(1, λ / #clips of its video), λ set so an epoch holds about
     /// one clip per video.
     pub div: bool,
@@ -57,6 +59,10 @@ pub struct Batch {
     pub video_ids: Vec<i64>,
     /// Pairs of rows from one video (0 with clip-per-video sampling).
     pub same_video_pairs: u64,
+    /// Per row: the index of its caption within the batch's distinct captions.
+    pub caption_ids: Vec<i64>,
+    /// Pairs of rows with the same caption (false negatives of each other, whichever videos they come from).
+    pub same_caption_pairs: u64,
 }
 
 impl Batch {
@@ -91,7 +97,16 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
     } else {
         None
     };
-    let transform = FrameTransform::new(config.size, config.frames);
+    let threads = match config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+        n => n,
+    };
+    let augment = Augment {
+        transform: FrameTransform::new(config.size, config.frames),
+        flip: config.flip,
+        threads,
+        seed: config.seed,
+    };
     let mut next = 0_u64;
     for epoch in 0_u64.. {
         let mut sampler = ClipSampler::new(config.buffer, config.mode, config.seed.wrapping_add(epoch));
@@ -103,7 +118,7 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
             if index < config.skip || batch.len() < 2 {
                 return true;
             }
-            let ready = prepare(&transform, config.flip, batch, index, epoch, config.seed);
+            let ready = prepare(&augment, batch, index, epoch);
             ready.len() < 2 || tx.send(Ok(ready)).is_ok()
         };
         for sample in ShardReader::new(output.clone(), shards.clone(), Position::default()) {
@@ -137,36 +152,69 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
     Ok(())
 }
 
-/// Decodes and augments one batch (augmentation seeded by the batch index; a flipped clip's caption has its
-/// left/right words swapped); a clip whose frames do not decode is left out with a warning.
-fn prepare(transform: &FrameTransform, flip: Flip, batch: Vec<Sample>, index: u64, epoch: u64, seed: u64) -> Batch {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+/// Decodes and augments one batch on `threads` threads; each clip draws its crop and flip from its own stream of
+/// the batch's seed, so the batch is the same whatever the thread count. A flipped clip's caption has its
+/// left/right words swapped; a clip whose frames do not decode is left out with a warning.
+fn prepare(augment: &Augment, batch: Vec<Sample>, index: u64, epoch: u64) -> Batch {
     let pairs = same_video_pairs(&batch);
-    let mut videos: Vec<String> = Vec::new();
+    let one = |position: usize, sample: &Sample| -> Option<(Vec<f32>, String)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(augment.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        rng.set_stream(position as u64);
+        let flipped = augment.flip == Flip::SwapWords && rng.random_bool(0.5);
+        match augment.transform.train(&sample.frames, flipped, &mut rng) {
+            Ok(pixels) => Some((pixels, if flipped { swap_sides(&sample.caption) } else { sample.caption.clone() })),
+            Err(error) => {
+                tracing::warn!(clip = %sample.key, %error, "frames could not be decoded; clip left out of its batch");
+                None
+            }
+        }
+    };
+    let chunk = batch.len().div_ceil(augment.threads.max(1)).max(1);
+    let prepared: Vec<Option<(Vec<f32>, String)>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = batch
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                let one = &one;
+                scope.spawn(move || part.iter().enumerate().map(|(i, s)| one(c * chunk + i, s)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    let mut videos: Vec<&str> = Vec::new();
     let mut out = Batch {
         index,
         epoch,
-        frames: Vec::with_capacity(batch.len() * transform.clip_len()),
+        frames: Vec::with_capacity(batch.len() * augment.transform.clip_len()),
         captions: Vec::with_capacity(batch.len()),
         video_ids: Vec::with_capacity(batch.len()),
         same_video_pairs: pairs,
+        caption_ids: Vec::with_capacity(batch.len()),
+        same_caption_pairs: 0,
     };
-    for sample in batch {
-        let flipped = flip == Flip::SwapWords && rng.random_bool(0.5);
-        let pixels = match transform.train(&sample.frames, flipped, &mut rng) {
-            Ok(pixels) => pixels,
-            Err(error) => {
-                tracing::warn!(clip = %sample.key, %error, "frames could not be decoded; clip left out of its batch");
-                continue;
-            }
-        };
+    for (sample, prepared) in batch.iter().zip(prepared) {
+        let Some((pixels, caption)) = prepared else { continue };
         out.frames.extend(pixels);
         let id = videos.iter().position(|v| *v == sample.video_key).unwrap_or_else(|| {
-            videos.push(sample.video_key.clone());
+            videos.push(&sample.video_key);
             videos.len() - 1
         });
         out.video_ids.push(id as i64);
-        out.captions.push(if flipped { swap_sides(&sample.caption) } else { sample.caption });
+        let same = out.captions.iter().position(|c| *c == caption);
+        out.same_caption_pairs += out.captions.iter().filter(|c| **c == caption).count() as u64;
+        out.caption_ids.push(same.unwrap_or(out.captions.len()) as i64);
+        out.captions.push(caption);
     }
     out
+}
+
+/// How the loader turns samples into model input.
+struct Augment {
+    transform: FrameTransform,
+    flip: Flip,
+    threads: usize,
+    seed: u64,
 }

@@ -3,7 +3,6 @@
 //! checkpoints, one JSON line per step (loss, temperature, lr, samples/s, data-wait fraction) also published as
 //! Prometheus metrics, and the loss curve in the summary (the CLI draws it).
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,7 +14,7 @@ use clipstream_models::{Arch, Tokenizer, weights};
 use clipstream_store::Output;
 use serde::Serialize;
 use tch::nn::VarStore;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::checkpoint::{self, TrainState};
 use clipstream_schemas::config::TrainConfig;
@@ -23,6 +22,7 @@ use clipstream_schemas::config::TrainConfig;
 use super::config::{compute_kind, schedule};
 use super::loader::{self, Batch, LoaderConfig};
 use super::metrics;
+use super::text_cache::TextCache;
 use crate::error::TrainError;
 
 /// One step's log line.
@@ -36,6 +36,7 @@ pub struct StepLog {
     pub grad_norm: f64,
     pub batch: usize,
     pub same_video_pairs: u64,
+    pub same_caption_pairs: u64,
     pub samples_per_s: f64,
     /// Fraction of the step's wall time spent waiting for data.
     pub data_wait: f64,
@@ -121,6 +122,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         buffer: config.buffer,
         mode: config.sampling,
         flip: config.flip,
+        threads: config.loader_threads,
         div: config.div,
         seed: config.seed,
         skip: batches,
@@ -128,7 +130,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
     });
     let log_error = |source| TrainError::Log { path: log.display().to_string(), source };
     let mut log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(log_error)?;
-    let mut texts = TextCache::default();
+    let mut texts = TextCache::new(config.text_cache);
     let mut summary = TrainSummary { first_loss: f64::NAN, ..TrainSummary::default() };
     let started = Instant::now();
     let mut waited = 0.0;
@@ -148,7 +150,11 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             texts.embed(&model, &tokenizer, &batch.captions, context, device)?
         };
         let temp = model.temperature();
-        let ids = config.same_video_mask.then(|| Tensor::from_slice(&batch.video_ids));
+        let ids = if config.same_caption_mask {
+            Some(Tensor::from_slice(&batch.caption_ids))
+        } else {
+            config.same_video_mask.then(|| Tensor::from_slice(&batch.video_ids))
+        };
         let loss = info_nce(&video, &text, &temp, ids.as_ref());
         optimizer.zero_grad();
         loss.backward();
@@ -167,6 +173,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             grad_norm,
             batch: batch.len(),
             same_video_pairs: batch.same_video_pairs,
+            same_caption_pairs: batch.same_caption_pairs,
             samples_per_s: batch.len() as f64 / elapsed.max(1e-9),
             data_wait: wait / elapsed.max(1e-9),
         };
@@ -215,32 +222,4 @@ pub fn tokens(
 ) -> Result<Tensor, TrainError> {
     let ids = tokenizer.tokenize_batch(captions, context)?;
     Ok(Tensor::from_slice(&ids).view([captions.len() as i64, context as i64]).to_device(device))
-}
-
-/// Embeddings of the frozen text tower, computed once per distinct caption.
-#[derive(Default)]
-struct TextCache {
-    embeddings: HashMap<String, Tensor>,
-}
-
-impl TextCache {
-    fn embed(
-        &mut self,
-        model: &Viclip,
-        tokenizer: &Tokenizer,
-        captions: &[String],
-        context: usize,
-        device: Device,
-    ) -> Result<Tensor, TrainError> {
-        let missing: Vec<String> = captions.iter().filter(|c| !self.embeddings.contains_key(*c)).cloned().collect();
-        if !missing.is_empty() {
-            let ids = tokens(tokenizer, &missing, context, device)?;
-            let embedded = tch::no_grad(|| model.encode_text(&ids, false))?.to_kind(Kind::Float);
-            for (row, caption) in missing.into_iter().enumerate() {
-                self.embeddings.insert(caption, embedded.get(row as i64));
-            }
-        }
-        let rows: Vec<Tensor> = captions.iter().map(|c| self.embeddings[c].shallow_clone()).collect();
-        Ok(Tensor::stack(&rows, 0))
-    }
 }

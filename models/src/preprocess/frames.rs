@@ -32,7 +32,7 @@ impl FrameTransform {
 
     /// Floats of one clip: `frames * 3 * size * size`.
     pub fn clip_len(&self) -> usize {
-        self.frames * self.image.len()
+        self.frames * self.image.image_len()
     }
 
     /// The eval input of a clip.
@@ -59,7 +59,7 @@ impl FrameTransform {
         if picked.is_empty() {
             return Err(FrameError::NoFrames);
         }
-        let per_frame = self.image.len();
+        let per_frame = self.image.image_len();
         let mut out = vec![0f32; self.clip_len()];
         let mut crop = Some(crop);
         let mut clip_crop: Option<(CropBox, (usize, usize))> = None;

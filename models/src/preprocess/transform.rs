@@ -90,11 +90,11 @@ impl ClipTransform {
     }
 
     /// Floats of one image: `3 * size * size`.
-    pub fn len(&self) -> usize {
+    pub fn image_len(&self) -> usize {
         3 * self.size * self.size
     }
 
-    /// The eval variant into `out` (`len()` floats).
+    /// The eval variant into `out` (`image_len()` floats).
     pub fn eval(&self, image: &RgbImage, out: &mut [f32]) {
         let (height, width) = shorter_side_to(self.size, image.width, image.height);
         // torchvision's CenterCrop: int(round((resized - size) / 2.0)), Python rounding half to even.
@@ -142,7 +142,7 @@ mod tests {
     fn eval_normalises_a_flat_image() {
         let transform = ClipTransform::new(8);
         let image = RgbImage { width: 30, height: 20, pixels: vec![255; 30 * 20 * 3] };
-        let mut out = vec![0f32; transform.len()];
+        let mut out = vec![0f32; transform.image_len()];
         transform.eval(&image, &mut out);
         for c in 0..3 {
             let expected = (1.0 - CLIP_MEAN[c]) / CLIP_STD[c];

@@ -14,7 +14,7 @@ pub fn clip_frames(frames: &[Vec<u8>], n: usize, size: i64, device: Device) -> R
 pub fn image(jpeg: &[u8], size: i64) -> Result<Tensor, FrameError> {
     let image = decode_jpeg(jpeg).map_err(|e| FrameError::Decode { index: 0, reason: e.0 })?;
     let transform = ClipTransform::new(size as usize);
-    let mut pixels = vec![0f32; transform.len()];
+    let mut pixels = vec![0f32; transform.image_len()];
     transform.eval(&image, &mut pixels);
     Ok(Tensor::from_slice(&pixels).view([1, 3, size, size]))
 }

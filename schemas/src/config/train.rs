@@ -58,6 +58,9 @@ pub struct TrainConfig {
     pub sampling: BatchMode,
     /// Remove same-video pairs from the InfoNCE negatives.
     pub same_video_mask: bool,
+    /// Remove pairs with the same caption from the InfoNCE negatives (the upper bound of the false-negative fixes:
+    /// it knows which pairs are false negatives).
+    pub same_caption_mask: bool,
     /// DIV epoch weights (1 / #clips of the clip's video).
     pub div: bool,
     /// Steps of the masked phase, then of the unmasked phase.
@@ -101,6 +104,7 @@ impl Default for TrainConfig {
             buffer: 1024,
             sampling: BatchMode::ClipPerVideo,
             same_video_mask: false,
+            same_caption_mask: false,
             div: false,
             steps: 1000,
             unmasked_steps: 100,
@@ -147,6 +151,10 @@ impl TrainConfig {
         // ViCLIP clamps its temperature at 0.01 (`clipstream_models::viclip::MIN_TEMP`).
         check((0.01..=1.0).contains(&self.temperature), "train.temperature must be in [0.01, 1]");
         check(self.text_cache >= 1, "train.text_cache must be >= 1");
+        check(
+            !(self.same_video_mask && self.same_caption_mask),
+            "train.same_video_mask and train.same_caption_mask exclude each other",
+        );
         check(self.weight_decay >= 0.0, "train.weight_decay must be >= 0");
         check(self.grad_clip > 0.0, "train.grad_clip must be > 0");
         check(self.checkpoint_every >= 1, "train.checkpoint_every must be >= 1");
