@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
+use clipstream_caption::TagsCaptioner;
 use clipstream_caption::{CaptionError, Captioner, Captioners};
 use clipstream_core::{Backoff, Undurable};
 use clipstream_input::fetch::Fetcher;
@@ -16,7 +17,7 @@ use clipstream_input::source::parse_message;
 use clipstream_kafka::DeadLetters;
 use clipstream_kafka::source::{self, Feed, KafkaRun};
 use clipstream_schemas::Config;
-use clipstream_score::{ScoreModels, TagsCaptioner};
+use clipstream_score::ScoreModels;
 use clipstream_store::index::OpenOptions;
 use clipstream_store::{Output, Settled};
 
@@ -164,7 +165,7 @@ fn fetcher(options: &CurateOptions) -> anyhow::Result<Fetcher> {
 fn captioners(shared: &Shared) -> Result<Captioners, CaptionError> {
     let config = &shared.config;
     Captioners::from_config(&config.caption, |_| {
-        let tags = TagsCaptioner::new(&shared.models, &config.caption.tags, config.score.frames as usize)?;
+        let tags = TagsCaptioner::new(shared.models.zero_shot()?, &config.caption.tags, config.score.frames as usize)?;
         Ok(Box::new(tags) as Box<dyn Captioner>)
     })
 }

@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clipstream_caption::Captioner;
+use clipstream_caption::TagsCaptioner;
+use clipstream_caption::tags::Vocabulary;
 use clipstream_media::{ClipSpan, SynthSpec, sample_frames, write_dataset};
 use clipstream_models::aesthetic::AestheticMlp;
 use clipstream_models::{Arch, VideoTextModel};
 use clipstream_schemas::config::{DeviceChoice, FramesConfig, ScoreConfig, SimilarityModel, TagsConfig};
 use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest};
 use clipstream_score::models::lock;
-use clipstream_score::vocabulary::Vocabulary;
-use clipstream_score::{ScoreModels, TagsCaptioner, pixels, score_video};
+use clipstream_score::{ScoreModels, pixels, score_video};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
@@ -156,7 +157,7 @@ fn tags_captions_compose_the_best_ranked_vocabulary_entries() -> anyhow::Result<
     let input = video(dir.path())?;
     let config = ScoreConfig { aesthetic_weights: String::new(), ..config(dir.path())? };
     let models = ScoreModels::load(&config)?;
-    let mut tags = TagsCaptioner::new(&models, &TagsConfig::default(), 4)?;
+    let mut tags = TagsCaptioner::new(models.zero_shot()?, &TagsConfig::default(), 4)?;
     let clips: Vec<&ClipPayload> = input.clips.iter().collect();
     let vocabulary = Vocabulary::load("").map_err(anyhow::Error::msg)?;
     for scale in [clipstream_caption::Scale::Coarse, clipstream_caption::Scale::Fine] {
@@ -174,6 +175,6 @@ fn tags_captions_compose_the_best_ranked_vocabulary_entries() -> anyhow::Result<
             assert!(caption.starts_with("a "), "{caption}");
         }
     }
-    assert!(TagsCaptioner::new(&ScoreModels::default(), &TagsConfig::default(), 4).is_err(), "needs a model");
+    assert!(ScoreModels::default().zero_shot().is_err(), "needs a model");
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The vocabulary of the `tags` captioner: objects, attributes and actions. A built-in general one
-//! (`assets/tags-vocabulary.json`) or a user file of the same shape.
+//! (`assets/tags-vocabulary.json` of this crate) or a user file of the same shape.
 
 use serde::Deserialize;
 
@@ -12,7 +12,7 @@ pub struct Vocabulary {
     pub actions: Vec<String>,
 }
 
-const BUILT_IN: &str = include_str!("../assets/tags-vocabulary.json");
+const BUILT_IN: &str = include_str!("../../assets/tags-vocabulary.json");
 
 impl Vocabulary {
     /// `path` ("" = built-in); every list must be non-empty.
