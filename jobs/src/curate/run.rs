@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
-use clipstream_caption::TagsCaptioner;
-use clipstream_caption::{CaptionError, Captioner, Captioners};
+use clipstream_caption::{CaptionError, Captioner, Captioners, TagsCaptioner};
 use clipstream_core::{Backoff, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_input::source::parse_message;

@@ -44,8 +44,8 @@ impl<M: ZeroShot> TagsCaptioner<M> {
         Ok(Self { model, vocabulary, template: config.template.clone(), frames: frames.max(1), cache: HashMap::new() })
     }
 
-    /// The candidate closest to `query`, embedding only the candidates not cached.
-    fn best(&mut self, query: &[f32], candidates: Vec<String>) -> Result<String, CaptionError> {
+    /// The index of the candidate closest to `query`, embedding only the candidates not cached.
+    fn best(&mut self, query: &[f32], candidates: &[String]) -> Result<usize, CaptionError> {
         let missing: Vec<String> = candidates.iter().filter(|t| !self.cache.contains_key(*t)).cloned().collect();
         if !missing.is_empty() {
             let embedded = self.model.embed_texts(&missing)?;
@@ -57,21 +57,24 @@ impl<M: ZeroShot> TagsCaptioner<M> {
             .map(score)
             .enumerate()
             .fold((0, f32::NEG_INFINITY), |best, (i, s)| if s > best.1 { (i, s) } else { best });
-        Ok(candidates.into_iter().nth(best.0).unwrap_or_default())
+        Ok(best.0)
     }
 
+    /// The best object, then the best attribute for it, then the best action; every vocabulary list is non-empty
+    /// ([`Vocabulary::load`]), so the indices are in range.
     fn compose(&mut self, query: &[f32]) -> Result<String, CaptionError> {
         let template = self.template.clone();
-        let objects = self.vocabulary.objects.iter().map(|o| fill(&template, "", o, "")).collect();
-        let object_text = self.best(query, objects)?;
-        let object = self.vocabulary.objects.iter().find(|o| fill(&template, "", o, "") == object_text).cloned();
-        let object = object.unwrap_or_default();
-        let attributes = self.vocabulary.attributes.iter().map(|a| fill(&template, a, &object, "")).collect();
-        let with_attribute = self.best(query, attributes)?;
-        let attribute = self.vocabulary.attributes.iter().find(|a| fill(&template, a, &object, "") == with_attribute);
-        let attribute = attribute.cloned().unwrap_or_default();
-        let actions = self.vocabulary.actions.iter().map(|act| fill(&template, &attribute, &object, act)).collect();
-        self.best(query, actions)
+        let objects: Vec<String> = self.vocabulary.objects.iter().map(|o| fill(&template, "", o, "")).collect();
+        let object = self.best(query, &objects)?;
+        let object = self.vocabulary.objects[object].clone();
+        let attributes: Vec<String> =
+            self.vocabulary.attributes.iter().map(|a| fill(&template, a, &object, "")).collect();
+        let attribute = self.best(query, &attributes)?;
+        let attribute = self.vocabulary.attributes[attribute].clone();
+        let mut actions: Vec<String> =
+            self.vocabulary.actions.iter().map(|act| fill(&template, &attribute, &object, act)).collect();
+        let action = self.best(query, &actions)?;
+        Ok(actions.swap_remove(action))
     }
 
     fn compose_all(&mut self, queries: Vec<Result<Vec<f32>, CaptionError>>) -> Vec<Result<String, CaptionError>> {
