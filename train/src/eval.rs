@@ -11,7 +11,9 @@ use tch::{Device, Kind, Tensor};
 
 use super::checkpoint;
 use super::classify::{Classification, classify, prompt};
-use super::retrieval::{Ceiling, Recall, caption_groups, diagonal_ranks, recall, same_caption_ranks};
+use super::retrieval::{
+    Ceiling, Confusion, Recall, caption_groups, confusions, diagonal_ranks, recall, same_caption_ranks,
+};
 use super::trainer::{build_model, copy_into, tokens};
 use crate::error::TrainError;
 use clipstream_store::read::ShardReader;
@@ -30,6 +32,8 @@ pub struct EvalReport {
     pub t2v_same_caption: Recall,
     /// What an oracle that knows every clip's caption reaches on these clips.
     pub ceiling: Ceiling,
+    /// The most frequent word differences between a missed text-to-video query and the clip it ranked first.
+    pub confusions: Vec<Confusion>,
     /// Zero-shot classification over the clips' categories (absent when fewer than 2 categories are present).
     pub classification: Option<Classification>,
 }
@@ -136,6 +140,7 @@ pub fn evaluate(
         v2t: recall(&diagonal_ranks(&t2v.transpose(0, 1))),
         t2v_same_caption: recall(&same_caption_ranks(&t2v, &groups)),
         ceiling,
+        confusions: confusions(&t2v, &captions, 12),
         classification,
     })
 }

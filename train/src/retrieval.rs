@@ -50,6 +50,54 @@ pub fn same_caption_ranks(scores: &Tensor, groups: &[i64]) -> Vec<i64> {
     (0..groups.len() as i64).map(|i| better.int64_value(&[i]) + 1).collect()
 }
 
+/// How often the top-ranked clip of a missed text-to-video query had a caption that differs from the query's in
+/// these words: `wanted` (the query's words the top clip's caption lacks) against `got` (the top caption's words
+/// the query lacks). Tells which caption words a model does not yet see (motion, colour, pattern...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Confusion {
+    pub wanted: String,
+    pub got: String,
+    pub count: usize,
+}
+
+/// The `top` most frequent word differences between each missed query's caption and the caption of the clip it
+/// ranked first (rows of `scores` are texts, columns clips, both in `captions` order); misses whose top clip has
+/// the same caption are not counted (no model can tell those apart).
+pub fn confusions(scores: &Tensor, captions: &[String], top: usize) -> Vec<Confusion> {
+    let best = scores.argmax(1, false);
+    let mut counts: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for (i, query) in captions.iter().enumerate() {
+        let Some(got) = usize::try_from(best.int64_value(&[i as i64])).ok().and_then(|j| captions.get(j)) else {
+            continue;
+        };
+        if got == query {
+            continue;
+        }
+        let (wanted, got) = (word_difference(query, got), word_difference(got, query));
+        *counts.entry((wanted, got)).or_default() += 1;
+    }
+    let mut sorted: Vec<Confusion> =
+        counts.into_iter().map(|((wanted, got), count)| Confusion { wanted, got, count }).collect();
+    sorted.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.wanted, &a.got).cmp(&(&b.wanted, &b.got))));
+    sorted.truncate(top);
+    sorted
+}
+
+/// The words of `a` left after removing one occurrence of each word of `b`, in `a`'s order.
+fn word_difference(a: &str, b: &str) -> String {
+    let mut others: Vec<&str> = b.split_whitespace().collect();
+    let mut left = Vec::new();
+    for word in a.split_whitespace() {
+        match others.iter().position(|&o| o == word) {
+            Some(k) => {
+                others.swap_remove(k);
+            }
+            None => left.push(word),
+        }
+    }
+    left.join(" ")
+}
+
 /// The benchmark's own ceiling on a set of clips.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Ceiling {
@@ -109,5 +157,28 @@ mod tests {
         ]).view([4, 4]);
         assert_eq!(diagonal_ranks(&scores), vec![3, 3, 2, 1]);
         assert_eq!(same_caption_ranks(&scores, &groups), vec![1, 3, 1, 1]);
+    }
+
+    #[test]
+    fn confusions_count_the_words_a_miss_got_wrong() {
+        let captions: Vec<String> =
+            ["a red circle growing", "a red circle shrinking", "a blue star", "a red circle growing"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        // Text 0 ranks clip 1 first (growing -> shrinking), text 1 clip 0 (shrinking -> growing), text 2 is right,
+        // text 3 ranks clip 0 first: the same caption, not counted.
+        #[rustfmt::skip]
+        let scores = Tensor::from_slice(&[
+            0.1_f32, 0.9, 0.0, 0.0,
+            0.9, 0.1, 0.0, 0.0,
+            0.0, 0.0, 0.9, 0.0,
+            0.9, 0.0, 0.0, 0.1,
+        ]).view([4, 4]);
+        let found = confusions(&scores, &captions, 10);
+        let pair = |w: &str, g: &str| Confusion { wanted: w.into(), got: g.into(), count: 1 };
+        assert_eq!(found, vec![pair("growing", "shrinking"), pair("shrinking", "growing")]);
+        assert_eq!(confusions(&scores, &captions, 1).len(), 1);
+        assert_eq!(word_difference("a red and a red star", "a red star"), "and a red");
     }
 }

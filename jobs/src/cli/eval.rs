@@ -46,6 +46,12 @@ impl EvalArgs {
             ceiling.t2v_r1,
             ceiling.unique_captions
         )?;
+        if !report.confusions.is_empty() {
+            outln!("most frequent T2V misses (query words -> words of the clip ranked first):")?;
+            for c in &report.confusions {
+                outln!("  {:>5}  {} -> {}", c.count, c.wanted, c.got)?;
+            }
+        }
         if let Some(c) = &report.classification {
             outln!(
                 "zero-shot classification over {} classes ({} clips): top1 {:.3} top5 {:.3} AVG {:.3}",
