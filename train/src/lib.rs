@@ -21,4 +21,4 @@ pub mod trainer;
 
 pub use div::DivWeights;
 pub use error::TrainError;
-pub use sampler::{ClipOfVideo, ClipSampler, HardNegatives, SamplerCounters, same_video_pairs};
+pub use sampler::{ClipOfVideo, ClipSampler, SamplerCounters, same_video_pairs};

@@ -22,7 +22,7 @@ use clipstream_schemas::config::Flip;
 use rand::Rng;
 
 use super::flip::swap_sides;
-use super::{ClipSampler, DivWeights, HardNegatives, same_video_pairs};
+use super::{ClipSampler, DivWeights, same_video_pairs};
 
 /// What the loader reads and how it batches.
 #[derive(Debug, Clone)]
@@ -33,8 +33,6 @@ pub struct LoaderConfig {
     pub batch_size: usize,
     pub buffer: usize,
     pub mode: BatchMode,
-    /// Caption-neighbour groups in each batch (hard negatives).
-    pub hard: HardNegatives,
     pub flip: Flip,
     /// Threads decoding and augmenting a batch (0 = one less than the cores, at least 1).
     pub threads: usize,
@@ -111,8 +109,7 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
     };
     let mut next = 0_u64;
     for epoch in 0_u64.. {
-        let mut sampler = ClipSampler::new(config.buffer, config.mode, config.seed.wrapping_add(epoch))
-            .with_hard_negatives(config.hard);
+        let mut sampler = ClipSampler::new(config.buffer, config.mode, config.seed.wrapping_add(epoch));
         let mut emitted_this_epoch = 0;
         let mut emit = |batch: Vec<Sample>| -> bool {
             let index = next;

@@ -8,12 +8,6 @@
 //! at random from the buffer without replacement (a partial Fisher-Yates walk) and keeping each one whose video is
 //! not in the batch yet; every clip passed over that way counts as one deferral.
 //!
-//! With [`HardNegatives`], part of each streamed batch is made of caption-neighbour groups first: a random anchor
-//! clip and the buffered clips (of other videos, in clip-per-video mode) whose captions share the most words with
-//! it (Jaccard over word sets), never two equal captions in a group; the rest of the batch is drawn as above.
-//! Random batches of a large, varied set rarely hold two clips that differ in one detail, so InfoNCE never asks
-//! the model to tell them apart; a retrieval gallery is full of them.
-//!
 //! The buffer holds `capacity` clips, and more when needed: a full batch needs `batch_size` distinct videos in the
 //! buffer, so when fewer are there (shards hold the clips of a video together) the buffer takes clips until there
 //! are. Memory is therefore `capacity` clips plus, at worst, the clips of the `batch_size - 1` videos that crowd it.
@@ -31,65 +25,12 @@ use clipstream_store::read::Sample;
 pub trait ClipOfVideo {
     /// The video's id; clips with equal ids are clips of one video.
     fn video(&self) -> &str;
-    /// The clip's caption (what caption-neighbour groups compare).
-    fn caption(&self) -> &str;
 }
 
 impl ClipOfVideo for Sample {
     fn video(&self) -> &str {
         &self.video_key
     }
-
-    fn caption(&self) -> &str {
-        &self.caption
-    }
-}
-
-/// Caption-neighbour groups in each streamed batch (`train.hard_negatives`, `train.hard_group`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HardNegatives {
-    /// Fraction of the batch made of groups (0..=1).
-    pub fraction: f64,
-    /// Clips per group (anchor included).
-    pub group: usize,
-}
-
-/// A buffered clip with its caption's word set (sorted FNV hashes of its lowercased words; empty unless
-/// caption-neighbour groups are drawn).
-#[derive(Debug)]
-struct Entry<T> {
-    clip: T,
-    words: Vec<u64>,
-}
-
-/// The sorted, distinct hashes of the lowercased alphanumeric words of `caption`.
-fn word_set(caption: &str) -> Vec<u64> {
-    let mut words: Vec<u64> = caption
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| clipstream_schemas::hash::fnv1a64(w.to_lowercase().as_bytes()))
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-    words
-}
-
-/// |a ∩ b| / |a ∪ b| of two sorted word sets (0 when both are empty).
-fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    let (mut i, mut j, mut both) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                both += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let union = a.len() + b.len() - both;
-    if union == 0 { 0.0 } else { both as f64 / union as f64 }
 }
 
 /// What a sampler has done so far.
@@ -117,14 +58,13 @@ pub fn same_video_pairs<T: ClipOfVideo>(batch: &[T]) -> u64 {
 /// A seeded shuffle buffer that draws batches; see the module docs.
 #[derive(Debug)]
 pub struct ClipSampler<T> {
-    buffer: Vec<Entry<T>>,
+    buffer: Vec<T>,
     /// Clips in the buffer per video.
     videos: HashMap<String, usize>,
     capacity: usize,
     mode: BatchMode,
     rng: ChaCha8Rng,
     counters: SamplerCounters,
-    hard: Option<HardNegatives>,
 }
 
 impl<T: ClipOfVideo> ClipSampler<T> {
@@ -138,15 +78,7 @@ impl<T: ClipOfVideo> ClipSampler<T> {
             mode,
             rng: ChaCha8Rng::seed_from_u64(seed),
             counters: SamplerCounters::default(),
-            hard: None,
         }
-    }
-
-    /// Builds part of every streamed batch from caption-neighbour groups (see the module docs); a fraction of 0
-    /// or groups of fewer than 2 clips leave batches random.
-    pub fn with_hard_negatives(mut self, hard: HardNegatives) -> Self {
-        self.hard = (hard.fraction > 0.0 && hard.group >= 2).then_some(hard);
-        self
     }
 
     pub fn mode(&self) -> BatchMode {
@@ -178,8 +110,7 @@ impl<T: ClipOfVideo> ClipSampler<T> {
     /// Adds a clip to the buffer.
     pub fn push(&mut self, clip: T) {
         *self.videos.entry(clip.video().to_string()).or_default() += 1;
-        let words = if self.hard.is_some() { word_set(clip.caption()) } else { Vec::new() };
-        self.buffer.push(Entry { clip, words });
+        self.buffer.push(clip);
     }
 
     /// Whether [`Self::next_batch`] would return a batch: the buffer holds at least `capacity` and `batch_size`
@@ -198,9 +129,7 @@ impl<T: ClipOfVideo> ClipSampler<T> {
         if !self.ready(batch_size) {
             return None;
         }
-        let batch_size = batch_size.max(1);
-        let grouped = self.hard.map_or(0, |hard| self.draw_groups(batch_size, hard));
-        Some(self.draw_after(batch_size, grouped))
+        Some(self.draw(batch_size.max(1)))
     }
 
     /// Empties the buffer at the end of an epoch into batches of at most `batch_size` clips; only the last ones
@@ -223,75 +152,17 @@ impl<T: ClipOfVideo> ClipSampler<T> {
 
     /// Draws up to `batch_size` clips by a random walk over the buffer (clip-per-video: one per video).
     fn draw(&mut self, batch_size: usize) -> Vec<T> {
-        self.draw_after(batch_size, 0)
-    }
-
-    /// Moves caption-neighbour groups, `round(fraction x batch_size)` clips in all, to the front of the buffer
-    /// and returns their number: each group is a random anchor and the clips that fit the batch (another video in
-    /// clip-per-video mode, a caption not yet in the group) with the highest word overlap with the anchor, ties
-    /// in buffer order.
-    fn draw_groups(&mut self, batch_size: usize, hard: HardNegatives) -> usize {
-        let want = ((batch_size as f64 * hard.fraction).round() as usize).min(batch_size);
-        let mut picks: Vec<usize> = Vec::with_capacity(want);
-        let mut picked = vec![false; self.buffer.len()];
-        let mut in_batch: HashSet<&str> = HashSet::new();
-        let fits = |i: usize, picked: &[bool], in_batch: &HashSet<&str>| {
-            !picked[i] && (self.mode == BatchMode::Naive || !in_batch.contains(self.buffer[i].clip.video()))
-        };
-        while picks.len() < want {
-            let open: Vec<usize> = (0..self.buffer.len()).filter(|&i| fits(i, &picked, &in_batch)).collect();
-            let Some(&anchor) = open.get(self.rng.random_range(0..open.len().max(1))) else { break };
-            let mut group: Vec<usize> = vec![anchor];
-            let anchor_words = &self.buffer[anchor].words;
-            let mut scored: Vec<(f64, usize)> = open
-                .iter()
-                .filter(|&&i| i != anchor)
-                .map(|&i| (jaccard(anchor_words, &self.buffer[i].words), i))
-                .collect();
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let size = hard.group.min(want - picks.len());
-            let mut videos: HashSet<&str> = HashSet::from([self.buffer[anchor].clip.video()]);
-            for (_, i) in scored {
-                if group.len() >= size {
-                    break;
-                }
-                let clip = &self.buffer[i].clip;
-                let new_video = self.mode == BatchMode::Naive || !videos.contains(clip.video());
-                if new_video && group.iter().all(|&g| self.buffer[g].clip.caption() != clip.caption()) {
-                    videos.insert(clip.video());
-                    group.push(i);
-                }
-            }
-            for i in group {
-                picked[i] = true;
-                in_batch.insert(self.buffer[i].clip.video());
-                picks.push(i);
-            }
-        }
-        let taken = picks.len();
-        let mut slots: Vec<Option<Entry<T>>> = std::mem::take(&mut self.buffer).into_iter().map(Some).collect();
-        let front: Vec<Entry<T>> = picks.iter().filter_map(|&i| slots[i].take()).collect();
-        self.buffer = front.into_iter().chain(slots.into_iter().flatten()).collect();
-        taken
-    }
-
-    /// Fills the batch whose first `taken` clips are already at the front of the buffer up to `batch_size` by a
-    /// random walk over the rest (clip-per-video: one per video) and takes it out of the buffer.
-    fn draw_after(&mut self, batch_size: usize, taken: usize) -> Vec<T> {
         let len = self.buffer.len();
-        let mut taken = taken.min(len);
-        let mut walked = taken;
-        let mut in_batch: HashSet<String> = match self.mode {
-            BatchMode::Naive => HashSet::new(),
-            BatchMode::ClipPerVideo => self.buffer[..taken].iter().map(|e| e.clip.video().to_string()).collect(),
-        };
+        let mut taken = 0;
+        let mut walked = 0;
+        let mut in_batch: HashSet<String> = HashSet::new();
         // Invariant: [0, taken) are chosen, [taken, walked) passed over, [walked, len) not seen yet.
         while taken < batch_size && walked < len {
             let pick = self.rng.random_range(walked..len);
             self.buffer.swap(walked, pick);
             let fits = match self.mode {
                 BatchMode::Naive => true,
-                BatchMode::ClipPerVideo => in_batch.insert(self.buffer[walked].clip.video().to_string()),
+                BatchMode::ClipPerVideo => in_batch.insert(self.buffer[walked].video().to_string()),
             };
             if fits {
                 self.buffer.swap(taken, walked);
@@ -301,7 +172,7 @@ impl<T: ClipOfVideo> ClipSampler<T> {
             }
             walked += 1;
         }
-        let batch: Vec<T> = self.buffer.drain(..taken).map(|e| e.clip).collect();
+        let batch: Vec<T> = self.buffer.drain(..taken).collect();
         self.emitted(&batch);
         batch
     }
@@ -311,8 +182,7 @@ impl<T: ClipOfVideo> ClipSampler<T> {
         // Buffer positions per video, videos in first-seen order (deterministic, unlike HashMap order).
         let mut order: Vec<&str> = Vec::new();
         let mut positions: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, entry) in self.buffer.iter().enumerate() {
-            let clip = &entry.clip;
+        for (i, clip) in self.buffer.iter().enumerate() {
             let slot = positions.entry(clip.video()).or_insert_with(|| {
                 order.push(clip.video());
                 Vec::new()
@@ -331,8 +201,8 @@ impl<T: ClipOfVideo> ClipSampler<T> {
             self.counters.deferred += (clips.len() - 1) as u64;
         }
         // Take the chosen clips out, keeping the batch in drawing order.
-        let mut slots: Vec<Option<Entry<T>>> = std::mem::take(&mut self.buffer).into_iter().map(Some).collect();
-        let batch: Vec<T> = chosen.iter().filter_map(|&i| slots[i].take()).map(|e| e.clip).collect();
+        let mut slots: Vec<Option<T>> = std::mem::take(&mut self.buffer).into_iter().map(Some).collect();
+        let batch: Vec<T> = chosen.iter().filter_map(|&i| slots[i].take()).collect();
         self.buffer = slots.into_iter().flatten().collect();
         self.emitted(&batch);
         batch
@@ -368,109 +238,6 @@ mod tests {
         fn video(&self) -> &str {
             &self.0
         }
-
-        fn caption(&self) -> &str {
-            &self.0
-        }
-    }
-
-    /// A clip with a caption of its own: (video, caption).
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    struct Captioned(String, String);
-
-    impl ClipOfVideo for Captioned {
-        fn video(&self) -> &str {
-            &self.0
-        }
-
-        fn caption(&self) -> &str {
-            &self.1
-        }
-    }
-
-    /// Synthetic-style captions from 4 x 4 x 4 attributes.
-    fn caption(rng: &mut ChaCha8Rng) -> String {
-        fn pick(rng: &mut ChaCha8Rng, words: [&'static str; 4]) -> &'static str {
-            words[rng.random_range(0..4)]
-        }
-        let colour = pick(rng, ["red", "blue", "green", "yellow"]);
-        let shape = pick(rng, ["circle", "star", "square", "diamond"]);
-        let motion = pick(rng, ["growing", "shrinking", "rotating", "bouncing"]);
-        format!("a {colour} {shape} {motion} on a background")
-    }
-
-    #[test]
-    fn word_sets_and_overlap() {
-        assert_eq!(word_set("A red, red circle!"), word_set("circle red a"));
-        assert_eq!(jaccard(&word_set("a red circle"), &word_set("a blue circle")), 0.5);
-        assert_eq!(jaccard(&[], &[]), 0.0);
-        assert_eq!(jaccard(&word_set("x y"), &word_set("x y")), 1.0);
-    }
-
-    #[test]
-    fn property_hard_negative_batches_keep_the_guarantees_and_group_neighbours() {
-        let mut rng = ChaCha8Rng::seed_from_u64(77);
-        let (mut group_overlap, mut random_overlap) = (0.0, 0.0);
-        for case in 0..60 {
-            let videos = rng.random_range(20..80);
-            let stream: Vec<Captioned> = (0..videos)
-                .flat_map(|v| (0..rng.random_range(1..6)).map(move |_| v))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|v| Captioned(format!("v{v}"), caption(&mut rng)))
-                .collect();
-            let batch_size = rng.random_range(4..16);
-            let hard = HardNegatives { fraction: rng.random_range(0.25..=1.0), group: rng.random_range(2..6) };
-            let mut sampler =
-                ClipSampler::new(rng.random_range(16..120), BatchMode::ClipPerVideo, case).with_hard_negatives(hard);
-            let mut batches = Vec::new();
-            for clip in stream.clone() {
-                sampler.push(clip);
-                while let Some(batch) = sampler.next_batch(batch_size) {
-                    batches.push(batch);
-                }
-            }
-            let streamed = batches.len();
-            batches.extend(sampler.drain(batch_size));
-            let context = format!("case {case}: batch {batch_size} {hard:?}");
-            for batch in &batches {
-                let distinct: HashSet<&str> = batch.iter().map(ClipOfVideo::video).collect();
-                assert_eq!(distinct.len(), batch.len(), "{context}: a batch repeats a video");
-            }
-            let mut emitted: Vec<Captioned> = batches.iter().flatten().cloned().collect();
-            emitted.sort();
-            let mut expected = stream;
-            expected.sort();
-            assert_eq!(emitted, expected, "{context}: every clip exactly once");
-            // The first clips of a streamed batch are an anchor and its neighbours: their captions overlap the
-            // anchor's more than the batch's random tail does.
-            for batch in &batches[..streamed] {
-                let want = ((batch_size as f64 * hard.fraction).round() as usize).min(hard.group);
-                let anchor = word_set(&batch[0].1);
-                for clip in &batch[1..want] {
-                    group_overlap += jaccard(&anchor, &word_set(&clip.1));
-                }
-                let tail = batch.len().saturating_sub(want).max(1);
-                for clip in batch.iter().rev().take(tail).take(want.saturating_sub(1)) {
-                    random_overlap += jaccard(&anchor, &word_set(&clip.1));
-                }
-            }
-        }
-        assert!(group_overlap > random_overlap * 1.3, "groups {group_overlap} vs random {random_overlap}");
-    }
-
-    #[test]
-    fn a_group_never_holds_equal_captions() {
-        let mut sampler =
-            ClipSampler::new(8, BatchMode::Naive, 1).with_hard_negatives(HardNegatives { fraction: 1.0, group: 4 });
-        for (video, caption) in [("a", "x y"), ("b", "x y"), ("c", "x y"), ("d", "x z"), ("e", "x w"), ("f", "q r")] {
-            sampler.push(Captioned(video.into(), caption.into()));
-        }
-        sampler.push(Captioned("g".into(), "x y".into()));
-        sampler.push(Captioned("h".into(), "x v".into()));
-        let batch = sampler.next_batch(4).expect("ready");
-        let captions: HashSet<&str> = batch.iter().map(|c| c.1.as_str()).collect();
-        assert_eq!(captions.len(), 4, "{batch:?}");
     }
 
     /// `per_video[v]` clips of video `v`, grouped by video as shards store them, or shuffled.

@@ -121,7 +121,6 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         batch_size: config.batch_size,
         buffer: config.buffer,
         mode: config.sampling,
-        hard: crate::HardNegatives { fraction: config.hard_negatives, group: config.hard_group },
         flip: config.flip,
         threads: config.loader_threads,
         div: config.div,

@@ -61,12 +61,6 @@ pub struct TrainConfig {
     /// Remove pairs with the same caption from the InfoNCE negatives (the upper bound of the false-negative fixes:
     /// it knows which pairs are false negatives).
     pub same_caption_mask: bool,
-    /// Fraction of each batch made of caption-neighbour groups (hard negatives): a random anchor clip and the
-    /// `hard_group - 1` buffered clips of other videos whose captions share the most words with it (never an
-    /// equal caption); the rest is drawn at random. 0 = plain random batches.
-    pub hard_negatives: f64,
-    /// Clips per caption-neighbour group.
-    pub hard_group: usize,
     /// DIV epoch weights (1 / #clips of the clip's video).
     pub div: bool,
     /// Steps of the masked phase, then of the unmasked phase.
@@ -111,8 +105,6 @@ impl Default for TrainConfig {
             sampling: BatchMode::ClipPerVideo,
             same_video_mask: false,
             same_caption_mask: false,
-            hard_negatives: 0.0,
-            hard_group: 8,
             div: false,
             steps: 1000,
             unmasked_steps: 100,
@@ -158,8 +150,6 @@ impl TrainConfig {
         check(self.unmasked_lr_scale >= 0.0, "train.unmasked_lr_scale must be >= 0");
         // ViCLIP clamps its temperature at 0.01 (`clipstream_models::viclip::MIN_TEMP`).
         check((0.01..=1.0).contains(&self.temperature), "train.temperature must be in [0.01, 1]");
-        check((0.0..=1.0).contains(&self.hard_negatives), "train.hard_negatives must be in [0, 1]");
-        check(self.hard_group >= 2, "train.hard_group must be >= 2");
         check(self.text_cache >= 1, "train.text_cache must be >= 1");
         check(
             !(self.same_video_mask && self.same_caption_mask),
