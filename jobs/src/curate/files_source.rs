@@ -1,7 +1,9 @@
 //! Driving the dataflow from list files: worker 0 reads every row, closing an epoch every `source.batch_size` rows
-//! and keeping at most two epochs per worker in flight; the other workers only step.
+//! and keeping at most two epochs per worker in flight; the other workers only step. A worker with nothing to do
+//! parks (timely wakes it when another worker sends it data or progress) instead of spinning.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use timely::worker::Worker;
 
@@ -11,6 +13,10 @@ use super::progress::Counters;
 
 /// The rows of all inputs, taken by worker 0.
 pub type SharedRows = Mutex<Option<Box<dyn Iterator<Item = SourceItem> + Send>>>;
+
+/// The longest a worker with nothing to do stays parked: timely unparks it as soon as data or progress arrives,
+/// so this only bounds the delay of a missed wakeup.
+const PARK: Duration = Duration::from_millis(100);
 
 /// Feeds the rows (worker 0), then closes the input and runs the dataflow to completion.
 pub fn drive(worker: &mut Worker, handles: Handles, rows: &SharedRows, batch_size: usize, counters: &Counters) {
@@ -25,11 +31,11 @@ pub fn drive(worker: &mut Worker, handles: Handles, rows: &SharedRows, batch_siz
                 let next = *input.time() + 1;
                 input.advance_to(next);
                 while flow.less_than(&next.saturating_sub(in_flight)) {
-                    worker.step();
+                    worker.step_or_park(Some(PARK));
                 }
             }
         }
     }
     drop(input);
-    while worker.step() {}
+    while worker.step_or_park(Some(PARK)) {}
 }
