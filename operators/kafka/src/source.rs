@@ -136,21 +136,17 @@ pub fn drive(
             input.advance_to(next);
             (epoch_started, in_epoch) = (Instant::now(), 0);
             while flow.less_than(&next.saturating_sub(in_flight)) && !run.stop.load(Ordering::Relaxed) {
-                worker.step_or_park(Some(poll));
+                worker.step();
                 commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
             }
         }
-        // While the dataflow has work that is not this worker's to do now, park instead of spinning: other
-        // workers' data and progress wake it, and Kafka is polled again within `poll_ms`. With nothing in flight,
-        // the poll above already waited.
-        let park = if flow.less_than(input.time()) { poll } else { Duration::ZERO };
-        worker.step_or_park(Some(park));
+        worker.step();
         commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     }
     tracing::info!(worker = index, "kafka source stopping: draining the dataflow");
     pending.epochs.push_back((*input.time(), reader.positions()));
     drop(input);
-    while worker.step_or_park(Some(poll)) {
+    while worker.step() {
         commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     }
     commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
