@@ -130,9 +130,15 @@ pub fn caption_groups(captions: &[String]) -> (Vec<i64>, Ceiling) {
 mod tests {
     use super::*;
 
+    /// A square score matrix from its rows.
+    fn square(values: &[f32]) -> Tensor {
+        let n = (values.len() as f64).sqrt() as i64;
+        Tensor::from_slice(values).view([n, n])
+    }
+
     #[test]
     fn ranks_and_recalls() {
-        let scores = Tensor::from_slice(&[0.9_f32, 0.1, 0.0, 0.5, 0.4, 0.6, 0.3, 0.2, 0.1]).view([3, 3]);
+        let scores = square(&[0.9, 0.1, 0.0, 0.5, 0.4, 0.6, 0.3, 0.2, 0.1]);
         assert_eq!(diagonal_ranks(&scores), vec![1, 3, 3]);
         let r = recall(&[1, 3, 2]);
         assert!((r.r1 - 1.0 / 3.0).abs() < 1e-12);
@@ -149,12 +155,12 @@ mod tests {
         assert_eq!(ceiling.t2v_r1, (0.5 + 1.0 + 0.5 + 1.0) / 4.0);
         // Text 0 ("a") scores video 2 (also "a") highest, then video 1: strictly rank 2, by caption rank 1.
         #[rustfmt::skip]
-        let scores = Tensor::from_slice(&[
-            0.5_f32, 0.6, 0.9, 0.0,
+        let scores = square(&[
+            0.5, 0.6, 0.9, 0.0,
             0.0, 0.1, 0.2, 0.3,
             0.9, 0.0, 0.1, 0.0,
             0.0, 0.0, 0.0, 1.0,
-        ]).view([4, 4]);
+        ]);
         assert_eq!(diagonal_ranks(&scores), vec![3, 3, 2, 1]);
         assert_eq!(same_caption_ranks(&scores, &groups), vec![1, 3, 1, 1]);
     }
@@ -169,12 +175,12 @@ mod tests {
         // Text 0 ranks clip 1 first (growing -> shrinking), text 1 clip 0 (shrinking -> growing), text 2 is right,
         // text 3 ranks clip 0 first: the same caption, not counted.
         #[rustfmt::skip]
-        let scores = Tensor::from_slice(&[
-            0.1_f32, 0.9, 0.0, 0.0,
+        let scores = square(&[
+            0.1, 0.9, 0.0, 0.0,
             0.9, 0.1, 0.0, 0.0,
             0.0, 0.0, 0.9, 0.0,
             0.9, 0.0, 0.0, 0.1,
-        ]).view([4, 4]);
+        ]);
         let found = confusions(&scores, &captions, 10);
         let pair = |w: &str, g: &str| Confusion { wanted: w.into(), got: g.into(), count: 1 };
         assert_eq!(found, vec![pair("growing", "shrinking"), pair("shrinking", "growing")]);
