@@ -1,17 +1,10 @@
-//! The clipstream command-line entry point: parses the subcommand and hands over to its job.
+//! The clipstream command-line entry point: parses the subcommand and hands over to its job. This binary does not
+//! link libtorch; commands that run a model continue in `clipstream-torch` (see `clipstream_jobs::torch`).
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = clipstream_jobs::cli::Cli::parse();
     clipstream_jobs::logging::init(cli.verbose);
-    match cli.command.run() {
-        Ok(code) => code,
-        // The reader of stdout went away (`clipstream scenes | head`): it has what it wanted.
-        Err(error) if clipstream_jobs::cli::out::is_stdout_closed(&error) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    clipstream_jobs::cli::exit_code(cli.command.run())
 }

@@ -62,9 +62,6 @@ pub fn run_ok(command: &mut Command) -> anyhow::Result<Output> {
     Ok(output)
 }
 
-/// A `clipstream` command with quiet logs and no metrics port clash.
-///
-/// Panics with a hint when the binary has not been built (`cargo build -p clipstream-jobs`; scripts/test does).
 /// Every error record under `errors/` of a local output (none when the folder does not exist).
 pub fn error_records(output: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut records = Vec::new();
@@ -86,11 +83,14 @@ pub fn allow_local_files<'c>(command: &'c mut Command, root: &Path) -> &'c mut C
     command.env("CLIPSTREAM__FETCH__LOCAL_ROOTS", format!("[{:?}]", root.display().to_string()))
 }
 
+/// A `clipstream` command with quiet logs and no metrics port clash.
+///
+/// Panics with a hint when the binaries have not been built (scripts/test builds them).
 pub fn clipstream() -> Command {
     let binary = binary();
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo build -p clipstream-jobs` (scripts/test does)",
+        "{} is missing: run `cargo build -p clipstream-jobs -p clipstream-torch` (scripts/test does)",
         binary.display()
     );
     let mut command = Command::new(binary);

@@ -56,6 +56,7 @@ pub struct CurateArgs {
 impl CurateArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let mut config = self.config.load()?;
+        crate::torch::require(&config.score)?;
         if let Some(listen) = self.metrics_listen {
             config.metrics.listen = listen;
         }

@@ -1,70 +1,28 @@
 //! `clipstream eval`: zero-shot text-to-video and video-to-text retrieval (R@1/5/10, median rank) and zero-shot
 //! classification (top1/top5/AVG over the clips' categories) of a training checkpoint on held-out shards; prints a
-//! table and writes JSON.
+//! table and writes JSON. The evaluation runs in `clipstream-torch` (see [`crate::torch`]).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use crate::cli::out::outln;
 use clap::Args;
-
-use clipstream_train::eval::evaluate;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Checkpoint folder or URL given to `clipstream train --checkpoints`.
     #[arg(long)]
-    checkpoints: String,
+    pub checkpoints: String,
     /// A checkpoint inside it (`step-00001000`); default: the latest.
     #[arg(long, default_value = "")]
-    step_dir: String,
+    pub step_dir: String,
     /// Output root of `clipstream curate` with the held-out shards.
     #[arg(long)]
-    data: String,
+    pub data: String,
     /// Evaluate at most this many clips (0 = all).
     #[arg(long, default_value_t = 0)]
-    limit: usize,
+    pub limit: usize,
     #[arg(long, default_value_t = 64)]
-    batch_size: usize,
+    pub batch_size: usize,
     /// Write the report here as JSON.
     #[arg(long)]
-    json: Option<PathBuf>,
-}
-
-impl EvalArgs {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
-        let report = evaluate(&self.checkpoints, &self.step_dir, &self.data, self.limit, self.batch_size)?;
-        outln!("{} on {} ({} clips of {} videos)", report.checkpoint, report.data, report.clips, report.videos)?;
-        outln!("{:<6}{:>8}{:>8}{:>8}{:>8}", "", "R@1", "R@5", "R@10", "MdR")?;
-        for (name, r) in [("T2V", &report.t2v), ("V2T", &report.v2t), ("T2V=c", &report.t2v_same_caption)] {
-            outln!("{name:<6}{:>8.3}{:>8.3}{:>8.3}{:>8.1}", r.r1, r.r5, r.r10, r.median_rank)?;
-        }
-        let ceiling = &report.ceiling;
-        outln!(
-            "(T2V=c: any clip with the query's caption counts) ceiling: T2V R@1 {:.3} for an oracle that knows \
-             the captions; {:.3} of the clips have a caption of their own",
-            ceiling.t2v_r1,
-            ceiling.unique_captions
-        )?;
-        if !report.confusions.is_empty() {
-            outln!("most frequent T2V misses (query words -> words of the clip ranked first):")?;
-            for c in &report.confusions {
-                outln!("  {:>5}  {} -> {}", c.count, c.wanted, c.got)?;
-            }
-        }
-        if let Some(c) = &report.classification {
-            outln!(
-                "zero-shot classification over {} classes ({} clips): top1 {:.3} top5 {:.3} AVG {:.3}",
-                c.classes.len(),
-                c.clips,
-                c.top1,
-                c.top5,
-                c.avg
-            )?;
-        }
-        if let Some(path) = &self.json {
-            std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
-        }
-        Ok(ExitCode::SUCCESS)
-    }
+    pub json: Option<PathBuf>,
 }

@@ -63,6 +63,9 @@ pub struct HydrateArgs {
 impl HydrateArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let mut config = self.config.load()?;
+        if self.rescore {
+            crate::torch::require(&config.score)?;
+        }
         config.cut.mode = match self.cut {
             HydrateCut::Precise => CutMode::Precise,
             HydrateCut::Keyframe => CutMode::Keyframe,

@@ -1,10 +1,11 @@
-//! The `clipstream` command line: one file per subcommand.
+//! The `clipstream` command line: one file per subcommand. `train`, `eval` and `convert` only parse here; they run
+//! in `clipstream-torch` (see [`crate::torch`]).
 
 mod check_config;
-mod convert;
+pub mod convert;
 mod curate;
 mod enqueue;
-mod eval;
+pub mod eval;
 mod export;
 mod gc;
 mod hydrate;
@@ -15,7 +16,7 @@ mod scenes;
 mod stats;
 mod subset;
 mod synth;
-mod train;
+pub mod train;
 
 use std::process::ExitCode;
 
@@ -66,6 +67,19 @@ pub enum Command {
     Stats(stats::StatsArgs),
 }
 
+/// The exit status of a finished command; errors are printed to stderr. A closed stdout (`clipstream scenes | head`)
+/// is a success: its reader has what it wanted.
+pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(error) if out::is_stdout_closed(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 impl Command {
     /// Runs the subcommand.
     pub fn run(self) -> anyhow::Result<ExitCode> {
@@ -76,10 +90,10 @@ impl Command {
             Command::Scenes(args) => args.run(),
             Command::Synth(args) => args.run(),
             Command::Gc(args) => args.run(),
-            Command::Convert(args) => args.run(),
+            Command::Convert(_) => Err(crate::torch::handoff("clipstream convert")),
             Command::CheckConfig(args) => args.run(),
-            Command::Train(args) => args.run(),
-            Command::Eval(args) => args.run(),
+            Command::Train(_) => Err(crate::torch::handoff("clipstream train")),
+            Command::Eval(_) => Err(crate::torch::handoff("clipstream eval")),
             Command::Export(args) => args.run(),
             Command::Hydrate(args) => args.run(),
             Command::Subset(args) => args.run(),

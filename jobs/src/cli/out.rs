@@ -25,6 +25,7 @@ pub fn is_stdout_closed(error: &anyhow::Error) -> bool {
 }
 
 /// `println!` that returns an error (see the module docs) instead of panicking.
+#[macro_export]
 macro_rules! outln {
     ($($arg:tt)*) => {
         $crate::cli::out::write(format_args!("{}\n", format_args!($($arg)*)))
@@ -32,10 +33,11 @@ macro_rules! outln {
 }
 
 /// `print!` that returns an error (see the module docs) instead of panicking.
+#[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::cli::out::write(format_args!($($arg)*))
     };
 }
 
-pub(crate) use {out, outln};
+pub use crate::{out, outln};

@@ -1,18 +1,14 @@
 //! `clipstream train`: trains ViCLIP on the shards of a curate output (masked phase, then unmasked phase), with
 //! clip-per-video sampling and optional same-video loss masking and DIV weights; checkpoints and `--resume`. The
 //! run's settings are the `[train]` section of the layered config; the flags people type daily are shorthands for
-//! its keys.
+//! its keys. The training itself runs in `clipstream-torch` (see [`crate::torch`]).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use crate::cli::out::outln;
 use clap::Args;
 use clipstream_schemas::config::{Flip, TrainConfig};
-use clipstream_train::trainer::train;
 
 use crate::config::ConfigArgs;
-use crate::dataset::stats::plot::plot_line;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -56,18 +52,18 @@ pub struct TrainArgs {
     checkpoints: Option<String>,
     /// Continue from the latest checkpoint in train.checkpoints (same data and arch).
     #[arg(long)]
-    resume: bool,
+    pub resume: bool,
     /// Per-step log (JSON lines); the loss curve is written beside it as `.png`.
     #[arg(long, default_value = "train-log.jsonl")]
-    log: PathBuf,
+    pub log: PathBuf,
     /// Serve Prometheus /metrics here (e.g. 127.0.0.1:9899; port 0 picks one); "" = off.
     #[arg(long, default_value = "")]
-    metrics_listen: String,
+    pub metrics_listen: String,
 }
 
 impl TrainArgs {
     /// The `[train]` section: defaults, file, environment and `--set`, then the shorthand flags.
-    fn train_config(&self) -> anyhow::Result<TrainConfig> {
+    pub fn train_config(&self) -> anyhow::Result<TrainConfig> {
         let mut config = self.config.load()?;
         let train = &mut config.train;
         if let Some(data) = &self.data {
@@ -97,22 +93,6 @@ impl TrainArgs {
              scratch) or start from trained weights (--init FILE)"
         );
         Ok(config.train)
-    }
-
-    pub fn run(self) -> anyhow::Result<ExitCode> {
-        let config = self.train_config()?;
-        if !self.metrics_listen.is_empty() {
-            let addr = crate::metrics_server::serve(&self.metrics_listen)?;
-            tracing::info!(%addr, "serving /metrics");
-        }
-        let mut summary = train(&config, self.resume, &self.log)?;
-        if !summary.curve.is_empty() {
-            let png = self.log.with_extension("png");
-            plot_line(&png, "training loss (InfoNCE)", "step", "loss", &summary.curve)?;
-            summary.loss_curve = Some(png.display().to_string());
-        }
-        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
-        Ok(ExitCode::SUCCESS)
     }
 }
 

@@ -14,7 +14,6 @@ use clipstream_input::{FetchStage, FetchedVideo};
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
 use clipstream_media::MediaStages;
 use clipstream_schemas::{Config, ErrorRecord, ShardManifest, Stage};
-use clipstream_score::ScoreModels;
 use clipstream_sink::{ErrorSinkExt, ShardSink, ShardSinkExt};
 use clipstream_store::{ErrorWriter, Output, Settled};
 use timely::container::CapacityContainerBuilder;
@@ -26,6 +25,7 @@ use super::admit::Admitter;
 use super::inputs::SourceItem;
 use super::metrics;
 use super::progress::Counters;
+use crate::torch::ModelStages;
 
 /// The handle a driver feeds, and the probes it watches.
 pub struct Handles {
@@ -41,8 +41,8 @@ pub struct Handles {
 pub struct Shared {
     pub config: Arc<Config>,
     pub fetcher: Arc<Fetcher>,
-    /// The score stage's models, loaded once per process.
-    pub models: ScoreModels,
+    /// The score stage's models, loaded once per process; `None` when the stage is off.
+    pub models: Option<Arc<dyn ModelStages>>,
     pub output: Arc<Output>,
     /// Video keys (and raw ids) already committed or permanently failed.
     pub settled: Arc<Settled>,
@@ -82,8 +82,10 @@ pub fn build<'scope>(
     let (framed, e_media) = fetched.media_stages(config.clone());
     let (captioned, e_caption) = framed.stage(Stage::Caption, move |v| captioners.caption_video(v));
     let c = config.clone();
-    let (curated, e_score) =
-        captioned.stage(Stage::Score, move |v| clipstream_score::score_video(&models, &c.score, v));
+    let (curated, e_score) = captioned.stage(Stage::Score, move |v| match &models {
+        Some(models) => models.score_video(&c.score, v),
+        None => Ok(v),
+    });
     let shard_counters = counters.clone();
     let sink = ShardSink::new(output.as_ref().clone(), config.sink.clone());
     let (manifests, e_sink) = curated.probe_with(&flow).shard_sink_with(sink);

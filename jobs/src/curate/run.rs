@@ -9,14 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
-use clipstream_caption::{CaptionError, Captioner, Captioners, TagsCaptioner};
+use clipstream_caption::{CaptionError, Captioners};
 use clipstream_core::{Backoff, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_input::source::parse_message;
 use clipstream_kafka::DeadLetters;
 use clipstream_kafka::source::{self, Feed, KafkaRun};
 use clipstream_schemas::Config;
-use clipstream_score::ScoreModels;
 use clipstream_store::index::OpenOptions;
 use clipstream_store::{Output, Settled};
 
@@ -53,6 +52,8 @@ pub struct CurateOptions {
 /// Runs the job to completion and returns the run summary.
 pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    // First: without libtorch in this binary, a run with a score model continues in clipstream-torch from here.
+    let models = crate::torch::load(&options.config.score)?;
     let run_id = format!(
         "{}-{}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
@@ -82,7 +83,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let shared = Shared {
         config: Arc::new(options.config.clone()),
         fetcher: Arc::new(fetcher(&options)?),
-        models: ScoreModels::load(&options.config.score).context("loading the score models")?,
+        models,
         output,
         settled: Arc::new(settled),
         counters: counters.clone(),
@@ -163,9 +164,11 @@ fn fetcher(options: &CurateOptions) -> anyhow::Result<Fetcher> {
 /// One worker's caption backends (`tags` shares the process's score model).
 fn captioners(shared: &Shared) -> Result<Captioners, CaptionError> {
     let config = &shared.config;
-    Captioners::from_config(&config.caption, |_| {
-        let tags = TagsCaptioner::new(shared.models.zero_shot()?, &config.caption.tags, config.score.frames as usize)?;
-        Ok(Box::new(tags) as Box<dyn Captioner>)
+    Captioners::from_config(&config.caption, |_| match &shared.models {
+        Some(models) => models.tags_captioner(&config.caption.tags, config.score.frames as usize),
+        None => Err(CaptionError::Setup(
+            "the tags captioner needs the score model (score.similarity and score.weights)".into(),
+        )),
     })
 }
 

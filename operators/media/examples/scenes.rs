@@ -1,10 +1,15 @@
 //! Prints clipstream's scene cuts of videos as JSON, shaped like `scripts/pyscenedetect_cuts.py`'s output, with the
 //! decode-inclusive speed (the fastest of `--repeat` runs): `cargo run --release -p clipstream-media --example scenes
 //! -- [--threads N] [--repeat N] [--swscale] [--scores] [--threshold T] [--min-scene-len N] VIDEO...`.
+//! Each entry also holds `decode_cpu_s`/`decode_wall_s`: the same video only decoded (same decoder, same threads,
+//! frames discarded), the physical limit of a bit-exact detector.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use std::ops::ControlFlow;
+
+use clipstream_media::VideoDecoder;
 use clipstream_media::scene::{ColorPath, DetectOptions, detect_scenes_with};
 use clipstream_schemas::config::SceneConfig;
 
@@ -48,12 +53,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             cpu = cpu.min(cpu_seconds() - cpu0);
         }
         let Some(scenes) = scenes else { continue };
+        let (mut decode_wall, mut decode_cpu) = (f64::INFINITY, f64::INFINITY);
+        let mut format = String::new();
+        for _ in 0..repeat {
+            let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+            let mut decoder = VideoDecoder::open(&video, options.threads)?;
+            decoder.for_each_frame(|_| ControlFlow::Continue(()))?;
+            format = format!("{:?}", decoder.format());
+            decode_wall = decode_wall.min(wall0.elapsed().as_secs_f64());
+            decode_cpu = decode_cpu.min(cpu_seconds() - cpu0);
+        }
         let mut entry = serde_json::json!({
             "cut_frames": scenes.cuts,
             "fps": scenes.fps,
             "frames": scenes.frames,
             "wall_s": wall,
             "cpu_s": cpu,
+            "decode_wall_s": decode_wall,
+            "decode_cpu_s": decode_cpu,
+            "format": format,
         });
         if with_scores {
             entry["scores"] = serde_json::json!(scenes.scores);

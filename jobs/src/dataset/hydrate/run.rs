@@ -14,10 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clipstream_input::fetch::Fetcher;
 use clipstream_media::FineSampling;
-use clipstream_schemas::config::ScoreConfig;
+use clipstream_schemas::config::{ScoreConfig, SimilarityModel};
 use clipstream_schemas::manifest::ERROR_DIR;
 use clipstream_schemas::{Config, CuratedVideo, ErrorRecord, Stage, safe_key};
-use clipstream_score::{ScoreModels, score_video};
 use clipstream_sink::ShardSink;
 use clipstream_store::{ErrorWriter, Output};
 use serde::Serialize;
@@ -26,6 +25,7 @@ use super::listing::{ListedClip, list_rows};
 use super::locate::{Locator, LocatorOptions};
 use super::video::{HydrateContext, Hydrated, VideoJob, hydrate_video, is_unavailable};
 use crate::dataset::group::{GroupBy, buckets_for};
+use crate::torch::ModelStages;
 use clipstream_input::fetch::YtDlp;
 
 /// Error records buffered before a flush to `errors/`.
@@ -94,6 +94,14 @@ fn untrusted_fetcher(options: &HydrateOptions) -> anyhow::Result<Fetcher> {
 /// Runs hydrate to completion.
 pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
     let started = Instant::now();
+    // First: without libtorch in this binary, `--rescore` continues in clipstream-torch from here.
+    let rescore = if options.rescore {
+        let models = crate::torch::load(&options.config.score)?;
+        let models = models.context("--rescore needs score.similarity or score.aesthetic_weights")?;
+        Some((models, options.config.score.clone()))
+    } else {
+        None
+    };
     let run_id = format!(
         "hydrate-{}-{}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
@@ -141,13 +149,7 @@ pub fn run(options: HydrateOptions) -> anyhow::Result<HydrateSummary> {
         cut: options.config.cut.clone(),
         frames: options.config.frames.clone(),
         fine: FineSampling::for_caption(&options.config.caption),
-        rescore: if options.rescore {
-            let models = ScoreModels::load(&options.config.score).context("loading the score models")?;
-            anyhow::ensure!(!models.is_empty(), "--rescore needs score.similarity or score.aesthetic_weights");
-            Some((models, options.config.score.clone()))
-        } else {
-            None
-        },
+        rescore,
         fetches: AtomicU64::new(0),
     });
     let mut sink = ShardSink::new(output.clone(), options.config.sink.clone());
@@ -237,7 +239,9 @@ fn work(context: &HydrateContext, jobs: &Mutex<Receiver<VideoJob>>, outcomes: &s
         };
         let Ok(job) = job else { return };
         let hydrated = hydrate_video(context, &job).and_then(|hydrated| match &context.rescore {
-            Some((models, config)) => Ok(Hydrated { video: rescore(models, config, hydrated.video)?, ..hydrated }),
+            Some((models, config)) => {
+                Ok(Hydrated { video: rescore(models.as_ref(), config, hydrated.video)?, ..hydrated })
+            }
             None => Ok(hydrated),
         });
         let outcome = match hydrated {
@@ -255,16 +259,20 @@ fn work(context: &HydrateContext, jobs: &Mutex<Receiver<VideoJob>>, outcomes: &s
 
 /// `--rescore`: the listed scores of the models that run are dropped, then the score stage writes new ones (a
 /// clip without a caption gets no similarity) and applies the score filter.
-fn rescore(models: &ScoreModels, config: &ScoreConfig, mut video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord> {
+fn rescore(
+    models: &dyn ModelStages,
+    config: &ScoreConfig,
+    mut video: CuratedVideo,
+) -> Result<CuratedVideo, ErrorRecord> {
     for clip in &mut video.clips {
-        if models.similarity.is_some() {
+        if config.similarity != SimilarityModel::None {
             clip.record.sim_score = None;
         }
-        if models.aesthetic.is_some() {
+        if !config.aesthetic_weights.is_empty() {
             clip.record.aesthetic_score = None;
         }
     }
-    score_video(models, config, video)
+    models.score_video(config, video)
 }
 
 /// Writes every outcome: videos into shards, failures into error records.

@@ -30,7 +30,7 @@ pub struct HydrateContext {
     /// Fine-caption frames to sample (`FineSampling::for_caption`), none unless a fine captioner reads them.
     pub fine: Option<FineSampling>,
     /// `--rescore`: the score stage's models and settings.
-    pub rescore: Option<(clipstream_score::ScoreModels, clipstream_schemas::config::ScoreConfig)>,
+    pub rescore: Option<(std::sync::Arc<dyn crate::torch::ModelStages>, clipstream_schemas::config::ScoreConfig)>,
     /// Fetch attempts (one per video; counted so that a test can check it).
     pub fetches: AtomicU64,
 }

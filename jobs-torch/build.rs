@@ -1,4 +1,4 @@
-//! Links libtorch so that the clipstream binary and the tests run without LD_LIBRARY_PATH and keep libtorch_cuda (the
+//! Links libtorch so that clipstream-torch runs without LD_LIBRARY_PATH and keep libtorch_cuda (the
 //! linker would drop it as unused, and CUDA would silently be unavailable). See docs/design-notes.md.
 
 fn main() {
