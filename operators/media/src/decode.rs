@@ -142,7 +142,6 @@ impl VideoDecoder {
         let mut stats = DecodeStats::default();
         let mut frame = VideoFrame::empty();
         let mut stopped = false;
-        let mut packet = ffmpeg_next::Packet::empty();
         let (limits, started, path) = (self.limits, Instant::now(), self.path.clone());
         let over_limit = std::cell::RefCell::new(None);
         let mut visit = |decoded: DecodedFrame<'_>, stats: &DecodeStats| {
@@ -159,6 +158,9 @@ impl VideoDecoder {
                 stopped = true;
                 break;
             }
+            // A fresh packet each time: `av_read_frame` overwrites a packet without releasing the buffer it holds,
+            // so reusing one leaked every compressed byte of the video (memory grew with its length).
+            let mut packet = ffmpeg_next::Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {}
                 Err(ffmpeg_next::Error::Eof) => break,
