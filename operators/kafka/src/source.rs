@@ -136,17 +136,20 @@ pub fn drive(
             input.advance_to(next);
             (epoch_started, in_epoch) = (Instant::now(), 0);
             while flow.less_than(&next.saturating_sub(in_flight)) && !run.stop.load(Ordering::Relaxed) {
-                worker.step();
+                worker.step_or_park(Some(poll));
                 commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
             }
         }
-        worker.step();
+        // A worker whose videos are elsewhere in the dataflow parks (timely wakes it when data or progress arrives;
+        // `poll` bounds the wait, so the topic is still read); with nothing in flight the next poll waits instead.
+        let park = if flow.less_than(input.time()) { poll } else { Duration::ZERO };
+        worker.step_or_park(Some(park));
         commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     }
     tracing::info!(worker = index, "kafka source stopping: draining the dataflow");
     pending.epochs.push_back((*input.time(), reader.positions()));
     drop(input);
-    while worker.step() {
+    while worker.step_or_park(Some(poll)) {
         commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
     }
     commit_durable(&mut pending, &durable, &reader, letters, run.undurable);
