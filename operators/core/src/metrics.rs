@@ -1,7 +1,7 @@
 //! Per-stage Prometheus metrics (items in/out, errors by code, latency), registered once in the default registry.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clipstream_schemas::metrics as names;
 use clipstream_schemas::{ErrorRecord, Stage};
@@ -53,10 +53,16 @@ impl StageMetrics {
 
     /// Runs `logic` on one item, counting it in, timing it, and counting the outcome.
     pub fn observe<R>(&self, logic: impl FnOnce() -> Result<R, ErrorRecord>) -> Result<R, ErrorRecord> {
-        self.items_in.inc();
         let started = Instant::now();
         let result = logic();
-        self.latency.observe(started.elapsed().as_secs_f64());
+        self.record(started.elapsed(), result)
+    }
+
+    /// Counts one item whose work took `elapsed` and ended in `result` (for work timed elsewhere, e.g. one of many
+    /// downloads in flight at once).
+    pub fn record<R>(&self, elapsed: Duration, result: Result<R, ErrorRecord>) -> Result<R, ErrorRecord> {
+        self.items_in.inc();
+        self.latency.observe(elapsed.as_secs_f64());
         match &result {
             Ok(_) => self.items_out.inc(),
             Err(record) => self.error(&record.code),

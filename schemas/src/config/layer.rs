@@ -120,6 +120,7 @@ impl Config {
         check(self.kafka.dlq_topic != self.kafka.topic, "kafka.dlq_topic must differ from kafka.topic");
         check(self.kafka.epoch_ms >= 1, "kafka.epoch_ms must be >= 1");
         check(self.kafka.poll_ms >= 1, "kafka.poll_ms must be >= 1");
+        check(self.fetch.concurrency >= 1, "fetch.concurrency must be >= 1");
         check(self.kafka.request_timeout_ms >= 1, "kafka.request_timeout_ms must be >= 1");
         check(self.kafka.max_message_bytes >= 1024, "kafka.max_message_bytes must be >= 1024");
         check(self.kafka.dlq_payload_bytes <= 512 << 10, "kafka.dlq_payload_bytes must be <= 512 KiB");

@@ -41,6 +41,9 @@ impl Default for SourceConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FetchConfig {
+    /// Downloads in flight at once per worker: the requests of a batch reaching the fetch stage are fetched
+    /// together, so waiting for slow servers overlaps.
+    pub concurrency: usize,
     /// Largest video accepted, bytes.
     pub max_bytes: u64,
     pub connect_timeout_s: f64,
@@ -66,6 +69,7 @@ pub struct FetchConfig {
 impl Default for FetchConfig {
     fn default() -> Self {
         Self {
+            concurrency: 16,
             max_bytes: 4 << 30,
             connect_timeout_s: 10.0,
             read_timeout_s: 60.0,

@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clipstream_schemas::VideoRequest;
 use clipstream_schemas::config::FetchConfig;
 use clipstream_schemas::video::Location;
+use futures::StreamExt;
 use tempfile::TempPath;
 
 use super::download::Limits;
@@ -117,6 +118,20 @@ impl Fetcher {
             return Err(FetchError::Setup("Fetcher::fetch called inside an async runtime; use fetch_async".into()));
         }
         self.runtime.block_on(self.fetch_async(request))
+    }
+
+    /// Fetches `requests` with at most `fetch.concurrency` of them in flight at once, blocking the calling thread;
+    /// each result comes with the time its own fetch took, in request order. Same runtime rule as [`Self::fetch`].
+    pub fn fetch_all(&self, requests: &[&VideoRequest]) -> Vec<(Result<Fetched, FetchError>, Duration)> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let error = || FetchError::Setup("Fetcher::fetch_all called inside an async runtime".into());
+            return requests.iter().map(|_| (Err(error()), Duration::ZERO)).collect();
+        }
+        let fetches = futures::stream::iter(requests.iter().map(|&request| async move {
+            let started = Instant::now();
+            (self.fetch_async(request).await, started.elapsed())
+        }));
+        self.runtime.block_on(fetches.buffered(self.config.concurrency.max(1)).collect())
     }
 
     /// Fetches `request` from async code (any tokio runtime with time and I/O enabled).
