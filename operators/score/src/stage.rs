@@ -1,13 +1,16 @@
 //! The score stage: for every clip of a video, the video-text similarity of its caption (cosine of normalised
 //! embeddings, `config.frames` uniform frames) and the aesthetic score (max over the same frames), in batches of
-//! `batch_size` clips; then the filter drops clips under `min_similarity` / `min_aesthetic` (counted).
+//! `batch_size` clips; then the filter drops clips under `min_similarity` / `min_aesthetic` (counted). The JPEGs
+//! are decoded and transformed on the calling worker before it takes a model's lock, so other workers can run the
+//! model meanwhile; the lock covers tokenizing, the copy to the model's device and the forward pass.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use clipstream_schemas::config::ScoreConfig;
 use clipstream_schemas::error::StageError;
 use clipstream_schemas::{ClipPayload, CuratedVideo, ErrorRecord, Stage};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::metrics;
 use crate::models::{ScoreModels, lock};
@@ -44,37 +47,39 @@ pub fn score_video(
     let batch = config.batch_size.max(1);
     for chunk in video.clips.chunks_mut(batch) {
         if let Some(similarity) = &models.similarity {
-            score_similarity(&lock(similarity), config, chunk).map_err(&fail)?;
+            score_similarity(similarity, config, chunk).map_err(&fail)?;
         }
         if let Some(aesthetic) = &models.aesthetic {
-            score_aesthetic(&lock(aesthetic), config, chunk).map_err(&fail)?;
+            score_aesthetic(aesthetic, config, chunk).map_err(&fail)?;
         }
     }
     video.clips.retain(|clip| keep(config, clip));
     Ok(video)
 }
 
-fn frames_of(clip: &ClipPayload, config: &ScoreConfig, size: i64, device: tch::Device) -> Result<Tensor, ScoreError> {
-    pixels::clip_frames(&clip.frames_jpeg, config.frames as usize, size, device)
+/// The model input of one clip, on the CPU (decoded and transformed without any model lock).
+fn frames_of(clip: &ClipPayload, config: &ScoreConfig, size: i64) -> Result<Tensor, ScoreError> {
+    pixels::clip_frames(&clip.frames_jpeg, config.frames as usize, size, Device::Cpu)
         .map_err(|source| ScoreError::Frames { clip: clip.record.clip_index, source })
 }
 
 fn score_similarity(
-    similarity: &crate::models::Similarity,
+    similarity: &Mutex<crate::models::Similarity>,
     config: &ScoreConfig,
     clips: &mut [ClipPayload],
 ) -> Result<(), ScoreError> {
-    let model = &similarity.model;
     let captioned: Vec<usize> = (0..clips.len()).filter(|&i| clips[i].record.caption.is_some()).collect();
     if captioned.is_empty() {
         return Ok(());
     }
+    let size = lock(similarity).model.image_size();
+    let frames = captioned.iter().map(|&i| frames_of(&clips[i], config, size)).collect::<Result<Vec<_>, _>>()?;
+    let similarity = lock(similarity);
+    let model = &similarity.model;
     let context = model.context_length();
-    let mut frames = Vec::with_capacity(captioned.len());
     let mut ids = Vec::with_capacity(captioned.len() * context);
     for &i in &captioned {
         let clip = &clips[i];
-        frames.push(frames_of(clip, config, model.image_size(), model.device())?);
         let caption = clip.record.caption.as_deref().unwrap_or_default();
         let tokens = similarity
             .tokenizer
@@ -83,7 +88,7 @@ fn score_similarity(
         ids.extend(tokens);
     }
     let started = Instant::now();
-    let video = model.embed_clips(&Tensor::stack(&frames, 0)).map_err(ScoreError::Model)?;
+    let video = model.embed_clips(&Tensor::stack(&frames, 0).to_device(model.device())).map_err(ScoreError::Model)?;
     let text = model
         .embed_texts(&Tensor::from_slice(&ids).view([captioned.len() as i64, context as i64]))
         .map_err(ScoreError::Model)?;
@@ -96,16 +101,16 @@ fn score_similarity(
 }
 
 fn score_aesthetic(
-    aesthetic: &crate::models::Aesthetic,
+    aesthetic: &Mutex<crate::models::Aesthetic>,
     config: &ScoreConfig,
     clips: &mut [ClipPayload],
 ) -> Result<(), ScoreError> {
-    let size = aesthetic.clip.image_size();
-    let device = aesthetic.clip.device();
-    let frames = clips.iter().map(|clip| frames_of(clip, config, size, device)).collect::<Result<Vec<_>, _>>()?;
+    let size = lock(aesthetic).clip.image_size();
+    let frames = clips.iter().map(|clip| frames_of(clip, config, size)).collect::<Result<Vec<_>, _>>()?;
     let per_clip = frames[0].size()[0];
+    let aesthetic = lock(aesthetic);
     let started = Instant::now();
-    let images = Tensor::cat(&frames, 0);
+    let images = Tensor::cat(&frames, 0).to_device(aesthetic.clip.device());
     let scores = aesthetic
         .score_images(&images)
         .map_err(ScoreError::Model)?
