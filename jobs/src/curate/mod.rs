@@ -9,6 +9,7 @@ mod metrics;
 mod progress;
 mod run;
 mod summary;
+mod usage;
 
 pub use inputs::open_inputs;
 pub use run::{CurateOptions, Source, open_settled, run};

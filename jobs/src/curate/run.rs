@@ -24,6 +24,7 @@ use super::files_source::{self, SharedRows};
 use super::inputs::open_inputs;
 use super::progress::{Counters, Progress};
 use super::summary::Summary;
+use super::usage::Snapshot;
 
 /// Where the videos to curate come from.
 #[derive(Debug, Clone)]
@@ -52,6 +53,7 @@ pub struct CurateOptions {
 /// Runs the job to completion and returns the run summary.
 pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    let usage_start = Snapshot::take();
     // First: without libtorch in this binary, a run with a score model continues in clipstream-torch from here.
     let models = crate::torch::load(&options.config.score)?;
     let run_id = format!(
@@ -131,7 +133,9 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
     drop(progress);
     let seconds = started.elapsed().as_secs_f64();
     let not_stored = undurable.count();
-    let summary = Summary::from_counters(&run_id, &options.output, &counters, not_stored, seconds, total_workers);
+    let usage = Snapshot::take().usage_since(&usage_start, seconds);
+    let summary =
+        Summary::from_counters(&run_id, &options.output, &counters, not_stored, seconds, total_workers, usage);
     let output = Output::open(&options.output).with_context(|| format!("opening output {}", options.output))?;
     clipstream_store::write_run_summary(&output, &run_id, &summary).context("writing the run summary")?;
     if options.process == 0 {

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::progress::Counters;
+use super::usage::Usage;
 
 /// What one curate run did.
 #[derive(Debug, Clone, Serialize)]
@@ -23,6 +24,8 @@ pub struct Summary {
     pub seconds: f64,
     pub clips_per_second: f64,
     pub workers: usize,
+    /// Model calls, batch sizes and busy fractions, and mean requests in flight of the I/O stages.
+    pub usage: Usage,
 }
 
 impl Summary {
@@ -33,6 +36,7 @@ impl Summary {
         records_not_stored: u64,
         seconds: f64,
         workers: usize,
+        usage: Usage,
     ) -> Self {
         let clips = Counters::get(&c.clips);
         Self {
@@ -50,6 +54,7 @@ impl Summary {
             seconds,
             clips_per_second: if seconds > 0.0 { clips as f64 / seconds } else { 0.0 },
             workers,
+            usage,
         }
     }
 
@@ -75,6 +80,7 @@ impl Summary {
             self.clips_per_second,
             self.workers,
         );
+        text.push_str(&self.usage.render());
         if self.videos_not_written > 0 {
             text.push_str(&format!(
                 "  OUTPUT FAILED: {} videos could not be written (sink error records in errors/; run again)\n",
