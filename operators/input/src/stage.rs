@@ -46,14 +46,10 @@ pub fn fetch_videos(
         .map(|keyed| {
             let (request, video_key) = keyed?;
             let (result, elapsed) = fetched.next().expect("fetch_all returns one result per request");
-            let result = result
-                .map(|fetched| FetchedVideo {
-                    video_id: request.raw_id(),
-                    video_key,
-                    fetched,
-                    request: request.clone(),
-                })
-                .map_err(|e| ErrorRecord::for_request(Stage::Fetch, &request, &e));
+            let result = match result {
+                Ok(fetched) => Ok(FetchedVideo { video_id: request.raw_id(), video_key, fetched, request }),
+                Err(e) => Err(ErrorRecord::for_request(Stage::Fetch, &request, &e)),
+            };
             metrics.record(elapsed, result)
         })
         .collect()

@@ -23,6 +23,22 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Runs `work` `repeat` times (at least once): its last result, and the fastest wall and CPU seconds.
+fn best_of<T>(
+    repeat: usize,
+    mut work: impl FnMut() -> Result<T, clipstream_media::MediaError>,
+) -> Result<(T, f64, f64), clipstream_media::MediaError> {
+    let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+        last = Some(work()?);
+        wall = wall.min(wall0.elapsed().as_secs_f64());
+        cpu = cpu.min(cpu_seconds() - cpu0);
+    }
+    Ok((last.expect("ran at least once"), wall, cpu))
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = SceneConfig::default();
     let mut options = DetectOptions { threads: 1, color: ColorPath::Sampled, ..DetectOptions::default() };
@@ -44,25 +60,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut out = serde_json::Map::new();
     for video in videos {
-        let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
-        let mut scenes = None;
-        for _ in 0..repeat {
-            let (wall0, cpu0) = (Instant::now(), cpu_seconds());
-            scenes = Some(detect_scenes_with(&video, &config, options)?);
-            wall = wall.min(wall0.elapsed().as_secs_f64());
-            cpu = cpu.min(cpu_seconds() - cpu0);
-        }
-        let Some(scenes) = scenes else { continue };
-        let (mut decode_wall, mut decode_cpu) = (f64::INFINITY, f64::INFINITY);
-        let mut format = String::new();
-        for _ in 0..repeat {
-            let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+        let (scenes, wall, cpu) = best_of(repeat, || detect_scenes_with(&video, &config, options))?;
+        let (format, decode_wall, decode_cpu) = best_of(repeat, || {
             let mut decoder = VideoDecoder::open(&video, options.threads)?;
             decoder.for_each_frame(|_| ControlFlow::Continue(()))?;
-            format = format!("{:?}", decoder.format());
-            decode_wall = decode_wall.min(wall0.elapsed().as_secs_f64());
-            decode_cpu = decode_cpu.min(cpu_seconds() - cpu0);
-        }
+            Ok(decoder.format())
+        })?;
         let mut entry = serde_json::json!({
             "cut_frames": scenes.cuts,
             "fps": scenes.fps,
@@ -71,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "cpu_s": cpu,
             "decode_wall_s": decode_wall,
             "decode_cpu_s": decode_cpu,
-            "format": format,
+            "format": format!("{format:?}"),
         });
         if with_scores {
             entry["scores"] = serde_json::json!(scenes.scores);

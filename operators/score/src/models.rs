@@ -46,6 +46,10 @@ impl Aesthetic {
 pub struct ScoreModels {
     pub similarity: Option<Arc<Mutex<Similarity>>>,
     pub aesthetic: Option<Arc<Mutex<Aesthetic>>>,
+    /// The input image sizes of the two models (0 when absent), fixed at load: workers read them to prepare
+    /// pixels without waiting for a lock that another worker holds for a whole forward pass.
+    pub similarity_size: i64,
+    pub aesthetic_size: i64,
 }
 
 /// Locks a shared model; a poisoned lock (a panic mid-call elsewhere) still gives the model, which holds no
@@ -84,6 +88,7 @@ impl ScoreModels {
     pub fn load(config: &ScoreConfig) -> Result<Self, LoadError> {
         let (device, kind) =
             device::pick(config.device).map_err(|reason| LoadError::Config { key: "device", reason })?;
+        let mut sizes = (0, 0);
         let similarity = match config.similarity {
             SimilarityModel::None => None,
             kind_of_model => {
@@ -99,6 +104,7 @@ impl ScoreModels {
                     path: "(embedded)".into(),
                     source: Box::new(e),
                 })?;
+                sizes.0 = model.image_size();
                 Some(Arc::new(Mutex::new(Similarity { model, tokenizer })))
             }
         };
@@ -114,12 +120,9 @@ impl ScoreModels {
                 path: config.aesthetic_weights.clone(),
                 source: Box::new(e),
             })?;
+            sizes.1 = clip.image_size();
             Some(Arc::new(Mutex::new(Aesthetic { clip, mlp, _mlp_vars: vars })))
         };
-        Ok(Self { similarity, aesthetic })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.similarity.is_none() && self.aesthetic.is_none()
+        Ok(Self { similarity, aesthetic, similarity_size: sizes.0, aesthetic_size: sizes.1 })
     }
 }

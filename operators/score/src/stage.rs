@@ -47,10 +47,10 @@ pub fn score_video(
     let batch = config.batch_size.max(1);
     for chunk in video.clips.chunks_mut(batch) {
         if let Some(similarity) = &models.similarity {
-            score_similarity(similarity, config, chunk).map_err(&fail)?;
+            score_similarity(similarity, models.similarity_size, config, chunk).map_err(&fail)?;
         }
         if let Some(aesthetic) = &models.aesthetic {
-            score_aesthetic(aesthetic, config, chunk).map_err(&fail)?;
+            score_aesthetic(aesthetic, models.aesthetic_size, config, chunk).map_err(&fail)?;
         }
     }
     video.clips.retain(|clip| keep(config, clip));
@@ -65,6 +65,7 @@ fn frames_of(clip: &ClipPayload, config: &ScoreConfig, size: i64) -> Result<Tens
 
 fn score_similarity(
     similarity: &Mutex<crate::models::Similarity>,
+    size: i64,
     config: &ScoreConfig,
     clips: &mut [ClipPayload],
 ) -> Result<(), ScoreError> {
@@ -72,7 +73,6 @@ fn score_similarity(
     if captioned.is_empty() {
         return Ok(());
     }
-    let size = lock(similarity).model.image_size();
     let frames = captioned.iter().map(|&i| frames_of(&clips[i], config, size)).collect::<Result<Vec<_>, _>>()?;
     let similarity = lock(similarity);
     let model = &similarity.model;
@@ -102,10 +102,10 @@ fn score_similarity(
 
 fn score_aesthetic(
     aesthetic: &Mutex<crate::models::Aesthetic>,
+    size: i64,
     config: &ScoreConfig,
     clips: &mut [ClipPayload],
 ) -> Result<(), ScoreError> {
-    let size = lock(aesthetic).clip.image_size();
     let frames = clips.iter().map(|clip| frames_of(clip, config, size)).collect::<Result<Vec<_>, _>>()?;
     let per_clip = frames[0].size()[0];
     let aesthetic = lock(aesthetic);

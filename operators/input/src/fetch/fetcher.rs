@@ -114,8 +114,8 @@ impl Fetcher {
     /// Fetches `request`, blocking the calling thread. Must not be called from inside an async runtime (use
     /// [`Fetcher::fetch_async`] there); doing so returns a `fetch.setup` error instead of panicking.
     pub fn fetch(&self, request: &VideoRequest) -> Result<Fetched, FetchError> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(FetchError::Setup("Fetcher::fetch called inside an async runtime; use fetch_async".into()));
+        if let Some(reason) = inside_runtime("fetch") {
+            return Err(FetchError::Setup(reason));
         }
         self.runtime.block_on(self.fetch_async(request))
     }
@@ -123,9 +123,8 @@ impl Fetcher {
     /// Fetches `requests` with at most `fetch.concurrency` of them in flight at once, blocking the calling thread;
     /// each result comes with the time its own fetch took, in request order. Same runtime rule as [`Self::fetch`].
     pub fn fetch_all(&self, requests: &[&VideoRequest]) -> Vec<(Result<Fetched, FetchError>, Duration)> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            let error = || FetchError::Setup("Fetcher::fetch_all called inside an async runtime".into());
-            return requests.iter().map(|_| (Err(error()), Duration::ZERO)).collect();
+        if let Some(reason) = inside_runtime("fetch_all") {
+            return requests.iter().map(|_| (Err(FetchError::Setup(reason.clone())), Duration::ZERO)).collect();
         }
         let fetches = futures::stream::iter(requests.iter().map(|&request| async move {
             let started = Instant::now();
@@ -149,6 +148,13 @@ impl Fetcher {
             Err(FetchError::Timeout(format!("fetching {} (over {:?})", request.url, self.total_timeout)))
         })
     }
+}
+
+/// Why the blocking `method` must not run here, when called inside an async runtime (blocking there panics).
+fn inside_runtime(method: &str) -> Option<String> {
+    tokio::runtime::Handle::try_current()
+        .is_ok()
+        .then(|| format!("Fetcher::{method} called inside an async runtime; use fetch_async"))
 }
 
 #[cfg(test)]
