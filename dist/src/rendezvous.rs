@@ -28,6 +28,8 @@ pub struct Rendezvous {
     pub world: usize,
     /// The rank's index on its node (picks its GPU); 0 when unset.
     pub local_rank: usize,
+    /// Ranks on this node (`LOCAL_WORLD_SIZE`; `WORLD_SIZE` when unset): they share its CPU cores.
+    pub local_world: usize,
     pub addr: String,
     pub port: u16,
 }
@@ -51,6 +53,7 @@ impl Rendezvous {
         let world = number("WORLD_SIZE", &world)?;
         let rank = number("RANK", &required("RANK")?)?;
         let local_rank = var("LOCAL_RANK").map_or(Ok(0), |v| number("LOCAL_RANK", &v))?;
+        let local_world = var("LOCAL_WORLD_SIZE").map_or(Ok(world), |v| number("LOCAL_WORLD_SIZE", &v))?.max(1);
         let addr = required("MASTER_ADDR")?;
         let port = required("MASTER_PORT")?;
         let invalid = |name: &'static str, value: &str, reason: &str| DistError::Variable {
@@ -72,7 +75,7 @@ impl Rendezvous {
             .ok()
             .filter(|p| *p > 0)
             .ok_or_else(|| invalid("MASTER_PORT", &port, "a TCP port 1-65535"))?;
-        Ok(Some(Self { rank, world, local_rank, addr, port }))
+        Ok(Some(Self { rank, world, local_rank, local_world, addr, port }))
     }
 }
 
@@ -104,7 +107,10 @@ mod tests {
             ("MASTER_PORT", "29500"),
         ];
         let rdv = Rendezvous::from_vars(vars(&full)).expect("valid").expect("distributed");
-        assert_eq!(rdv, Rendezvous { rank: 1, world: 2, local_rank: 1, addr: "10.0.0.1".into(), port: 29500 });
+        assert_eq!(
+            rdv,
+            Rendezvous { rank: 1, world: 2, local_rank: 1, local_world: 2, addr: "10.0.0.1".into(), port: 29500 }
+        );
         assert_eq!(Rendezvous::from_vars(vars(&[])).expect("valid"), None, "no WORLD_SIZE: one process");
     }
 

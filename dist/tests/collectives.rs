@@ -113,7 +113,8 @@ fn nccl_is_refused_clearly_without_it() {
     if ProcessGroup::has_nccl() && tch::Cuda::is_available() {
         return;
     }
-    let rendezvous = Rendezvous { rank: 0, world: 1, local_rank: 0, addr: "127.0.0.1".into(), port: free_port() };
+    let rendezvous =
+        Rendezvous { rank: 0, world: 1, local_rank: 0, local_world: 1, addr: "127.0.0.1".into(), port: free_port() };
     let error = ProcessGroup::connect(&rendezvous, Backend::Nccl, Duration::from_secs(10)).expect_err("no NCCL here");
     assert!(error.to_string().contains("rendezvous of rank 0 of 1"), "{error}");
 }

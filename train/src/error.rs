@@ -31,6 +31,14 @@ pub enum TrainError {
         #[source]
         source: CheckpointCause,
     },
+    #[error(
+        "rank {rank} of {world} has no shard to read: the data has {shards} committed shards (shard i goes to rank i % world; use at most {shards} ranks)"
+    )]
+    NoShardsForRank { rank: usize, world: usize, shards: usize },
+    #[error("train.dist_backend = \"nccl\" needs CUDA, which this process does not have (use gloo on CPU)")]
+    NcclWithoutCuda,
+    #[error(transparent)]
+    Dist(#[from] clipstream_dist::DistError),
     #[error("an epoch of {0} produced no batch")]
     EmptyEpoch(String),
     #[error("the data loader stopped")]

@@ -7,6 +7,7 @@
 pub mod checkpoint;
 pub mod classify;
 pub mod config;
+pub mod ddp;
 pub mod div;
 pub mod error;
 pub mod eval;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod optim;
 pub mod retrieval;
 pub mod sampler;
+pub mod step;
 pub mod text_cache;
 pub mod trainer;
 

@@ -44,6 +44,10 @@ pub struct LoaderConfig {
     pub skip: u64,
     /// Batches decoded ahead.
     pub prefetch: usize,
+    /// This rank's share of the shards: shard `i` (in name order) is read by rank `i % world`. A video's clips
+    /// are all in one shard, so clip-per-video batches of different ranks never share a video.
+    pub rank: usize,
+    pub world: usize,
 }
 
 /// One batch, ready for the model.
@@ -55,11 +59,11 @@ pub struct Batch {
     /// `[B, T, 3, S, S]` normalised pixels, row-major.
     pub frames: Vec<f32>,
     pub captions: Vec<String>,
-    /// Per row: the index of its video within the batch's distinct videos (rows sharing one share the index).
+    /// Per row: an id of its video (equal for rows of one video, on every rank: a hash of the video key).
     pub video_ids: Vec<i64>,
     /// Pairs of rows from one video (0 with clip-per-video sampling).
     pub same_video_pairs: u64,
-    /// Per row: the index of its caption within the batch's distinct captions.
+    /// Per row: an id of its caption (equal for equal captions, on every rank: a hash of the text).
     pub caption_ids: Vec<i64>,
     /// Pairs of rows with the same caption (false negatives of each other, whichever videos they come from).
     pub same_caption_pairs: u64,
@@ -89,7 +93,16 @@ pub fn spawn(config: LoaderConfig) -> (Receiver<Result<Batch, TrainError>>, Join
 
 fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Result<(), TrainError> {
     let output = Output::open(&config.data)?;
-    let shards = committed_shards(&output)?;
+    let all_shards = committed_shards(&output)?;
+    let shards: Vec<String> = all_shards
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % config.world.max(1) == config.rank)
+        .map(|(_, s)| s.clone())
+        .collect();
+    if shards.is_empty() {
+        return Err(TrainError::NoShardsForRank { rank: config.rank, world: config.world, shards: all_shards.len() });
+    }
     let div = if config.div {
         let counts = captioned_clips_per_video(&output, &shards)?;
         let videos = counts.len() as f64;
@@ -105,7 +118,8 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
         transform: FrameTransform::new(config.size, config.frames),
         flip: config.flip,
         threads,
-        seed: config.seed,
+        // Ranks draw different crops for their n-th batches.
+        seed: config.seed ^ (config.rank as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
     };
     let mut next = 0_u64;
     for epoch in 0_u64.. {
@@ -184,7 +198,6 @@ fn prepare(augment: &Augment, batch: Vec<Sample>, index: u64, epoch: u64) -> Bat
             .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect()
     });
-    let mut videos: Vec<&str> = Vec::new();
     let mut out = Batch {
         index,
         epoch,
@@ -198,17 +211,18 @@ fn prepare(augment: &Augment, batch: Vec<Sample>, index: u64, epoch: u64) -> Bat
     for (sample, prepared) in batch.iter().zip(prepared) {
         let Some((pixels, caption)) = prepared else { continue };
         out.frames.extend(pixels);
-        let id = videos.iter().position(|v| *v == sample.video_key).unwrap_or_else(|| {
-            videos.push(&sample.video_key);
-            videos.len() - 1
-        });
-        out.video_ids.push(id as i64);
-        let same = out.captions.iter().position(|c| *c == caption);
+        out.video_ids.push(stable_id(&sample.video_key));
         out.same_caption_pairs += out.captions.iter().filter(|c| **c == caption).count() as u64;
-        out.caption_ids.push(same.unwrap_or(out.captions.len()) as i64);
+        out.caption_ids.push(stable_id(&caption));
         out.captions.push(caption);
     }
     out
+}
+
+/// A 63-bit FNV-1a hash of `text`: the same in every process and build, so ids compare across ranks.
+pub fn stable_id(text: &str) -> i64 {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash >> 1) as i64
 }
 
 /// How the loader turns samples into model input.

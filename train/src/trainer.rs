@@ -8,15 +8,16 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::optim::{AdamW, AdamWConfig};
-use clipstream_models::loss::info_nce;
 use clipstream_models::viclip::Viclip;
 use clipstream_models::{Arch, Tokenizer, weights};
 use clipstream_store::Output;
 use serde::Serialize;
 use tch::nn::VarStore;
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, TrainState};
+use crate::ddp::DataParallel;
+use crate::step::{Embedded, optimize};
 use clipstream_schemas::config::TrainConfig;
 
 use super::config::{compute_kind, schedule};
@@ -34,17 +35,26 @@ pub struct StepLog {
     pub temperature: f64,
     pub lr: f64,
     pub grad_norm: f64,
+    /// Clips of this rank's batch.
     pub batch: usize,
+    /// Clips of the batch over all ranks (the InfoNCE's negatives).
+    pub global_batch: usize,
+    /// Pairs of clips of one video in the global batch.
     pub same_video_pairs: u64,
     pub same_caption_pairs: u64,
     pub samples_per_s: f64,
     /// Fraction of the step's wall time spent waiting for data.
     pub data_wait: f64,
+    /// Seconds of the step spent in collectives (gathers and gradient sums; 0 in a one-process run).
+    pub comm_s: f64,
 }
 
 /// How a run went.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TrainSummary {
+    /// This process's rank and the number of ranks (0 and 1 in a one-process run).
+    pub rank: usize,
+    pub world: usize,
     pub steps: u64,
     pub first_loss: f64,
     pub last_loss: f64,
@@ -53,6 +63,8 @@ pub struct TrainSummary {
     pub samples_per_s: f64,
     pub data_wait: f64,
     pub same_video_pairs: u64,
+    /// Seconds in collectives, over all steps.
+    pub comm_seconds: f64,
     pub checkpoint: Option<String>,
     /// The loss curve of this run's steps (PNG beside the log), once the caller has drawn `curve` there.
     pub loss_curve: Option<String>,
@@ -88,9 +100,15 @@ pub fn build_model(config: &TrainConfig, device: Device) -> Result<(VarStore, Vi
     Ok((vs, model))
 }
 
-/// Runs (or, with `resume`, continues) the training of `config`, logging to `log` (JSON lines).
+/// Runs (or, with `resume`, continues) the training of `config`, logging to `log` (JSON lines). Launched as one
+/// rank of several (torchrun's variables), it trains data-parallel with the others: rank 0 writes the log and
+/// the checkpoints, every rank reads its share of the shards and can resume from the shared checkpoints.
 pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainSummary, TrainError> {
-    let device = Device::cuda_if_available();
+    let (mut dp, device) = match DataParallel::join(config)? {
+        Some((dp, device)) => (Some(dp), device),
+        None => (None, Device::cuda_if_available()),
+    };
+    let (rank, world) = dp.as_ref().map_or((0, 1), |dp| (dp.rank(), dp.world()));
     tch::manual_seed(config.seed as i64);
     let (vs, model) = build_model(config, device)?;
     let mut optimizer = AdamW::new(&vs, AdamWConfig { weight_decay: config.weight_decay, ..AdamWConfig::default() });
@@ -108,8 +126,13 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             copy_into(&vs, &loaded.model)?;
             optimizer.load_state(&loaded.optimizer).map_err(TrainError::OptimizerState)?;
             (step, batches) = (loaded.state.step, loaded.state.batches);
-            tracing::info!(step, batches, "resumed");
+            tracing::info!(step, batches, rank, "resumed");
         }
+    }
+    if let Some(dp) = &mut dp {
+        dp.broadcast_parameters(&vs)?;
+        // Each rank masks its clips' tokens with its own random stream.
+        tch::manual_seed(config.seed as i64 + rank as i64);
     }
     let tokenizer = Tokenizer::clip()?;
     let context = model.text.config().context_length as usize;
@@ -127,11 +150,18 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         seed: config.seed,
         skip: batches,
         prefetch: 4,
+        rank,
+        world,
     });
+    let leader = rank == 0;
     let log_error = |source| TrainError::Log { path: log.display().to_string(), source };
-    let mut log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(log_error)?;
+    let mut log_file = if leader {
+        Some(std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(log_error)?)
+    } else {
+        None
+    };
     let mut texts = TextCache::new(config.text_cache);
-    let mut summary = TrainSummary { first_loss: f64::NAN, ..TrainSummary::default() };
+    let mut summary = TrainSummary { first_loss: f64::NAN, rank, world, ..TrainSummary::default() };
     let started = Instant::now();
     let mut waited = 0.0;
     while step < config.total_steps() {
@@ -150,16 +180,18 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             texts.embed(&model, &tokenizer, &batch.captions, context, device)?
         };
         let temp = model.temperature();
-        let ids = if config.same_caption_mask {
+        let mask_ids = if config.same_caption_mask {
             Some(Tensor::from_slice(&batch.caption_ids))
         } else {
             config.same_video_mask.then(|| Tensor::from_slice(&batch.video_ids))
         };
-        let loss = info_nce(&video, &text, &temp, ids.as_ref());
-        optimizer.zero_grad();
-        loss.backward();
-        let grad_norm = optimizer.clip_grad_norm(config.grad_clip);
-        optimizer.step(lr);
+        let (global_batch, same_video_pairs, same_caption_pairs) = match &mut dp {
+            Some(dp) => global_pairs(dp, &batch, device)?,
+            None => (batch.len(), batch.same_video_pairs, batch.same_caption_pairs),
+        };
+        let embedded = Embedded { video, text, mask_ids };
+        let stepped = optimize(embedded, &temp, &vs, &mut optimizer, (lr, config.grad_clip), dp.as_mut())?;
+        let comm_s = dp.as_mut().map_or(0.0, DataParallel::take_comm_seconds);
         step += 1;
         batches = batch.index + 1;
         let elapsed = step_started.elapsed().as_secs_f64();
@@ -167,18 +199,22 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         let line = StepLog {
             step,
             phase: if mask > 0.0 { "masked" } else { "unmasked" },
-            loss: loss.double_value(&[]),
+            loss: stepped.loss,
             temperature: temp.double_value(&[]),
             lr,
-            grad_norm,
+            grad_norm: stepped.grad_norm,
             batch: batch.len(),
-            same_video_pairs: batch.same_video_pairs,
-            same_caption_pairs: batch.same_caption_pairs,
+            global_batch,
+            same_video_pairs,
+            same_caption_pairs,
             samples_per_s: batch.len() as f64 / elapsed.max(1e-9),
             data_wait: wait / elapsed.max(1e-9),
+            comm_s,
         };
-        let json = serde_json::to_string(&line).map_err(TrainError::LogLine)?;
-        writeln!(log_file, "{json}").map_err(log_error)?;
+        if let Some(file) = &mut log_file {
+            let json = serde_json::to_string(&line).map_err(TrainError::LogLine)?;
+            writeln!(file, "{json}").map_err(log_error)?;
+        }
         metrics::observe(&line);
         summary.curve.push((step as f64, line.loss));
         if summary.first_loss.is_nan() {
@@ -186,8 +222,9 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         }
         summary.last_loss = line.loss;
         summary.samples += batch.len() as u64;
-        summary.same_video_pairs += batch.same_video_pairs;
-        if let Some(store) = &store
+        summary.same_video_pairs += same_video_pairs;
+        summary.comm_seconds += comm_s;
+        if let Some(store) = store.as_ref().filter(|_| leader)
             && (step % config.checkpoint_every.max(1) == 0 || step == config.total_steps())
         {
             let state = TrainState { step, batches, config: config.clone() };
@@ -200,6 +237,19 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
     summary.samples_per_s = summary.samples as f64 / summary.seconds.max(1e-9);
     summary.data_wait = waited / summary.seconds.max(1e-9);
     Ok(summary)
+}
+
+/// The global batch size and its same-video and same-caption pairs, from all ranks' ids.
+fn global_pairs(dp: &mut DataParallel, batch: &Batch, device: Device) -> Result<(usize, u64, u64), TrainError> {
+    let mut pairs = |ids: &[i64]| -> Result<(usize, u64), TrainError> {
+        let all = dp.gather_rows(&Tensor::from_slice(ids).to_device(device))?.all;
+        let n = all.size()[0];
+        let equal = all.unsqueeze(1).eq_tensor(&all.unsqueeze(0)).sum(Kind::Int64).int64_value(&[]);
+        Ok((n as usize, ((equal - n) / 2) as u64))
+    };
+    let (n, videos) = pairs(&batch.video_ids)?;
+    let (_, captions) = pairs(&batch.caption_ids)?;
+    Ok((n, videos, captions))
 }
 
 /// Copies checkpoint tensors into the model's variables by name (all must be present).

@@ -39,6 +39,17 @@ pub enum Precision {
     Bf16,
 }
 
+/// The c10d backend of a data-parallel run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DistBackend {
+    /// NCCL when CUDA is available, Gloo otherwise.
+    #[default]
+    Auto,
+    Gloo,
+    Nccl,
+}
+
 /// Everything `clipstream train` can be told (defaults in `default.toml`, section `[train]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -90,6 +101,12 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
     /// Mixed precision (auto: bf16 on CUDA, fp32 on CPU); absent in checkpoints of older versions.
     pub precision: Precision,
+    /// The c10d backend of a data-parallel run (auto: nccl on CUDA, gloo on CPU).
+    pub dist_backend: DistBackend,
+    /// Seconds the rendezvous and each collective wait for the other ranks.
+    pub dist_timeout_s: u64,
+    /// MiB per gradient bucket of the all-reduce.
+    pub dist_bucket_mb: usize,
 }
 
 impl Default for TrainConfig {
@@ -124,6 +141,9 @@ impl Default for TrainConfig {
             checkpoints: String::new(),
             checkpoint_every: 500,
             precision: Precision::Auto,
+            dist_backend: DistBackend::Auto,
+            dist_timeout_s: 300,
+            dist_bucket_mb: 25,
         }
     }
 }
@@ -158,6 +178,8 @@ impl TrainConfig {
         check(self.weight_decay >= 0.0, "train.weight_decay must be >= 0");
         check(self.grad_clip > 0.0, "train.grad_clip must be > 0");
         check(self.checkpoint_every >= 1, "train.checkpoint_every must be >= 1");
+        check(self.dist_timeout_s >= 1, "train.dist_timeout_s must be >= 1");
+        check(self.dist_bucket_mb >= 1, "train.dist_bucket_mb must be >= 1");
         problems
     }
 }

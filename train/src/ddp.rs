@@ -1,0 +1,191 @@
+//! Data parallelism over c10d (`clipstream-dist`): a run of N ranks, each with a full model and a disjoint share
+//! of the shards. Rank 0's parameters are broadcast at start; every step each rank gathers all ranks' embeddings
+//! (so its InfoNCE sees the global batch as negatives), computes its share of the global loss, and the
+//! gradients are summed over ranks in buckets, several in flight at once. See docs/distributed.md for the
+//! arithmetic that makes N ranks of batch B equal one rank of batch N*B.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clipstream_dist::{Backend, ProcessGroup, Rendezvous, Work};
+use clipstream_schemas::config::{DistBackend, TrainConfig};
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+use crate::error::TrainError;
+
+/// This process's rank of a data-parallel run.
+#[derive(Debug)]
+pub struct DataParallel {
+    group: ProcessGroup,
+    bucket_bytes: usize,
+    /// Seconds spent in collectives since the last [`DataParallel::take_comm_seconds`].
+    comm: f64,
+}
+
+/// Rows of all ranks: `all` holds them in rank order, this rank's start at `offset`.
+#[derive(Debug)]
+pub struct Gathered {
+    pub all: Tensor,
+    pub offset: i64,
+}
+
+impl DataParallel {
+    /// Joins the run this process was launched into (torchrun's variables) and picks its device (GPU
+    /// `LOCAL_RANK` when CUDA is available); `None` for a plain run (no `WORLD_SIZE`).
+    pub fn join(config: &TrainConfig) -> Result<Option<(Self, Device)>, TrainError> {
+        let Some(rendezvous) = Rendezvous::from_env()? else { return Ok(None) };
+        let cuda = tch::Cuda::is_available();
+        let backend = match config.dist_backend {
+            DistBackend::Auto if cuda => Backend::Nccl,
+            DistBackend::Auto | DistBackend::Gloo => Backend::Gloo,
+            DistBackend::Nccl if cuda => Backend::Nccl,
+            DistBackend::Nccl => return Err(TrainError::NcclWithoutCuda),
+        };
+        let device = if cuda { Device::Cuda(rendezvous.local_rank) } else { Device::Cpu };
+        if !cuda && std::env::var_os("OMP_NUM_THREADS").is_none() {
+            // Ranks of one node share its cores; libtorch's default of one thread per core in every rank
+            // oversubscribes them (5x slower steps measured with 2 ranks on 2 cores). torchrun does the same.
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            tch::set_num_threads((cores / rendezvous.local_world).max(1) as i32);
+        }
+        let timeout = Duration::from_secs(config.dist_timeout_s);
+        let group = ProcessGroup::connect(&rendezvous, backend, timeout)?;
+        tracing::info!(rank = rendezvous.rank, world = rendezvous.world, backend = backend.name(), ?device, "joined");
+        Ok(Some((Self { group, bucket_bytes: config.dist_bucket_mb << 20, comm: 0.0 }, device)))
+    }
+
+    pub fn rank(&self) -> usize {
+        self.group.rank()
+    }
+
+    pub fn world(&self) -> usize {
+        self.group.world()
+    }
+
+    /// Rank 0 writes checkpoints and the log.
+    pub fn is_leader(&self) -> bool {
+        self.rank() == 0
+    }
+
+    /// Seconds spent in collectives since the last call.
+    pub fn take_comm_seconds(&mut self) -> f64 {
+        std::mem::take(&mut self.comm)
+    }
+
+    /// Makes every variable of `vs` (trainable or not) rank 0's.
+    pub fn broadcast_parameters(&mut self, vs: &VarStore) -> Result<(), TrainError> {
+        let variables: Vec<Tensor> = by_name(vs).into_values().collect();
+        self.buckets(&variables, |group, flat| group.broadcast(flat, 0))
+    }
+
+    /// Replaces every trainable variable's gradient with its sum over ranks (an undefined gradient counts as
+    /// zeros and stays undefined).
+    pub fn sum_gradients(&mut self, vs: &VarStore) -> Result<(), TrainError> {
+        let grads: Vec<Tensor> = by_name(vs)
+            .into_values()
+            .filter(Tensor::requires_grad)
+            .map(|p| {
+                let grad = p.grad();
+                if grad.defined() { grad } else { p.zeros_like().detach() }
+            })
+            .collect();
+        self.buckets(&grads, |group, flat| group.all_reduce_sum(flat))
+    }
+
+    /// Runs `collective` on `tensors` flattened into buckets of about `bucket_bytes` (all started before the
+    /// first is waited on), then copies the results back into `tensors`.
+    fn buckets(
+        &mut self,
+        tensors: &[Tensor],
+        collective: impl for<'g> Fn(&'g ProcessGroup, &mut Tensor) -> Result<Work<'g>, clipstream_dist::DistError>,
+    ) -> Result<(), TrainError> {
+        let started = Instant::now();
+        let mut groups: Vec<Vec<&Tensor>> = vec![Vec::new()];
+        let mut bytes = 0;
+        for tensor in tensors {
+            let size = tensor.numel() * tensor.kind().elt_size_in_bytes();
+            let last = groups.last_mut().expect("one group");
+            let same_kind = last.first().is_none_or(|t| t.kind() == tensor.kind() && t.device() == tensor.device());
+            if !last.is_empty() && (bytes + size > self.bucket_bytes || !same_kind) {
+                groups.push(Vec::new());
+                bytes = 0;
+            }
+            groups.last_mut().expect("one group").push(tensor);
+            bytes += size;
+        }
+        let mut flats: Vec<Tensor> = Vec::with_capacity(groups.len());
+        let mut works = Vec::with_capacity(groups.len());
+        for group in &groups {
+            if group.is_empty() {
+                continue;
+            }
+            let parts: Vec<Tensor> = group.iter().map(|t| t.detach().flatten(0, -1)).collect();
+            flats.push(Tensor::cat(&parts, 0));
+        }
+        for flat in &mut flats {
+            works.push(collective(&self.group, flat)?);
+        }
+        for (work, (group, flat)) in works.into_iter().zip(groups.iter().filter(|g| !g.is_empty()).zip(&flats)) {
+            work.wait()?;
+            tch::no_grad(|| {
+                let mut at = 0;
+                for tensor in group {
+                    let n = tensor.numel() as i64;
+                    let mut target = tensor.shallow_clone();
+                    target.copy_(&flat.narrow(0, at, n).view_as(tensor));
+                    at += n;
+                }
+            });
+        }
+        self.comm += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// All ranks' rows of `local` (`[b, ...]`, `b` may differ between ranks) in rank order, and where this rank's
+    /// start. No gradient flows through the result.
+    pub fn gather_rows(&mut self, local: &Tensor) -> Result<Gathered, TrainError> {
+        let started = Instant::now();
+        let device = local.device();
+        let b = local.size()[0];
+        let sizes = self.group.all_gather(&Tensor::from_slice(&[b]).to_device(device))?;
+        let sizes = Vec::<i64>::try_from(&sizes.to_device(Device::Cpu)).map_err(TrainError::Model)?;
+        let widest = sizes.iter().copied().max().unwrap_or(b).max(1);
+        let local = local.detach();
+        let padded = if b < widest {
+            let mut shape = local.size();
+            shape[0] = widest - b;
+            let zeros = Tensor::zeros(shape.as_slice(), (local.kind(), device));
+            Tensor::cat(&[local, zeros], 0)
+        } else {
+            local
+        };
+        let everything = self.group.all_gather(&padded.contiguous())?;
+        let rows: Vec<i64> =
+            sizes.iter().enumerate().flat_map(|(r, &n)| (0..n).map(move |i| r as i64 * widest + i)).collect();
+        let all = everything.index_select(0, &Tensor::from_slice(&rows).to_device(device));
+        let offset = sizes[..self.rank()].iter().sum();
+        self.comm += started.elapsed().as_secs_f64();
+        Ok(Gathered { all, offset })
+    }
+
+    /// Sums `tensor` over ranks in place.
+    pub fn sum(&mut self, tensor: &mut Tensor) -> Result<(), TrainError> {
+        let started = Instant::now();
+        self.group.all_reduce_sum(tensor)?.wait()?;
+        self.comm += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// The sum over ranks of `value`.
+    pub fn sum_scalar(&mut self, value: f64, device: Device) -> Result<f64, TrainError> {
+        let mut t = Tensor::from_slice(&[value]).to_kind(Kind::Double).to_device(device);
+        self.sum(&mut t)?;
+        Ok(t.double_value(&[0]))
+    }
+}
+
+/// The variables of `vs` by name: the same order on every rank.
+fn by_name(vs: &VarStore) -> BTreeMap<String, Tensor> {
+    vs.variables().into_iter().collect()
+}
