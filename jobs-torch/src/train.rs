@@ -15,7 +15,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(%addr, "serving /metrics");
     }
     let mut summary = train(&config, args.resume, &args.log)?;
-    if !summary.curve.is_empty() {
+    // Rank 0 of a data-parallel run writes the log; only it draws the curve beside it.
+    if !summary.curve.is_empty() && summary.rank == 0 {
         let png = args.log.with_extension("png");
         plot_line(&png, "training loss (InfoNCE)", "step", "loss", &summary.curve)?;
         summary.loss_curve = Some(png.display().to_string());
