@@ -324,6 +324,18 @@ fn compose_file_has_the_production_stack() -> anyhow::Result<()> {
     ensure!(trainer["profiles"].as_sequence().is_some_and(|p| !p.is_empty()), "trainer should be profile-gated");
     ensure!(str_of(&trainer["command"][0], "trainer command")? == "train", "trainer does not run `clipstream train`");
     check_config_env("trainer", &trainer["environment"])?;
+    // Two data-parallel trainer ranks: one profile, ranks 0 and 1 of WORLD_SIZE 2, meeting at rank 0's hostname.
+    let ranks = ["trainer-rank-0", "trainer-rank-1"].map(|name| &compose["services"][name]);
+    for (rank, service) in ranks.iter().enumerate() {
+        let env = &service["environment"];
+        ensure!(service["profiles"] == ranks[0]["profiles"] && service["profiles"].is_sequence(), "one profile");
+        ensure!(env["RANK"].as_str() == Some(&rank.to_string()), "trainer-rank-{rank}: RANK");
+        ensure!(env["WORLD_SIZE"].as_str() == Some("2"), "trainer-rank-{rank}: WORLD_SIZE");
+        ensure!(env["MASTER_ADDR"].as_str() == Some("trainer-rank-0"), "trainer-rank-{rank}: MASTER_ADDR");
+        ensure!(str_of(&service["command"][0], "command")? == "train", "trainer-rank-{rank} does not train");
+        check_config_env("trainer rank", env)?;
+    }
+    ensure!(str_of(&ranks[0]["hostname"], "hostname")? == "trainer-rank-0", "rank 0's hostname");
 
     // The curate services form one timely cluster: their hosts, indices and metrics targets agree.
     let curate: Vec<&str> = names.iter().copied().filter(|name| name.starts_with("curate-")).collect();
@@ -507,6 +519,30 @@ fn kubernetes_manifests_form_a_timely_cluster_with_secret_references() -> anyhow
     let trainer_pod = &trainer["spec"]["template"]["spec"];
     ensure!(trainer_pod["nodeSelector"].is_mapping(), "trainer Job has no nodeSelector");
     ensure!(requests_gpu(container(trainer_pod, "train")?), "trainer Job asks for no nvidia.com/gpu");
+
+    // The data-parallel trainer: pod i of an Indexed Job is rank i of WORLD_SIZE = completions = parallelism, and
+    // rank 0 is reachable through the headless Service its pods are a subdomain of.
+    let ddp = get("Job", "train-ddp")?;
+    let spec = &ddp["spec"];
+    ensure!(spec["completionMode"] == "Indexed", "train-ddp is not an Indexed Job");
+    let pod = &spec["template"]["spec"];
+    let train = container(pod, "train")?;
+    ensure!(requests_gpu(train), "train-ddp asks for no nvidia.com/gpu");
+    let world = env_value(train, "WORLD_SIZE").and_then(|e| e["value"].as_str()).context("WORLD_SIZE")?;
+    for key in ["completions", "parallelism"] {
+        ensure!(spec[key].as_u64().map(|n| n.to_string()).as_deref() == Some(world), "{key} != WORLD_SIZE {world}");
+    }
+    let rank = env_value(train, "RANK").context("RANK")?;
+    ensure!(
+        rank["valueFrom"]["fieldRef"]["fieldPath"].as_str().is_some_and(|p| p.contains("job-completion-index")),
+        "RANK is not the completion index"
+    );
+    let subdomain = str_of(&pod["subdomain"], "train-ddp subdomain")?;
+    let service = get("Service", subdomain)?;
+    ensure!(service["spec"]["clusterIP"] == "None", "Service {subdomain} is not headless");
+    ensure!(service["spec"]["selector"]["job-name"] == "train-ddp", "Service {subdomain} selects other pods");
+    let master = env_value(train, "MASTER_ADDR").and_then(|e| e["value"].as_str()).context("MASTER_ADDR")?;
+    ensure!(master == format!("train-ddp-0.{subdomain}"), "MASTER_ADDR {master} is not rank 0's pod");
     Ok(())
 }
 
