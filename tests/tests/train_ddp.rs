@@ -101,7 +101,8 @@ fn two_ranks_train_together_resume_and_fail_cleanly() -> anyhow::Result<()> {
     assert!(shards >= 4, "several shards to share: {shards}");
     let checkpoints = dir.path().join("checkpoints");
     let logs: [PathBuf; 2] = [dir.path().join("rank0.jsonl"), dir.path().join("rank1.jsonl")];
-    let run = Run { data: &data, checkpoints: &checkpoints, port: free_port()?, steps: 8, resume: false, timeout_s: 60 };
+    let run =
+        Run { data: &data, checkpoints: &checkpoints, port: free_port()?, steps: 8, resume: false, timeout_s: 60 };
     let [zero, one] = run.both([&logs[0], &logs[1]])?;
     assert_eq!((zero["rank"].clone(), zero["world"].clone()), (Value::from(0), Value::from(2)));
     assert_eq!((one["rank"].clone(), one["steps"].clone()), (Value::from(1), Value::from(10)));
@@ -111,7 +112,8 @@ fn two_ranks_train_together_resume_and_fail_cleanly() -> anyhow::Result<()> {
     let lines = log_lines(&logs[0])?;
     assert_eq!(lines.len(), 10);
     for line in &lines {
-        let (batch, global) = (line["batch"].as_u64().context("batch")?, line["global_batch"].as_u64().context("global")?);
+        let (batch, global) =
+            (line["batch"].as_u64().context("batch")?, line["global_batch"].as_u64().context("global")?);
         assert!(global > batch && global <= 8, "both ranks' clips are the negatives: {line}");
         assert_eq!(line["same_video_pairs"], 0, "clip-per-video holds over the global batch: {line}");
     }
