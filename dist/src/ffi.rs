@@ -16,6 +16,12 @@ pub struct CsWork {
     _private: [u8; 0],
 }
 
+/// An opaque set of gradient hooks that sum gradients over ranks during the backward pass.
+#[repr(C)]
+pub struct CsSync {
+    _private: [u8; 0],
+}
+
 unsafe extern "C" {
     pub fn cs_free_error(err: *mut c_char);
     pub fn cs_has_nccl() -> c_int;
@@ -46,4 +52,13 @@ unsafe extern "C" {
     pub fn cs_barrier(group: *mut CsGroup, err: *mut *mut c_char) -> *mut CsWork;
     pub fn cs_work_wait(work: *mut CsWork, err: *mut *mut c_char) -> c_int;
     pub fn cs_work_free(work: *mut CsWork);
+    pub fn cs_sync_new(
+        group: *mut CsGroup,
+        params: *const *const C_tensor,
+        n: usize,
+        bucket_bytes: i64,
+        err: *mut *mut c_char,
+    ) -> *mut CsSync;
+    pub fn cs_sync_finish(sync: *mut CsSync, early: *mut i64, total: *mut i64, err: *mut *mut c_char) -> c_int;
+    pub fn cs_sync_free(sync: *mut CsSync);
 }

@@ -20,6 +20,14 @@ pub struct ProcessGroup {
     backend: Backend,
 }
 
+/// Gradient sums over ranks that start during the backward pass: hooks on the parameters' gradient
+/// accumulators all-reduce a bucket as soon as its gradients are ready (in the same bucket order on every rank);
+/// [`GradSync::finish`] after the backward pass completes the rest. It keeps its own handle on the group.
+pub struct GradSync {
+    raw: NonNull<ffi::CsSync>,
+    rank: usize,
+}
+
 /// A collective in flight; [`Work::wait`] blocks until it is done (dropping it lets it finish unobserved).
 pub struct Work<'g> {
     raw: NonNull<ffi::CsWork>,
@@ -149,12 +157,61 @@ impl ProcessGroup {
         Ok(output)
     }
 
+    /// Installs gradient hooks on `params` (leaf tensors that require grad: the same ones, in the same order, on
+    /// every rank), summing their gradients over ranks in buckets of about `bucket_bytes`.
+    pub fn grad_sync(&self, params: &[Tensor], bucket_bytes: usize) -> Result<GradSync, DistError> {
+        let pointers: Vec<*const torch_sys::C_tensor> = params.iter().map(Tensor::as_ptr).collect();
+        let mut err = std::ptr::null_mut();
+        // SAFETY: `pointers` holds live at::Tensors (the shim copies them) and outlives the call; `err` is a valid
+        // out-pointer. The hooks the shim installs refer to the sync object, which removes them before it is freed.
+        let raw = unsafe {
+            ffi::cs_sync_new(
+                self.raw.as_ptr(),
+                pointers.as_ptr(),
+                pointers.len(),
+                bucket_bytes.min(i64::MAX as usize) as i64,
+                &mut err,
+            )
+        };
+        let raw = NonNull::new(raw).ok_or_else(|| self.failed("grad_sync", take_error(err)))?;
+        Ok(GradSync { raw, rank: self.rank })
+    }
+
     /// Waits until every rank got here.
     pub fn barrier(&self) -> Result<(), DistError> {
         let mut err = std::ptr::null_mut();
         // SAFETY: `self.raw` is a live group; `err` is a valid out-pointer.
         let raw = unsafe { ffi::cs_barrier(self.raw.as_ptr(), &mut err) };
         self.work("barrier", raw, err)?.wait()
+    }
+}
+
+impl GradSync {
+    /// After a backward pass: starts the buckets the hooks did not start, waits for all, and leaves every
+    /// parameter's gradient summed over ranks (a parameter without a gradient keeps none). Returns (buckets the
+    /// hooks started during the backward pass, all buckets).
+    pub fn finish(&mut self) -> Result<(usize, usize), DistError> {
+        let (mut early, mut total, mut err) = (0_i64, 0_i64, std::ptr::null_mut());
+        // SAFETY: `self.raw` is live (freed only in Drop); the three out-pointers are valid.
+        let status = unsafe { ffi::cs_sync_finish(self.raw.as_ptr(), &mut early, &mut total, &mut err) };
+        if status == 0 {
+            Ok((early as usize, total as usize))
+        } else {
+            Err(DistError::Collective { op: "gradient all_reduce", rank: self.rank, message: take_error(err) })
+        }
+    }
+}
+
+impl Drop for GradSync {
+    fn drop(&mut self) {
+        // SAFETY: live; the shim removes its hooks from the accumulators before freeing it.
+        unsafe { ffi::cs_sync_free(self.raw.as_ptr()) };
+    }
+}
+
+impl std::fmt::Debug for GradSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GradSync(rank {})", self.rank)
     }
 }
 

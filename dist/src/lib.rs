@@ -12,5 +12,5 @@ mod group;
 mod rendezvous;
 
 pub use error::DistError;
-pub use group::{ProcessGroup, Work};
+pub use group::{GradSync, ProcessGroup, Work};
 pub use rendezvous::{Backend, Rendezvous};

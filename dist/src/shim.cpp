@@ -9,8 +9,12 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
+
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,6 +53,144 @@ static char* copy_message(const char* message) {
 static cs_work* started(c10::intrusive_ptr<c10d::Work> work) {
   return new cs_work{std::move(work)};
 }
+
+// Gradient sums that start during the backward pass (what DDP's Reducer does): a post hook on every parameter's
+// gradient accumulator marks it ready; a bucket is all-reduced (summed) as soon as all its parameters are ready
+// and every bucket before it has started, so buckets start in the same order on every rank, whatever order the
+// hooks fire in. finish() starts what is left (a parameter without a gradient counts as zeros), waits, copies the
+// sums back into the gradients and rearms. After the first step the buckets are rebuilt in the order rank 0's
+// gradients became ready (broadcast), so later steps start the first bucket early in the backward pass.
+struct cs_sync {
+  c10::intrusive_ptr<c10d::Backend> backend;
+  std::vector<at::Tensor> params;
+  int64_t bucket_bytes;
+  std::vector<std::vector<size_t>> buckets;
+  std::vector<size_t> bucket_of;
+  std::vector<size_t> pending;
+  std::vector<bool> ready;
+  std::vector<at::Tensor> flats;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  size_t next = 0;
+  size_t started_early = 0;  // buckets the hooks started during this step's backward pass
+  std::vector<int64_t> ready_order;
+  bool rebuilt = false;
+  std::string error;
+  std::mutex mutex;
+  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks;
+
+  void assign(const std::vector<size_t>& order) {
+    buckets.clear();
+    bucket_of.assign(params.size(), 0);
+    int64_t bytes = 0;
+    for (size_t i : order) {
+      int64_t size = params[i].numel() * static_cast<int64_t>(params[i].element_size());
+      if (buckets.empty() || (!buckets.back().empty() && bytes + size > bucket_bytes)) {
+        buckets.emplace_back();
+        bytes = 0;
+      }
+      buckets.back().push_back(i);
+      bucket_of[i] = buckets.size() - 1;
+      bytes += size;
+    }
+    rearm();
+  }
+
+  void rearm() {
+    pending.clear();
+    for (auto& bucket : buckets) pending.push_back(bucket.size());
+    ready.assign(params.size(), false);
+    flats.assign(buckets.size(), at::Tensor());
+    works.assign(buckets.size(), c10::intrusive_ptr<c10d::Work>());
+    next = 0;
+    started_early = 0;
+    ready_order.clear();
+  }
+
+  at::Tensor gradient(size_t i) {
+    const at::Tensor& grad = params[i].grad();
+    return grad.defined() ? grad.detach().reshape({-1}) : at::zeros({params[i].numel()}, params[i].options());
+  }
+
+  // Starts bucket `next` and every following bucket that is complete. Called with the mutex held.
+  void launch_ready(bool all) {
+    while (next < buckets.size() && (all || pending[next] == 0)) {
+      std::vector<at::Tensor> parts;
+      for (size_t i : buckets[next]) parts.push_back(gradient(i));
+      flats[next] = at::cat(parts);
+      std::vector<at::Tensor> tensors{flats[next]};
+      c10d::AllreduceOptions options;
+      options.reduceOp = c10d::ReduceOp::SUM;
+      works[next] = backend->allreduce(tensors, options);
+      next += 1;
+      if (!all) started_early += 1;
+    }
+  }
+
+  void on_ready(size_t i) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!error.empty()) return;
+    try {
+      if (ready[i]) {
+        error = "parameter " + std::to_string(i) +
+                " received a second gradient in one step after its bucket was marked ready";
+        return;
+      }
+      ready[i] = true;
+      ready_order.push_back(static_cast<int64_t>(i));
+      pending[bucket_of[i]] -= 1;
+      launch_ready(false);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+
+  // Returns how many buckets the hooks had started.
+  size_t finish() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!error.empty()) {
+      std::string message = error;
+      error.clear();
+      rearm();
+      throw std::runtime_error(message);
+    }
+    size_t early = started_early;
+    launch_ready(true);
+    for (size_t b = 0; b < buckets.size(); b++) {
+      works[b]->wait();
+      int64_t at = 0;
+      for (size_t i : buckets[b]) {
+        int64_t n = params[i].numel();
+        at::Tensor grad = params[i].grad();
+        if (grad.defined()) {
+          at::NoGradGuard no_grad;
+          grad.copy_(flats[b].narrow(0, at, n).view_as(grad));
+        }
+        at += n;
+      }
+    }
+    if (!rebuilt) {
+      rebuilt = true;
+      // Rank 0's readiness order, then the parameters that got no gradient, in their given order.
+      std::vector<int64_t> order = ready_order;
+      std::vector<bool> seen(params.size(), false);
+      for (int64_t i : order) seen[static_cast<size_t>(i)] = true;
+      for (size_t i = 0; i < params.size(); i++)
+        if (!seen[i]) order.push_back(static_cast<int64_t>(i));
+      at::Tensor shared = at::tensor(order, at::kLong).to(params[0].device());
+      std::vector<at::Tensor> tensors{shared};
+      c10d::BroadcastOptions options;
+      options.rootRank = 0;
+      backend->broadcast(tensors, options)->wait();
+      at::Tensor cpu = shared.cpu().contiguous();
+      const int64_t* values = cpu.data_ptr<int64_t>();
+      std::vector<size_t> rebuilt_order(values, values + cpu.numel());
+      assign(rebuilt_order);
+    } else {
+      rearm();
+    }
+    return early;
+  }
+};
 
 extern "C" {
 
@@ -145,5 +287,48 @@ int cs_work_wait(cs_work* work, char** err) {
 }
 
 void cs_work_free(cs_work* work) { delete work; }
+
+// Installs the gradient hooks on `params` (the same parameters in the same order on every rank).
+cs_sync* cs_sync_new(cs_group* group, const at::Tensor* const* params, size_t n, int64_t bucket_bytes, char** err) {
+  try {
+    if (n == 0) throw std::runtime_error("no parameter to synchronise");
+    auto sync = std::make_unique<cs_sync>();
+    sync->backend = group->backend;
+    sync->bucket_bytes = bucket_bytes;
+    for (size_t i = 0; i < n; i++) sync->params.push_back(*params[i]);
+    std::vector<size_t> order;
+    for (size_t i = n; i > 0; i--) order.push_back(i - 1);  // backward runs roughly in reverse: DDP's first guess
+    sync->assign(order);
+    cs_sync* raw = sync.get();
+    for (size_t i = 0; i < n; i++) {
+      auto accumulator = torch::autograd::impl::grad_accumulator(raw->params[i]);
+      if (!accumulator) throw std::runtime_error("parameter " + std::to_string(i) + " is not a leaf that requires grad");
+      auto key = accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+          [raw, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+            raw->on_ready(i);
+            return outputs;
+          }));
+      raw->hooks.emplace_back(accumulator, key);
+    }
+    return sync.release();
+  }
+  CS_TRY(err, nullptr)
+}
+
+// Starts the buckets not started yet, waits for all, writes the sums into the gradients, rearms. `early` and
+// `total`: the buckets the hooks had started during the backward pass, and all of them.
+int cs_sync_finish(cs_sync* sync, int64_t* early, int64_t* total, char** err) {
+  try {
+    *total = static_cast<int64_t>(sync->buckets.size());
+    *early = static_cast<int64_t>(sync->finish());
+    return 0;
+  }
+  CS_TRY(err, -1)
+}
+
+void cs_sync_free(cs_sync* sync) {
+  for (auto& [accumulator, key] : sync->hooks) accumulator->del_post_hook(key);
+  delete sync;
+}
 
 }  // extern "C"

@@ -83,6 +83,59 @@ fn gloo_collectives_agree_across_two_processes() {
 }
 
 #[test]
+fn gradient_hooks_sum_over_ranks_during_the_backward_pass() {
+    if std::env::var(ROLE).as_deref() == Ok("hooks") {
+        let group = group(Duration::from_secs(60));
+        let factor = group.rank() as f64 + 1.0;
+        let params: Vec<Tensor> = (0..4)
+            .map(|i| Tensor::full([3], i as f64, (Kind::Double, tch::Device::Cpu)).set_requires_grad(true))
+            .collect();
+        let frozen = Tensor::ones([3], (Kind::Double, tch::Device::Cpu)).set_requires_grad(true);
+        // One parameter per bucket (8 bytes cap), so every bucket can start on its own.
+        let mut sync = group.grad_sync(&params, 8).expect("hooks");
+        for step in 0..3 {
+            // A chain, so the gradients become ready one after the other.
+            let mut x = frozen.shallow_clone();
+            for p in &params {
+                x = &x * p + 1.0;
+            }
+            (x.sum(Kind::Double) * factor).backward();
+            let (early, total) = sync.finish().expect("finish");
+            assert_eq!(total, 4);
+            if step > 0 {
+                assert_eq!(early, total, "after the first step every bucket starts during the backward pass");
+            }
+            // Each rank's gradient is factor x the local one: the sum over ranks is 3x rank 0's.
+            let local: Vec<Tensor> = {
+                let ps: Vec<Tensor> = params.iter().map(|p| p.detach().set_requires_grad(true)).collect();
+                let mut y = frozen.detach();
+                for p in &ps {
+                    y = &y * p + 1.0;
+                }
+                Tensor::run_backward(&[y.sum(Kind::Double)], &ps, false, false)
+            };
+            for (p, g) in params.iter().zip(&local) {
+                assert!(p.grad().allclose(&(g * 3.0), 1e-12, 1e-12, false), "step {step}: summed over ranks");
+            }
+            for p in &params {
+                let _ = p.grad().zero_();
+            }
+            println!("step {step}: {early} of {total} buckets started during the backward pass");
+        }
+        println!("rank {} summed", group.rank());
+        return;
+    }
+    let port = free_port();
+    let test = "gradient_hooks_sum_over_ranks_during_the_backward_pass";
+    let ranks: Vec<Child> = (0..2).map(|r| spawn_rank(test, "hooks", r, 2, port)).collect();
+    for (rank, child) in ranks.into_iter().enumerate() {
+        let (ok, output) = finish(child, Duration::from_secs(120));
+        assert!(ok && output.contains(&format!("rank {rank} summed")), "rank {rank}:\n{output}");
+        output.lines().filter(|l| l.starts_with("step")).for_each(|l| println!("rank {rank} {l}"));
+    }
+}
+
+#[test]
 fn a_dead_peer_is_an_error_not_a_hang() {
     match std::env::var(ROLE).as_deref() {
         Ok("survivor") => {

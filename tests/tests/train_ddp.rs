@@ -1,7 +1,8 @@
 //! `clipstream train` as a data-parallel run of 2 local processes (Gloo on loopback, torchrun's variables): rank 0
 //! writes the log and the checkpoints, the global batch holds both ranks' clips and never two clips of one video
 //! (each rank reads its own shards, and a video's clips are in one shard), both ranks resume at the checkpoint
-//! step, and a rank that dies makes the other exit with a clear error instead of hanging.
+//! step, the gradient sums start during the backward pass, and a rank that dies makes the other exit with a clear
+//! error instead of hanging.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -116,6 +117,10 @@ fn two_ranks_train_together_resume_and_fail_cleanly() -> anyhow::Result<()> {
             (line["batch"].as_u64().context("batch")?, line["global_batch"].as_u64().context("global")?);
         assert!(global > batch && global <= 8, "both ranks' clips are the negatives: {line}");
         assert_eq!(line["same_video_pairs"], 0, "clip-per-video holds over the global batch: {line}");
+        assert!(line["buckets"].as_u64().is_some_and(|b| b >= 1), "gradients summed in buckets: {line}");
+        if line["step"].as_u64() > Some(1) {
+            assert_eq!(line["buckets_early"], line["buckets"], "every bucket starts during the backward pass: {line}");
+        }
     }
 
     // Both ranks resume from rank 0's last checkpoint (step 10) and go on to 14.

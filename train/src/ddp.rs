@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use clipstream_dist::{Backend, ProcessGroup, Rendezvous, Work};
+use clipstream_dist::{Backend, GradSync, ProcessGroup, Rendezvous, Work};
 use clipstream_schemas::config::{DistBackend, TrainConfig};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -19,8 +19,12 @@ use crate::error::TrainError;
 pub struct DataParallel {
     group: ProcessGroup,
     bucket_bytes: usize,
+    /// The gradient hooks, once [`DataParallel::prepare`] installed them.
+    sync: Option<GradSync>,
     /// Seconds spent in collectives since the last [`DataParallel::take_comm_seconds`].
     comm: f64,
+    /// Of the last step's gradient buckets: (started by the hooks during the backward pass, all).
+    buckets: (usize, usize),
 }
 
 /// Rows of all ranks: `all` holds them in rank order, this rank's start at `offset`.
@@ -52,7 +56,10 @@ impl DataParallel {
         let timeout = Duration::from_secs(config.dist_timeout_s);
         let group = ProcessGroup::connect(&rendezvous, backend, timeout)?;
         tracing::info!(rank = rendezvous.rank, world = rendezvous.world, backend = backend.name(), ?device, "joined");
-        Ok(Some((Self { group, bucket_bytes: config.dist_bucket_mb << 20, comm: 0.0 }, device)))
+        Ok(Some((
+            Self { group, bucket_bytes: config.dist_bucket_mb << 20, sync: None, comm: 0.0, buckets: (0, 0) },
+            device,
+        )))
     }
 
     pub fn rank(&self) -> usize {
@@ -73,29 +80,35 @@ impl DataParallel {
         std::mem::take(&mut self.comm)
     }
 
-    /// Makes every variable of `vs` (trainable or not) rank 0's.
-    pub fn broadcast_parameters(&mut self, vs: &VarStore) -> Result<(), TrainError> {
-        let variables: Vec<Tensor> = by_name(vs).into_values().collect();
-        self.buckets(&variables, |group, flat| group.broadcast(flat, 0))
+    /// Of the last step's gradient buckets: (started during the backward pass, all).
+    pub fn buckets(&self) -> (usize, usize) {
+        self.buckets
     }
 
-    /// Replaces every trainable variable's gradient with its sum over ranks (an undefined gradient counts as
-    /// zeros and stays undefined).
-    pub fn sum_gradients(&mut self, vs: &VarStore) -> Result<(), TrainError> {
-        let grads: Vec<Tensor> = by_name(vs)
-            .into_values()
-            .filter(Tensor::requires_grad)
-            .map(|p| {
-                let grad = p.grad();
-                if grad.defined() { grad } else { p.zeros_like().detach() }
-            })
-            .collect();
-        self.buckets(&grads, |group, flat| group.all_reduce_sum(flat))
+    /// Makes every variable of `vs` (trainable or not) rank 0's, and installs the hooks that sum the trainable
+    /// ones' gradients over ranks during each backward pass (buckets of `train.dist_bucket_mb`, started as soon
+    /// as their gradients are ready).
+    pub fn prepare(&mut self, vs: &VarStore) -> Result<(), TrainError> {
+        let variables = by_name(vs);
+        let all: Vec<Tensor> = variables.values().map(Tensor::shallow_clone).collect();
+        self.in_buckets(&all, |group, flat| group.broadcast(flat, 0))?;
+        let trainable: Vec<Tensor> = variables.into_values().filter(Tensor::requires_grad).collect();
+        self.sync = Some(self.group.grad_sync(&trainable, self.bucket_bytes)?);
+        Ok(())
+    }
+
+    /// After a backward pass: waits for the gradient sums the hooks started (and starts the rest), leaving every
+    /// trainable variable's gradient summed over ranks.
+    pub fn sum_gradients(&mut self) -> Result<(), TrainError> {
+        let started = Instant::now();
+        self.buckets = self.sync.as_mut().ok_or(TrainError::NotPrepared)?.finish()?;
+        self.comm += started.elapsed().as_secs_f64();
+        Ok(())
     }
 
     /// Runs `collective` on `tensors` flattened into buckets of about `bucket_bytes` (all started before the
     /// first is waited on), then copies the results back into `tensors`.
-    fn buckets(
+    fn in_buckets(
         &mut self,
         tensors: &[Tensor],
         collective: impl for<'g> Fn(&'g ProcessGroup, &mut Tensor) -> Result<Work<'g>, clipstream_dist::DistError>,

@@ -37,6 +37,8 @@ pub enum TrainError {
     NoShardsForRank { rank: usize, world: usize, shards: usize },
     #[error("train.dist_backend = \"nccl\" needs CUDA, which this process does not have (use gloo on CPU)")]
     NcclWithoutCuda,
+    #[error("the data-parallel group was used before prepare() broadcast the parameters and installed its hooks")]
+    NotPrepared,
     #[error(transparent)]
     Dist(#[from] clipstream_dist::DistError),
     #[error("an epoch of {0} produced no batch")]

@@ -7,7 +7,6 @@
 
 use clipstream_models::loss::{info_nce, info_nce_share};
 use tch::Tensor;
-use tch::nn::VarStore;
 
 use crate::ddp::DataParallel;
 use crate::error::TrainError;
@@ -34,7 +33,6 @@ pub struct Stepped {
 pub fn optimize(
     batch: Embedded,
     temp: &Tensor,
-    vs: &VarStore,
     optimizer: &mut AdamW,
     (lr, grad_clip): (f64, f64),
     dp: Option<&mut DataParallel>,
@@ -46,7 +44,7 @@ pub fn optimize(
             loss.backward();
             loss.double_value(&[])
         }
-        Some(dp) => global_backward(batch, temp, vs, dp)?,
+        Some(dp) => global_backward(batch, temp, dp)?,
     };
     let grad_norm = optimizer.clip_grad_norm(grad_clip);
     optimizer.step(lr);
@@ -55,7 +53,7 @@ pub fn optimize(
 
 /// The data-parallel backward: leaves the summed gradient of the global loss in every rank's parameters and
 /// returns the global loss.
-fn global_backward(batch: Embedded, temp: &Tensor, vs: &VarStore, dp: &mut DataParallel) -> Result<f64, TrainError> {
+fn global_backward(batch: Embedded, temp: &Tensor, dp: &mut DataParallel) -> Result<f64, TrainError> {
     let device = batch.video.device();
     let b = batch.video.size()[0];
     let video = dp.gather_rows(&batch.video)?;
@@ -88,6 +86,6 @@ fn global_backward(batch: Embedded, temp: &Tensor, vs: &VarStore, dp: &mut DataP
         surrogate += (&batch.text * rows_grad(&my_text, &all_text)?).sum(batch.text.kind());
     }
     surrogate.backward();
-    dp.sum_gradients(vs)?;
+    dp.sum_gradients()?;
     dp.sum_scalar(share.double_value(&[]), device)
 }

@@ -45,8 +45,12 @@ pub struct StepLog {
     pub samples_per_s: f64,
     /// Fraction of the step's wall time spent waiting for data.
     pub data_wait: f64,
-    /// Seconds of the step spent in collectives (gathers and gradient sums; 0 in a one-process run).
+    /// Seconds of the step spent waiting for collectives (gathers, and the gradient sums still running after
+    /// the backward pass; 0 in a one-process run).
     pub comm_s: f64,
+    /// Gradient buckets summed over ranks, and how many of them started during the backward pass.
+    pub buckets: usize,
+    pub buckets_early: usize,
 }
 
 /// How a run went.
@@ -130,7 +134,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
         }
     }
     if let Some(dp) = &mut dp {
-        dp.broadcast_parameters(&vs)?;
+        dp.prepare(&vs)?;
         // Each rank masks its clips' tokens with its own random stream.
         tch::manual_seed(config.seed as i64 + rank as i64);
     }
@@ -190,8 +194,9 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             None => (batch.len(), batch.same_video_pairs, batch.same_caption_pairs),
         };
         let embedded = Embedded { video, text, mask_ids };
-        let stepped = optimize(embedded, &temp, &vs, &mut optimizer, (lr, config.grad_clip), dp.as_mut())?;
+        let stepped = optimize(embedded, &temp, &mut optimizer, (lr, config.grad_clip), dp.as_mut())?;
         let comm_s = dp.as_mut().map_or(0.0, DataParallel::take_comm_seconds);
+        let (buckets_early, buckets) = dp.as_ref().map_or((0, 0), DataParallel::buckets);
         step += 1;
         batches = batch.index + 1;
         let elapsed = step_started.elapsed().as_secs_f64();
@@ -210,6 +215,8 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             samples_per_s: batch.len() as f64 / elapsed.max(1e-9),
             data_wait: wait / elapsed.max(1e-9),
             comm_s,
+            buckets,
+            buckets_early,
         };
         if let Some(file) = &mut log_file {
             let json = serde_json::to_string(&line).map_err(TrainError::LogLine)?;

@@ -47,7 +47,7 @@ fn run_role(role: &str, out: &Path) {
     let (vs, model) = build_model(&config, Device::Cpu).expect("model");
     let (rows, start) = match &mut joined {
         Some((dp, _)) => {
-            dp.broadcast_parameters(&vs).expect("broadcast");
+            dp.prepare(&vs).expect("broadcast and hooks");
             (b, b * dp.rank() as i64)
         }
         None => (2 * b, 0),
@@ -78,8 +78,8 @@ fn run_role(role: &str, out: &Path) {
         let text = model.encode_text(&text_ids, true).expect("text");
         let batch = Embedded { video, text, mask_ids: Some(mine(&Tensor::from_slice(&ids))) };
         let lr = config.lr;
-        let stepped = optimize(batch, &model.temperature(), &vs, &mut optimizer, (lr, config.grad_clip), dp.as_mut())
-            .expect("step");
+        let stepped =
+            optimize(batch, &model.temperature(), &mut optimizer, (lr, config.grad_clip), dp.as_mut()).expect("step");
         losses.push(stepped.loss);
     }
     let seconds = started.elapsed().as_secs_f64();
