@@ -70,3 +70,7 @@ pub const TRAIN_SAMPLES_TOTAL: &str = "clipstream_train_samples_total";
 pub const TRAIN_DATA_WAIT_FRACTION: &str = "clipstream_train_data_wait_fraction";
 /// Pairs of clips of one video that met in a batch (0 with clip-per-video sampling).
 pub const TRAIN_SAME_VIDEO_PAIRS_TOTAL: &str = "clipstream_train_same_video_pairs_total";
+/// Fraction of the last step's time a data-parallel rank spent waiting for collectives (gathers, gradient sums).
+pub const TRAIN_COLLECTIVE_WAIT_FRACTION: &str = "clipstream_train_collective_wait_fraction";
+/// Ranks of the data-parallel run (1 for a one-process run).
+pub const TRAIN_WORLD_SIZE: &str = "clipstream_train_world_size";

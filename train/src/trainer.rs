@@ -222,7 +222,7 @@ pub fn train(config: &TrainConfig, resume: bool, log: &PathBuf) -> Result<TrainS
             let json = serde_json::to_string(&line).map_err(TrainError::LogLine)?;
             writeln!(file, "{json}").map_err(log_error)?;
         }
-        metrics::observe(&line);
+        metrics::observe(&line, world, elapsed);
         summary.curve.push((step as f64, line.loss));
         if summary.first_loss.is_nan() {
             summary.first_loss = line.loss;
