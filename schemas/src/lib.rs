@@ -23,7 +23,7 @@ pub use error::{ErrorRecord, Stage};
 pub use internvid::InternVidRow;
 pub use key::{KeyError, clip_key, safe_key};
 pub use manifest::{ShardFile, ShardManifest};
-pub use payload::{ClipPayload, CuratedVideo, Scratch};
+pub use payload::{ClipPayload, CuratedVideo, Jpeg, Scratch, SpillRead};
 pub use redact::redact_url;
 pub use text::cut_at_char;
 pub use timestamp::{TimestampError, format_timestamp, parse_timestamp};

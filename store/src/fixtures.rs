@@ -55,8 +55,8 @@ pub fn video(video_key: &str, clips: u32, mp4: bool) -> CuratedVideo {
             });
             ClipPayload {
                 record: record(video_key, i),
-                middle_jpeg: format!("\u{ff}middle {video_key} {i}").into_bytes(),
-                frames_jpeg: (0..2).map(|f| format!("frame {f} of {video_key} {i}").into_bytes()).collect(),
+                middle_jpeg: format!("\u{ff}middle {video_key} {i}").into_bytes().into(),
+                frames_jpeg: (0..2).map(|f| format!("frame {f} of {video_key} {i}").into_bytes().into()).collect(),
                 fine_frames_jpeg: Vec::new(),
                 video_mp4,
             }

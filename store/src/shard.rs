@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clipstream_schemas::config::SinkConfig;
 use clipstream_schemas::key::MAX_KEY_LEN;
-use clipstream_schemas::{ClipRecord, CuratedVideo, SourcePosition, clip_key};
+use clipstream_schemas::{ClipRecord, CuratedVideo, Jpeg, SourcePosition, clip_key};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
@@ -236,9 +236,10 @@ fn spool_video(dir: &Path, video: &CuratedVideo) -> Result<(Vec<SpooledClip>, u6
         let json = record_json(&record)?;
         bytes += entry_bytes(&Entry::Record.name(&key), json.len() as u64);
 
-        let mut spool = |name: String, data: &[u8]| -> Result<PathBuf, StoreError> {
+        let mut spool = |name: String, jpeg: &Jpeg| -> Result<PathBuf, StoreError> {
             let path = dir.join(&name);
-            std::fs::write(&path, data).map_err(|e| StoreError::io("spool frame", &path, e))?;
+            let data = jpeg.bytes().map_err(|e| StoreError::io("read a frame back from its spill file", &path, e))?;
+            std::fs::write(&path, &data).map_err(|e| StoreError::io("spool frame", &path, e))?;
             bytes += entry_bytes(&name, data.len() as u64);
             Ok(path)
         };

@@ -36,25 +36,31 @@ impl FrameTransform {
     }
 
     /// The eval input of a clip.
-    pub fn eval(&self, jpegs: &[Vec<u8>]) -> Result<Vec<f32>, FrameError> {
+    pub fn eval<J: AsRef<[u8]>>(&self, jpegs: &[J]) -> Result<Vec<f32>, FrameError> {
         self.apply(jpegs, |_, _| None, false)
     }
 
     /// The training input of a clip: one random resized crop drawn from `rng` for all its frames, mirrored when
     /// `flip`.
-    pub fn train<R: Rng + ?Sized>(&self, jpegs: &[Vec<u8>], flip: bool, rng: &mut R) -> Result<Vec<f32>, FrameError> {
+    pub fn train<R: Rng + ?Sized, J: AsRef<[u8]>>(
+        &self,
+        jpegs: &[J],
+        flip: bool,
+        rng: &mut R,
+    ) -> Result<Vec<f32>, FrameError> {
         self.apply(jpegs, |width, height| Some(CropBox::random(width, height, rng)), flip)
     }
 
     /// Decodes the picked frames and transforms each; `crop` makes the clip's crop from the first one's size
     /// (`None`: the eval transform).
-    fn apply(
+    fn apply<J: AsRef<[u8]>>(
         &self,
-        jpegs: &[Vec<u8>],
+        jpegs: &[J],
         crop: impl FnOnce(usize, usize) -> Option<CropBox>,
         flip: bool,
     ) -> Result<Vec<f32>, FrameError> {
-        let stored: Vec<(usize, &Vec<u8>)> = jpegs.iter().enumerate().filter(|(_, j)| !j.is_empty()).collect();
+        let stored: Vec<(usize, &[u8])> =
+            jpegs.iter().map(AsRef::as_ref).enumerate().filter(|(_, j)| !j.is_empty()).collect();
         let picked = uniform_indices(stored.len(), self.frames);
         if picked.is_empty() {
             return Err(FrameError::NoFrames);
@@ -162,7 +168,7 @@ mod tests {
     #[test]
     fn bad_or_missing_frames_are_errors_and_empty_ones_are_skipped() {
         let transform = FrameTransform::new(4, 2);
-        assert_eq!(transform.eval(&[]), Err(FrameError::NoFrames));
+        assert_eq!(transform.eval::<Vec<u8>>(&[]), Err(FrameError::NoFrames));
         assert_eq!(transform.eval(&[Vec::new()]), Err(FrameError::NoFrames));
         let broken = vec![HALVES.to_vec(), b"junk".to_vec()];
         assert!(matches!(transform.eval(&broken), Err(FrameError::Decode { index: 1, .. })));

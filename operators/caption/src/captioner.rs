@@ -1,7 +1,7 @@
 //! `Captioner`: what every caption backend (`vlm-http`, `tags`) implements. A backend sees all clips of one video at
 //! once, so it can batch them (one model call) or keep several requests in flight, and answers one result per clip.
 
-use clipstream_schemas::ClipPayload;
+use clipstream_schemas::{ClipPayload, Jpeg};
 
 use crate::error::CaptionError;
 
@@ -50,17 +50,22 @@ pub trait Captioner: Send {
 
 /// The frames a fine caption reads: the clip's `fine_frames_jpeg`, else its stored uniform frames; empty images
 /// are skipped.
-pub fn fine_frames(clip: &ClipPayload) -> Vec<&[u8]> {
+pub fn fine_frames(clip: &ClipPayload) -> Vec<&Jpeg> {
     let source =
         if clip.fine_frames_jpeg.iter().any(|f| !f.is_empty()) { &clip.fine_frames_jpeg } else { &clip.frames_jpeg };
-    source.iter().filter(|f| !f.is_empty()).map(Vec::as_slice).collect()
+    source.iter().filter(|f| !f.is_empty()).collect()
 }
 
 /// The frame a coarse caption reads: the clip's middle frame, else the middle one of its stored frames.
-pub fn coarse_frame(clip: &ClipPayload) -> Option<&[u8]> {
+pub fn coarse_frame(clip: &ClipPayload) -> Option<&Jpeg> {
     if !clip.middle_jpeg.is_empty() {
         return Some(&clip.middle_jpeg);
     }
-    let stored: Vec<&Vec<u8>> = clip.frames_jpeg.iter().filter(|f| !f.is_empty()).collect();
-    stored.get(stored.len() / 2).map(|f| f.as_slice())
+    let stored: Vec<&Jpeg> = clip.frames_jpeg.iter().filter(|f| !f.is_empty()).collect();
+    stored.get(stored.len() / 2).copied()
+}
+
+/// The bytes of `jpeg`, read back from the spill file if need be.
+pub fn read(jpeg: &Jpeg) -> Result<std::borrow::Cow<'_, [u8]>, CaptionError> {
+    jpeg.bytes().map_err(|error| CaptionError::Spill(error.to_string()))
 }

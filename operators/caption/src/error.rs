@@ -39,6 +39,9 @@ pub enum CaptionError {
     /// The clip has neither a middle frame nor sampled frames.
     #[error("the clip has no frame to caption")]
     NoFrames,
+    /// A frame could not be read back from the video's spill file.
+    #[error("reading a frame back from the spill file: {0}")]
+    Spill(String),
     /// A model-backed captioner (such as `tags`) failed.
     #[error("caption model failed: {0}")]
     Model(String),
@@ -70,6 +73,7 @@ impl StageError for CaptionError {
             Self::BadResponse { .. } => "caption.bad_response",
             Self::Exhausted { last, .. } => last.code(),
             Self::NoFrames => "caption.no_frames",
+            Self::Spill(_) => "caption.spill",
             Self::Model(_) => "caption.model",
             Self::Cancelled => "caption.cancelled",
             Self::Setup(_) => "caption.setup",
@@ -83,7 +87,12 @@ impl StageError for CaptionError {
             Self::Timeout { .. } | Self::Connect { .. } | Self::Http { .. } => true,
             Self::Status { status, .. } => *status == 429 || (500..=599).contains(status),
             Self::Exhausted { last, .. } => last.retryable(),
-            Self::BadResponse { .. } | Self::NoFrames | Self::Model(_) | Self::Cancelled | Self::Setup(_) => false,
+            Self::BadResponse { .. }
+            | Self::NoFrames
+            | Self::Spill(_)
+            | Self::Model(_)
+            | Self::Cancelled
+            | Self::Setup(_) => false,
         }
     }
 }

@@ -30,8 +30,8 @@ pub(crate) fn video(clips: u32) -> CuratedVideo {
             let jpeg = |tag: u8| vec![0xFF, 0xD8, index as u8, tag, 0xFF, 0xD9];
             ClipPayload {
                 record,
-                middle_jpeg: jpeg(100),
-                frames_jpeg: vec![jpeg(0), jpeg(1), jpeg(2)],
+                middle_jpeg: jpeg(100).into(),
+                frames_jpeg: vec![jpeg(0).into(), jpeg(1).into(), jpeg(2).into()],
                 fine_frames_jpeg: Vec::new(),
                 video_mp4: None,
             }

@@ -143,6 +143,7 @@ impl Captioners {
 mod tests {
     use super::*;
     use crate::fixtures::video;
+    use clipstream_schemas::Jpeg;
 
     /// A scripted failure: the clip at this position of a call at this scale fails with this error.
     type Failing = (Scale, usize, fn() -> CaptionError);
@@ -190,7 +191,7 @@ mod tests {
         let mut input = video(3);
         input.clips[0].record.caption = Some("from the request".into());
         input.clips[1].record.caption = Some("from the request".into());
-        input.clips[0].fine_frames_jpeg = vec![vec![1]];
+        input.clips[0].fine_frames_jpeg = vec![vec![1].into()];
 
         let (mut coarse, mut fine) = (Scripted::new(), Scripted::new());
         let both = caption_video(input.clone(), Some(&mut coarse), Some(&mut fine)).expect("captions");
@@ -286,14 +287,17 @@ mod tests {
 
     #[test]
     fn frame_choice() {
+        use crate::captioner::{coarse_frame, fine_frames, read};
+        let bytes = |jpeg: Option<&Jpeg>| jpeg.map(|j| read(j).expect("in memory").into_owned());
         let mut clip = video(1).clips.remove(0);
-        assert_eq!(crate::captioner::coarse_frame(&clip), Some(&clip.middle_jpeg[..]));
-        assert_eq!(crate::captioner::fine_frames(&clip).len(), 3, "the stored frames without fine frames");
-        clip.fine_frames_jpeg = vec![vec![0xFF, 0xD8, 1], Vec::new(), vec![0xFF, 0xD8, 2]];
-        assert_eq!(crate::captioner::fine_frames(&clip), vec![&[0xFF, 0xD8, 1][..], &[0xFF, 0xD8, 2][..]]);
-        clip.middle_jpeg.clear();
-        assert_eq!(crate::captioner::coarse_frame(&clip), Some(&clip.frames_jpeg[1][..]));
+        assert_eq!(bytes(coarse_frame(&clip)), bytes(Some(&clip.middle_jpeg)));
+        assert_eq!(fine_frames(&clip).len(), 3, "the stored frames without fine frames");
+        clip.fine_frames_jpeg = vec![vec![0xFF, 0xD8, 1].into(), Jpeg::default(), vec![0xFF, 0xD8, 2].into()];
+        let fine: Vec<Option<Vec<u8>>> = fine_frames(&clip).into_iter().map(|j| bytes(Some(j))).collect();
+        assert_eq!(fine, vec![Some(vec![0xFF, 0xD8, 1]), Some(vec![0xFF, 0xD8, 2])]);
+        clip.middle_jpeg = Jpeg::default();
+        assert_eq!(bytes(coarse_frame(&clip)), bytes(Some(&clip.frames_jpeg[1])));
         clip.frames_jpeg.clear();
-        assert_eq!(crate::captioner::coarse_frame(&clip), None);
+        assert!(coarse_frame(&clip).is_none());
     }
 }

@@ -11,9 +11,12 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clipstream_caption::{CaptionError, Captioner, VlmHttpCaptioner, caption_video};
+use clipstream_core::SpillFile;
 use clipstream_schemas::config::VlmHttpConfig;
 use clipstream_schemas::error::StageError;
-use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, Stage, VideoRequest, clip_key, format_timestamp};
+use clipstream_schemas::{
+    ClipPayload, ClipRecord, CuratedVideo, Jpeg, Stage, VideoRequest, clip_key, format_timestamp,
+};
 use serde_json::{Value, json};
 
 /// A 16x16 grey baseline JPEG (ffmpeg mjpeg).
@@ -46,6 +49,11 @@ fn tagged_jpeg(tag: &str) -> Vec<u8> {
     jpeg.extend_from_slice(tag.as_bytes());
     jpeg.extend_from_slice(&TINY_JPEG[2..]);
     jpeg
+}
+
+/// A tagged JPEG spilled to `spill`, as the frames stage leaves them: the captioner reads it back.
+fn spilled_jpeg(spill: &Arc<SpillFile>, tag: &str) -> Jpeg {
+    spill.append(&tagged_jpeg(tag)).expect("spill")
 }
 
 /// The tag written by [`tagged_jpeg`].
@@ -275,6 +283,7 @@ fn captioner(config: &VlmHttpConfig) -> VlmHttpCaptioner {
 /// Video `v` with one clip per entry of `fine_frames` (that many fine frames each); frames are tagged
 /// `c<clip>-mid`, `c<clip>-s<i>` (stored) and `c<clip>-f<i>` (fine).
 fn video(fine_frames: &[usize]) -> CuratedVideo {
+    let spill = SpillFile::new_in(&std::env::temp_dir()).expect("spill file");
     let clips = fine_frames
         .iter()
         .enumerate()
@@ -304,9 +313,9 @@ fn video(fine_frames: &[usize]) -> CuratedVideo {
             };
             ClipPayload {
                 record,
-                middle_jpeg: tagged_jpeg(&format!("c{index}-mid")),
-                frames_jpeg: (0..2).map(|i| tagged_jpeg(&format!("c{index}-s{i}"))).collect(),
-                fine_frames_jpeg: (0..fine).map(|i| tagged_jpeg(&format!("c{index}-f{i}"))).collect(),
+                middle_jpeg: spilled_jpeg(&spill, &format!("c{index}-mid")),
+                frames_jpeg: (0..2).map(|i| spilled_jpeg(&spill, &format!("c{index}-s{i}"))).collect(),
+                fine_frames_jpeg: (0..fine).map(|i| spilled_jpeg(&spill, &format!("c{index}-f{i}"))).collect(),
                 video_mp4: None,
             }
         })

@@ -1,12 +1,15 @@
 //! `sample_frames`: the frames stage. One decode pass over a video collects, for every clip span, its uniformly
 //! spaced sample frames, its middle frame and, when the fine caption asks for them, frames at a fixed rate, resized
 //! (shorter side = `short_side`, never upscaled) and JPEG-encoded with ffmpeg's mjpeg encoder. Only the JPEGs are
-//! kept, never a clip's raw frames.
+//! kept, never a clip's raw frames, and they go to the video's spill file as they are encoded (read back by the
+//! stages that use them), so memory does not grow with the video's length.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::Path;
 
+use clipstream_core::SpillFile;
+use clipstream_schemas::Jpeg;
 use clipstream_schemas::config::{CaptionBackend, CaptionConfig, FramesConfig};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
@@ -19,14 +22,14 @@ use crate::scaler::CachedScaler;
 use crate::span::ClipSpan;
 
 /// The JPEG frames of one clip.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ClipFrames {
     /// The clip's middle frame (for the coarse caption).
-    pub middle_jpeg: Vec<u8>,
+    pub middle_jpeg: Jpeg,
     /// `count` uniformly spaced frames in time order (see [`ClipSpan::sample_indices`]).
-    pub frames_jpeg: Vec<Vec<u8>>,
+    pub frames_jpeg: Vec<Jpeg>,
     /// Frames at the [`FineSampling`] rate in time order (see [`ClipSpan::rate_indices`]); empty without one.
-    pub fine_jpeg: Vec<Vec<u8>>,
+    pub fine_jpeg: Vec<Jpeg>,
 }
 
 /// Frames at a fixed rate for the fine caption: `fps` per second from the clip's start, at most `max_frames`.
@@ -132,7 +135,8 @@ enum Use {
 }
 
 /// Decodes the video at `path` once and returns, for every span (in order), its `config.count` sample frames, its
-/// middle frame and, with `fine`, its fine-caption frames as JPEGs. A span needing a frame past the last decodable
+/// middle frame and, with `fine`, its fine-caption frames as JPEGs, spilled to a new anonymous file in the system's
+/// temporary folder (a frame several clips share is stored once). A span needing a frame past the last decodable
 /// one fails the whole video with `decode.missing_frames` (the spans come from a decode of the same file, so this
 /// means a damaged file).
 pub fn sample_frames(
@@ -147,9 +151,9 @@ pub fn sample_frames(
         let (samples, middle) = span.sample_indices(config.count);
         let fine_indices = fine.map(|f| span.rate_indices(f.fps, f.max_frames)).unwrap_or_default();
         out.push(ClipFrames {
-            middle_jpeg: Vec::new(),
-            frames_jpeg: vec![Vec::new(); samples.len()],
-            fine_jpeg: vec![Vec::new(); fine_indices.len()],
+            middle_jpeg: Jpeg::default(),
+            frames_jpeg: vec![Jpeg::default(); samples.len()],
+            fine_jpeg: vec![Jpeg::default(); fine_indices.len()],
         });
         for (slot, index) in samples.into_iter().enumerate() {
             wanted.entry(index).or_default().push(Use::Sample { clip, slot });
@@ -164,10 +168,15 @@ pub fn sample_frames(
     let mut decoder = VideoDecoder::open(path, 0)?;
     let (width, height) = target_size(decoder.width(), decoder.height(), config.short_side);
     let mut jpeg = JpegEncoder::new(width, height, config.jpeg_quality);
+    let temp = std::env::temp_dir();
+    let spill = SpillFile::new_in(&temp).map_err(|source| MediaError::Io { path: temp.clone(), source })?;
     let mut failure = None;
     let stats = decoder.for_each_frame(|decoded| {
         if let Some(uses) = wanted.get(&decoded.index) {
-            match jpeg.encode(decoded.frame) {
+            let spilled = jpeg
+                .encode(decoded.frame)
+                .and_then(|bytes| spill.append(&bytes).map_err(|source| MediaError::Io { path: temp.clone(), source }));
+            match spilled {
                 Ok(bytes) => {
                     for use_ in uses {
                         match *use_ {
@@ -206,10 +215,11 @@ mod tests {
     }
 
     /// The barcode and size of a JPEG, decoded by ffmpeg.
-    fn decode_jpeg(bytes: &[u8]) -> (u64, u32, u32) {
+    fn decode_jpeg(jpeg: &Jpeg) -> (u64, u32, u32) {
+        assert!(jpeg.is_spilled(), "frames go to the spill file");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("frame.jpg");
-        std::fs::write(&path, bytes).expect("write");
+        std::fs::write(&path, jpeg.bytes().expect("read back")).expect("write");
         let decoder = VideoDecoder::open(&path, 1).expect("open jpeg");
         let size = (decoder.width(), decoder.height());
         let codes = read_barcodes(&path);
@@ -218,7 +228,8 @@ mod tests {
     }
 
     /// Sum of the first quantisation table (DQT segment) of a JPEG: larger = coarser.
-    fn luma_table_sum(jpeg: &[u8]) -> u32 {
+    fn luma_table_sum(jpeg: &Jpeg) -> u32 {
+        let jpeg = jpeg.bytes().expect("read back");
         let at = jpeg.windows(2).position(|w| w == [0xFF, 0xDB]).expect("DQT");
         jpeg[at + 5..at + 5 + 64].iter().map(|&v| u32::from(v)).sum()
     }
@@ -253,8 +264,9 @@ mod tests {
             let (indices, middle) = span.sample_indices(4);
             assert_eq!(clip.frames_jpeg.len(), 4);
             for (jpeg, index) in clip.frames_jpeg.iter().zip(&indices) {
-                assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
-                assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9]);
+                let bytes = jpeg.bytes().expect("read back");
+                assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF]);
+                assert_eq!(&bytes[bytes.len() - 2..], &[0xFF, 0xD9]);
                 assert!(jpeg.len() > 200 && jpeg.len() < 20_000, "{}", jpeg.len());
                 assert_eq!(decode_jpeg(jpeg), (*index, 80, 48));
             }
@@ -279,7 +291,7 @@ mod tests {
         let spans = [ClipSpan::from_frames(0, 100, 25.0, 1.0), ClipSpan::from_frames(30, 100, 25.0, 1.0)];
         let fine = FineSampling { fps: 1.0, max_frames: 32 };
         let clips = sample_frames(&video, &spans, &config(2, 48), Some(fine)).expect("sample");
-        let codes = |jpegs: &[Vec<u8>]| jpegs.iter().map(|j| decode_jpeg(j).0).collect::<Vec<_>>();
+        let codes = |jpegs: &[Jpeg]| jpegs.iter().map(|j| decode_jpeg(j).0).collect::<Vec<_>>();
         assert_eq!(codes(&clips[0].fine_jpeg), vec![0, 25, 50, 75]);
         assert_eq!(codes(&clips[1].fine_jpeg), vec![30, 55, 80]);
         assert_eq!(decode_jpeg(&clips[1].fine_jpeg[0]).1, 80, "same size as the stored frames");

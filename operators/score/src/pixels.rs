@@ -5,7 +5,7 @@ use clipstream_models::preprocess::{ClipTransform, FrameError, FrameTransform, d
 use tch::{Device, Tensor};
 
 /// `n` uniformly chosen frames of a clip as a model input [n, 3, size, size] on `device`.
-pub fn clip_frames(frames: &[Vec<u8>], n: usize, size: i64, device: Device) -> Result<Tensor, FrameError> {
+pub fn clip_frames<J: AsRef<[u8]>>(frames: &[J], n: usize, size: i64, device: Device) -> Result<Tensor, FrameError> {
     let pixels = FrameTransform::new(size as usize, n).eval(frames)?;
     Ok(Tensor::from_slice(&pixels).view([n as i64, 3, size, size]).to_device(device))
 }
@@ -26,6 +26,6 @@ mod tests {
     #[test]
     fn corrupt_or_missing_frames_are_errors() {
         assert!(matches!(image(b"\xff\xd8 not really a jpeg", 56), Err(FrameError::Decode { .. })));
-        assert!(matches!(clip_frames(&[], 4, 56, Device::Cpu), Err(FrameError::NoFrames)));
+        assert!(matches!(clip_frames::<Vec<u8>>(&[], 4, 56, Device::Cpu), Err(FrameError::NoFrames)));
     }
 }

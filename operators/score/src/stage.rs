@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clipstream_schemas::config::ScoreConfig;
 use clipstream_schemas::error::StageError;
-use clipstream_schemas::{ClipPayload, CuratedVideo, ErrorRecord, Stage};
+use clipstream_schemas::{ClipPayload, CuratedVideo, ErrorRecord, Jpeg, Stage};
 use tch::{Device, Kind, Tensor};
 
 use crate::metrics;
@@ -21,6 +21,8 @@ use clipstream_models::preprocess::FrameError;
 pub enum ScoreError {
     #[error("clip {clip}: {source}")]
     Frames { clip: u32, source: FrameError },
+    #[error("clip {clip}: reading its frames back from the spill file: {source}")]
+    Spill { clip: u32, source: std::io::Error },
     #[error("tokenizing the caption of clip {clip}: {reason}")]
     Tokenize { clip: u32, reason: String },
     #[error("the model refused the batch")]
@@ -31,6 +33,7 @@ impl StageError for ScoreError {
     fn code(&self) -> &'static str {
         match self {
             Self::Frames { .. } => "score_frames",
+            Self::Spill { .. } => "score_spill",
             Self::Tokenize { .. } => "score_tokenize",
             Self::Model(_) => "score_model",
         }
@@ -59,8 +62,11 @@ pub fn score_video(
 
 /// The model input of one clip, on the CPU (decoded and transformed without any model lock).
 fn frames_of(clip: &ClipPayload, config: &ScoreConfig, size: i64) -> Result<Tensor, ScoreError> {
-    pixels::clip_frames(&clip.frames_jpeg, config.frames as usize, size, Device::Cpu)
-        .map_err(|source| ScoreError::Frames { clip: clip.record.clip_index, source })
+    let index = clip.record.clip_index;
+    let jpegs = clip.frames_jpeg.iter().map(Jpeg::bytes).collect::<Result<Vec<_>, _>>();
+    let jpegs = jpegs.map_err(|source| ScoreError::Spill { clip: index, source })?;
+    pixels::clip_frames(&jpegs, config.frames as usize, size, Device::Cpu)
+        .map_err(|source| ScoreError::Frames { clip: index, source })
 }
 
 fn score_similarity(

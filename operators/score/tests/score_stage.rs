@@ -107,7 +107,9 @@ fn scores_equal_a_direct_model_computation_and_the_filter_drops_low_clips() -> a
     let similarity = lock(models.similarity.as_ref().expect("loaded"));
     let aesthetic = lock(models.aesthetic.as_ref().expect("loaded"));
     for clip in &scored.clips {
-        let frames = pixels::clip_frames(&clip.frames_jpeg, 4, 56, Device::Cpu)?;
+        assert!(clip.frames_jpeg.iter().all(|f| f.is_spilled()), "the frames stage spills its JPEGs");
+        let jpegs = clip.frames_jpeg.iter().map(|f| f.bytes()).collect::<Result<Vec<_>, _>>()?;
+        let frames = pixels::clip_frames(&jpegs, 4, 56, Device::Cpu)?;
         let video = similarity.model.embed_clips(&frames.unsqueeze(0))?;
         let ids = similarity.tokenizer.tokenize(clip.record.caption.as_deref().unwrap_or_default(), 32)?;
         let text = similarity.model.embed_texts(&Tensor::from_slice(&ids).unsqueeze(0))?;
@@ -142,7 +144,7 @@ fn scores_equal_a_direct_model_computation_and_the_filter_drops_low_clips() -> a
 fn corrupt_frames_fail_the_video_with_a_score_error() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut input = video(dir.path())?;
-    input.clips[1].frames_jpeg[3] = b"\xff\xd8 broken".to_vec();
+    input.clips[1].frames_jpeg[3] = b"\xff\xd8 broken".to_vec().into();
     let config = ScoreConfig { aesthetic_weights: String::new(), ..config(dir.path())? };
     let models = ScoreModels::load(&config)?;
     let record = score_video(&models, &config, input).expect_err("a corrupt frame fails");

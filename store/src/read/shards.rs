@@ -241,8 +241,8 @@ mod tests {
             .enumerate()
             .map(|(i, caption)| ClipPayload {
                 record: record(video_key, i as u32, *caption, 3),
-                middle_jpeg: JPEG.to_vec(),
-                frames_jpeg: vec![JPEG.to_vec(); 3],
+                middle_jpeg: JPEG.to_vec().into(),
+                frames_jpeg: vec![JPEG.to_vec().into(); 3],
                 fine_frames_jpeg: Vec::new(),
                 video_mp4: None,
             })

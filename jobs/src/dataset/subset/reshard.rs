@@ -186,8 +186,8 @@ impl Resharder {
         let target = self.video_for(&clip.record, video)?;
         target.clips.push(ClipPayload {
             record: clip.record,
-            middle_jpeg: clip.middle,
-            frames_jpeg: frames.into_iter().map(|(_, data)| data).collect(),
+            middle_jpeg: clip.middle.into(),
+            frames_jpeg: frames.into_iter().map(|(_, data)| data.into()).collect(),
             fine_frames_jpeg: Vec::new(),
             video_mp4: clip.mp4,
         });

@@ -7,12 +7,13 @@
 
 mod vocabulary;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use clipstream_schemas::ClipPayload;
 use clipstream_schemas::config::TagsConfig;
 
-use crate::captioner::{Captioner, coarse_frame};
+use crate::captioner::{Captioner, coarse_frame, read};
 use crate::error::CaptionError;
 pub use vocabulary::{Vocabulary, fill};
 
@@ -88,25 +89,39 @@ impl<M: ZeroShot> Captioner for TagsCaptioner<M> {
     }
 
     fn coarse(&mut self, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
-        let frames: Vec<Option<&[u8]>> = clips.iter().map(|clip| coarse_frame(clip)).collect();
-        let present: Vec<&[u8]> = frames.iter().flatten().copied().collect();
-        let mut embedded = self.model.embed_images(&present).into_iter();
-        let queries = frames
-            .iter()
-            .map(|frame| match frame {
-                Some(_) => embedded.next().unwrap_or(Err(CaptionError::NoFrames)),
-                None => Err(CaptionError::NoFrames),
-            })
-            .collect();
+        // A chunk of clips at a time, so a long video's frames are never all read back into memory at once.
+        let mut queries = Vec::with_capacity(clips.len());
+        for chunk in clips.chunks(CLIPS_PER_READ) {
+            let frames: Vec<Result<Cow<'_, [u8]>, CaptionError>> =
+                chunk.iter().map(|clip| coarse_frame(clip).ok_or(CaptionError::NoFrames).and_then(read)).collect();
+            let present: Vec<&[u8]> = frames.iter().flatten().map(AsRef::as_ref).collect();
+            let mut embedded = self.model.embed_images(&present).into_iter();
+            for frame in frames {
+                queries.push(frame.and_then(|_| embedded.next().unwrap_or(Err(CaptionError::NoFrames))));
+            }
+        }
         self.compose_all(queries)
     }
 
     fn fine(&mut self, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
-        let stored: Vec<&[Vec<u8>]> = clips.iter().map(|clip| clip.frames_jpeg.as_slice()).collect();
-        let queries = self.model.embed_clips(&stored, self.frames);
+        let mut queries = Vec::with_capacity(clips.len());
+        for chunk in clips.chunks(CLIPS_PER_READ) {
+            let stored: Vec<Result<Vec<Vec<u8>>, CaptionError>> = chunk
+                .iter()
+                .map(|clip| clip.frames_jpeg.iter().map(|jpeg| read(jpeg).map(Cow::into_owned)).collect())
+                .collect();
+            let readable: Vec<&[Vec<u8>]> = stored.iter().flatten().map(Vec::as_slice).collect();
+            let mut embedded = self.model.embed_clips(&readable, self.frames).into_iter();
+            for frames in stored {
+                queries.push(frames.and_then(|_| embedded.next().unwrap_or(Err(CaptionError::NoFrames))));
+            }
+        }
         self.compose_all(queries)
     }
 }
+
+/// Clips whose frames are read back (from the spill file) and embedded together.
+const CLIPS_PER_READ: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -147,8 +162,8 @@ mod tests {
 
     fn clip(middle: &str, frames: &[&str]) -> ClipPayload {
         let mut clip = crate::fixtures::video(1).clips.remove(0);
-        clip.middle_jpeg = middle.as_bytes().to_vec();
-        clip.frames_jpeg = frames.iter().map(|f| f.as_bytes().to_vec()).collect();
+        clip.middle_jpeg = middle.as_bytes().to_vec().into();
+        clip.frames_jpeg = frames.iter().map(|f| f.as_bytes().to_vec().into()).collect();
         clip
     }
 

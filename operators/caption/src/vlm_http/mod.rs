@@ -14,15 +14,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clipstream_schemas::ClipPayload;
 use clipstream_schemas::config::VlmHttpConfig;
 use clipstream_schemas::error::error_chain;
+use clipstream_schemas::{ClipPayload, Jpeg};
 use futures::future::{join_all, try_join_all};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::captioner::{Captioner, Scale, coarse_frame, fine_frames};
+use crate::captioner::{Captioner, Scale, coarse_frame, fine_frames, read};
 use crate::error::CaptionError;
 use crate::metrics::{self, Outcome};
 
@@ -50,7 +50,7 @@ struct Inner {
 #[derive(Clone, Copy)]
 enum Ask<'a> {
     /// A prompt and one JPEG.
-    Image { prompt: &'a str, jpeg: &'a [u8] },
+    Image { prompt: &'a str, jpeg: &'a Jpeg },
     /// A text-only prompt.
     Text(&'a str),
 }
@@ -202,7 +202,10 @@ impl Inner {
                     break Err(CaptionError::Cancelled);
                 }
                 let content = match ask {
-                    Ask::Image { prompt, jpeg } => wire::image_content(prompt, jpeg),
+                    Ask::Image { prompt, jpeg } => match read(jpeg) {
+                        Ok(bytes) => wire::image_content(prompt, &bytes),
+                        Err(error) => break Err(error),
+                    },
                     Ask::Text(text) => Value::String(text.to_string()),
                 };
                 self.send(wire::request_body(&self.config, content)).await
