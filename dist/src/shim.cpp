@@ -217,7 +217,25 @@ cs_group* cs_group_new(const char* backend, const char* host, uint16_t port, int
     auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), options);
     c10::intrusive_ptr<c10d::Backend> group;
     if (std::strcmp(backend, "gloo") == 0) {
-      auto gloo = c10d::ProcessGroupGloo::Options::create_default(timeout);
+      // As torch.distributed does: GLOO_SOCKET_IFNAME (comma-separated interfaces) picks the network devices,
+      // else the address this host's name resolves to (loopback when it resolves to nothing).
+      auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
+      const char* interfaces = std::getenv("GLOO_SOCKET_IFNAME");
+      if (interfaces != nullptr && interfaces[0] != '\0') {
+        std::string list(interfaces);
+        size_t start = 0;
+        while (start <= list.size()) {
+          size_t end = list.find(',', start);
+          if (end == std::string::npos) end = list.size();
+          if (end > start) {
+            gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(list.substr(start, end - start)));
+          }
+          start = end + 1;
+        }
+      }
+      if (gloo->devices.empty()) {
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      }
       group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, gloo);
     } else if (std::strcmp(backend, "nccl") == 0) {
 #ifdef CLIPSTREAM_NCCL

@@ -162,6 +162,34 @@ fn a_dead_peer_is_an_error_not_a_hang() {
 }
 
 #[test]
+fn gloo_socket_ifname_picks_the_interface() {
+    if std::env::var(ROLE).as_deref() == Ok("interface") {
+        let rendezvous = Rendezvous::from_env().expect("variables").expect("distributed");
+        match ProcessGroup::connect(&rendezvous, Backend::Gloo, Duration::from_secs(20)) {
+            Ok(group) => {
+                group.barrier().expect("barrier");
+                println!("joined over the named interface");
+            }
+            Err(error) => println!("refused: {error}"),
+        }
+        return;
+    }
+    let test = "gloo_socket_ifname_picks_the_interface";
+    for (interface, expected) in [("lo", "joined over the named interface"), ("no-such-if0", "refused: rendezvous")] {
+        let mut command = Command::new(std::env::current_exe().expect("test binary"));
+        command.args(["--exact", test, "--nocapture", "--test-threads=1"]).env(ROLE, "interface");
+        command.env("RANK", "0").env("WORLD_SIZE", "1").env("MASTER_ADDR", "127.0.0.1");
+        command.env("MASTER_PORT", free_port().to_string()).env("GLOO_SOCKET_IFNAME", interface);
+        let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let (ok, output) = finish(child, Duration::from_secs(60));
+        assert!(ok && output.contains(expected), "GLOO_SOCKET_IFNAME={interface}:\n{output}");
+        if interface != "lo" {
+            assert!(output.contains("no-such-if0"), "the error names the interface:\n{output}");
+        }
+    }
+}
+
+#[test]
 fn nccl_is_refused_clearly_without_it() {
     if ProcessGroup::has_nccl() && tch::Cuda::is_available() {
         return;
