@@ -52,6 +52,9 @@ pub enum Command {
     /// Validate a configuration, or print the documented defaults.
     CheckConfig(check_config::CheckConfigArgs),
     /// Train ViCLIP on curated shards (clip-per-video sampling, masked then unmasked phase, checkpoints).
+    ///
+    /// Data parallel on several processes, GPUs or nodes: start the same command in every process with torchrun's
+    /// variables RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (see docs/distributed.md).
     Train(train::TrainArgs),
     /// Zero-shot retrieval of a training checkpoint on held-out shards.
     Eval(eval::EvalArgs),
