@@ -11,8 +11,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use clipstream_core::SpillFile;
 use clipstream_schemas::config::SinkConfig;
-use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, Scratch, VideoRequest};
+use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, Jpeg, Scratch, VideoRequest};
 use clipstream_sink::ShardSink;
 use clipstream_store::webdataset::Entry;
 use clipstream_store::{Output, tar_key};
@@ -51,6 +52,8 @@ struct PartialClip {
 /// The clips of one video being read from a tar.
 struct PartialVideo {
     scratch: Arc<tempfile::TempDir>,
+    /// The video's JPEGs, spilled as its clips are read (a video's frames are never all in memory).
+    spill: Arc<SpillFile>,
     clips: Vec<ClipPayload>,
     video_id: String,
     video_key: String,
@@ -169,8 +172,10 @@ impl Resharder {
         }
         if video.is_none() {
             let scratch = tempfile::Builder::new().prefix("clipstream-reshard-video-").tempdir().context("scratch")?;
+            let spill = SpillFile::new_in(scratch.path()).context("spill file")?;
             *video = Some(PartialVideo {
                 scratch: Arc::new(scratch),
+                spill,
                 clips: Vec::new(),
                 video_id: record.video_id.clone(),
                 video_key: record.video_key.clone(),
@@ -184,10 +189,13 @@ impl Resharder {
         let mut frames = clip.frames;
         frames.sort_by_key(|(index, _)| *index);
         let target = self.video_for(&clip.record, video)?;
+        let spill = |bytes: &[u8]| target.spill.append(bytes).context("spilling a frame");
+        let middle_jpeg = if clip.middle.is_empty() { Jpeg::default() } else { spill(&clip.middle)? };
+        let frames_jpeg = frames.iter().map(|(_, data)| spill(data)).collect::<anyhow::Result<Vec<Jpeg>>>()?;
         target.clips.push(ClipPayload {
             record: clip.record,
-            middle_jpeg: clip.middle.into(),
-            frames_jpeg: frames.into_iter().map(|(_, data)| data.into()).collect(),
+            middle_jpeg,
+            frames_jpeg,
             fine_frames_jpeg: Vec::new(),
             video_mp4: clip.mp4,
         });
