@@ -80,7 +80,7 @@ pub fn build<'scope>(
     let (fetched, e_fetch) = requests.fetch(fetcher);
     let fetched = fetched.inspect(|video: &FetchedVideo| metrics::count_fetched(video.fetched.bytes));
     let (framed, e_media) = fetched.media_stages(config.clone());
-    let (captioned, e_caption) = framed.stage(Stage::Caption, move |v| captioners.caption_video(v));
+    let (captioned, e_caption) = framed.batch_stage(Stage::Caption, move |videos| captioners.caption_videos(videos));
     let c = config.clone();
     let (curated, e_score) = captioned.stage(Stage::Score, move |v| match &models {
         Some(models) => models.score_video(&c.score, v),

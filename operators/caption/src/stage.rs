@@ -1,6 +1,7 @@
-//! The caption stage: `caption_video` runs the configured captioners over all clips of a video and fills each clip
-//! record's `caption_coarse`, `caption_fine` and `caption` (fine, else coarse, else the request's). One failed clip
-//! fails the video with one `ErrorRecord` (stage `caption`), like every other stage.
+//! The caption stage: `caption_videos` runs the configured captioners over all clips of a batch of videos at once
+//! (so a server backend keeps the requests of all of them in flight) and fills each clip record's `caption_coarse`,
+//! `caption_fine` and `caption` (fine, else coarse, else the request's). One failed clip fails its video with one
+//! `ErrorRecord` (stage `caption`), like every other stage; the other videos go on.
 
 use clipstream_schemas::config::{CaptionBackend, CaptionConfig};
 use clipstream_schemas::error::{StageError, error_chain};
@@ -16,21 +17,59 @@ use crate::vlm_http::VlmHttpCaptioner;
 /// the video: its error's code, retry hint and reason (with the clip and the count of failed clips) make the
 /// record; the other scale is not run.
 pub fn caption_video(
-    mut video: CuratedVideo,
+    video: CuratedVideo,
     coarse: Option<&mut dyn Captioner>,
     fine: Option<&mut dyn Captioner>,
 ) -> Result<CuratedVideo, ErrorRecord> {
-    if video.clips.is_empty() {
-        return Ok(video);
+    caption_videos(vec![video], coarse, fine).pop().expect("one result per video")
+}
+
+/// [`caption_video`] for several videos at once: each scale captions the clips of all of them in one call, so a
+/// backend that waits on a server keeps the requests of all the videos in flight together. One result per video,
+/// in order; a failed video does not affect the others.
+pub fn caption_videos(
+    videos: Vec<CuratedVideo>,
+    coarse: Option<&mut dyn Captioner>,
+    fine: Option<&mut dyn Captioner>,
+) -> Vec<Result<CuratedVideo, ErrorRecord>> {
+    let mut captions: Vec<Captions> = videos.iter().map(|_| Ok([None, None])).collect();
+    if let Some(captioner) = coarse {
+        run_scale(captioner, Scale::Coarse, &videos, &mut captions);
     }
-    let coarse = match coarse {
-        Some(captioner) => Some(run_scale(captioner, Scale::Coarse, &video)?),
-        None => None,
+    if let Some(captioner) = fine {
+        run_scale(captioner, Scale::Fine, &videos, &mut captions);
+    }
+    videos.into_iter().zip(captions).map(|(video, captions)| captions.map(|[c, f]| apply(video, c, f))).collect()
+}
+
+/// A video's captions so far ([coarse, fine]), or its error record.
+type Captions = Result<[Option<Vec<String>>; 2], ErrorRecord>;
+
+/// Captions, at `scale`, the clips of the videos that have clips and have not failed, in one call.
+fn run_scale(captioner: &mut dyn Captioner, scale: Scale, videos: &[CuratedVideo], captions: &mut [Captions]) {
+    let wanted: Vec<usize> =
+        (0..videos.len()).filter(|&i| captions[i].is_ok() && !videos[i].clips.is_empty()).collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let clips: Vec<Vec<&ClipPayload>> = wanted.iter().map(|&i| videos[i].clips.iter().collect()).collect();
+    let mut results = captioner.caption_videos(scale, &clips).into_iter();
+    let slot = match scale {
+        Scale::Coarse => 0,
+        Scale::Fine => 1,
     };
-    let fine = match fine {
-        Some(captioner) => Some(run_scale(captioner, Scale::Fine, &video)?),
-        None => None,
-    };
+    for &i in &wanted {
+        let outcome = checked(captioner.backend(), scale, &videos[i], results.next().unwrap_or_default());
+        match (outcome, &mut captions[i]) {
+            (Ok(texts), Ok(both)) => both[slot] = Some(texts),
+            (Err(failure), entry) => *entry = Err(failure),
+            (Ok(_), Err(_)) => {}
+        }
+    }
+}
+
+/// Writes the captions of each scale into the video's records.
+fn apply(mut video: CuratedVideo, coarse: Option<Vec<String>>, fine: Option<Vec<String>>) -> CuratedVideo {
     let mut coarse = coarse.map(Vec::into_iter);
     let mut fine = fine.map(Vec::into_iter);
     for clip in &mut video.clips {
@@ -46,14 +85,17 @@ pub fn caption_video(
         }
         clip.fine_frames_jpeg = Vec::new();
     }
-    Ok(video)
+    video
 }
 
-/// The captions of every clip at `scale`, or the video's error record.
-fn run_scale(captioner: &mut dyn Captioner, scale: Scale, video: &CuratedVideo) -> Result<Vec<String>, ErrorRecord> {
-    let clips: Vec<&ClipPayload> = video.clips.iter().collect();
-    let results = captioner.caption(scale, &clips);
-    let backend = captioner.backend();
+/// The captions of every clip of `video` at `scale` from the backend's `results`, or the video's error record.
+fn checked(
+    backend: &str,
+    scale: Scale,
+    video: &CuratedVideo,
+    results: Vec<Result<String, CaptionError>>,
+) -> Result<Vec<String>, ErrorRecord> {
+    let clips = &video.clips;
     if results.len() != clips.len() {
         let reason = format!(
             "the {backend} captioner returned {} {} captions for {} clips",
@@ -74,7 +116,7 @@ fn run_scale(captioner: &mut dyn Captioner, scale: Scale, video: &CuratedVideo) 
     else {
         return Err(record(video, ErrorRecord::from_parts(Stage::Caption, "", "", "caption.backend", "no error")));
     };
-    let clip = &video.clips[index].record;
+    let clip = &clips[index].record;
     let mut failure = ErrorRecord::new(Stage::Caption, "", "", error as &dyn StageError);
     failure.reason = format!(
         "clip {} ({}): {backend} {} caption: {}; {failed} of {} clips failed",
@@ -133,9 +175,14 @@ impl Captioners {
 
     /// [`caption_video`] with these captioners.
     pub fn caption_video(&mut self, video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord> {
+        self.caption_videos(vec![video]).pop().expect("one result per video")
+    }
+
+    /// [`caption_videos`] with these captioners.
+    pub fn caption_videos(&mut self, videos: Vec<CuratedVideo>) -> Vec<Result<CuratedVideo, ErrorRecord>> {
         let coarse = self.coarse.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
         let fine = self.fine.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
-        caption_video(video, coarse, fine)
+        caption_videos(videos, coarse, fine)
     }
 }
 

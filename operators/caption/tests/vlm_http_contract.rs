@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use clipstream_caption::{CaptionError, Captioner, VlmHttpCaptioner, caption_video};
+use clipstream_caption::{CaptionError, Captioner, VlmHttpCaptioner, caption_video, caption_videos};
 use clipstream_core::SpillFile;
 use clipstream_schemas::config::VlmHttpConfig;
 use clipstream_schemas::error::StageError;
@@ -379,6 +379,47 @@ fn contract_requests_in_flight_stay_under_the_concurrency_limit() {
     assert_eq!(seen.len(), 15);
     // 12 frame requests of 100 ms each are sent as fast as the limit allows.
     assert_eq!(max_in_flight, 3);
+}
+
+#[test]
+fn contract_the_requests_of_several_videos_interleave() {
+    // Clip c2 of the third video gets a 400: that video fails, the others are captioned.
+    let server = TestServer::start(Duration::from_millis(150), |_, seen| {
+        if seen.subject == "c2-mid" { Reply::Status(400) } else { Reply::Caption }
+    });
+    let mut vlm = captioner(&VlmHttpConfig { concurrency: 5, ..config(&server) });
+    let videos = vec![video(&[0, 0]), video(&[0, 0]), video(&[0, 0, 0])];
+    let results = caption_videos(videos, Some(&mut vlm), None);
+    let (seen, max_in_flight) = server.finish();
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    let failed = results[2].as_ref().expect_err("clip c2 failed");
+    assert_eq!(failed.code, "caption.http_status");
+    let first = results[0].as_ref().expect("captioned");
+    let captions: Vec<&str> = first.clips.iter().filter_map(|c| c.record.caption.as_deref()).collect();
+    assert_eq!(captions, vec!["coarse c0-mid", "coarse c1-mid"], "each video's captions in clip order");
+    assert_eq!(seen.len(), 7);
+    // All 7 clips' requests were sent together up to the limit: more than any one video has clips.
+    assert_eq!(max_in_flight, 5);
+}
+
+#[test]
+fn contract_the_request_limit_is_shared_by_the_workers_of_a_process() {
+    let server = TestServer::start(Duration::from_millis(150), |_, _| Reply::Caption);
+    let config = VlmHttpConfig { concurrency: 3, ..config(&server) };
+    // Two workers, each with its own captioner (as curate builds them), captioning at the same time.
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut vlm = captioner(&config);
+            thread::spawn(move || {
+                let input = video(&[0, 0, 0, 0]);
+                vlm.coarse(&refs(&input)).iter().all(Result::is_ok)
+            })
+        })
+        .collect();
+    assert!(workers.into_iter().all(|w| w.join().expect("worker")));
+    let (seen, max_in_flight) = server.finish();
+    assert_eq!(seen.len(), 8);
+    assert_eq!(max_in_flight, 3, "caption.vlm.concurrency bounds the process, not each worker");
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub struct VlmHttpConfig {
     pub model: String,
     /// Environment variable holding the bearer token; unset or "" sends none.
     pub api_key_env: String,
-    /// Requests in flight per worker.
+    /// Requests in flight per process: over all videos of all workers (one limit per endpoint).
     pub concurrency: usize,
     /// Timeout of one request, seconds.
     pub timeout_s: f64,
@@ -76,7 +76,7 @@ impl Default for VlmHttpConfig {
             base_url: "http://127.0.0.1:8000/v1".to_string(),
             model: "default".to_string(),
             api_key_env: "OPENAI_API_KEY".to_string(),
-            concurrency: 8,
+            concurrency: 64,
             timeout_s: 60.0,
             retries: 3,
             backoff_ms: 500,

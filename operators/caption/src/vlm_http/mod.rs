@@ -31,7 +31,8 @@ pub const BACKEND: &str = "vlm-http";
 /// Answers larger than this are refused.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
 
-/// The `vlm-http` captioner. Clones share the HTTP client, the runtime and the request limit.
+/// The `vlm-http` captioner. Clones share the HTTP client and the runtime; every captioner of the process for the
+/// same endpoint and `concurrency` shares one request limit (all workers, all videos).
 #[derive(Clone)]
 pub struct VlmHttpCaptioner {
     inner: Arc<Inner>,
@@ -43,7 +44,18 @@ struct Inner {
     url: String,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
-    limit: Semaphore,
+    limit: Arc<Semaphore>,
+}
+
+/// The process-wide request limit of `url` at `concurrency` (one per endpoint and setting, shared by the
+/// captioners of all workers; a tokio semaphore works across their runtimes).
+fn process_limit(url: &str, concurrency: usize) -> Arc<Semaphore> {
+    type Limits = std::collections::HashMap<(String, usize), Arc<Semaphore>>;
+    static LIMITS: std::sync::OnceLock<std::sync::Mutex<Limits>> = std::sync::OnceLock::new();
+    let limits = LIMITS.get_or_init(Default::default);
+    let mut limits = limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let permits = concurrency.clamp(1, Semaphore::MAX_PERMITS);
+    limits.entry((url.to_owned(), permits)).or_insert_with(|| Arc::new(Semaphore::new(permits))).clone()
 }
 
 /// What one request asks about.
@@ -124,7 +136,7 @@ impl VlmHttpCaptioner {
             url: url.to_string(),
             client,
             runtime,
-            limit: Semaphore::new(concurrency.min(Semaphore::MAX_PERMITS)),
+            limit: process_limit(url.as_str(), concurrency),
         };
         Ok(Self { inner: Arc::new(inner) })
     }
@@ -140,6 +152,18 @@ impl VlmHttpCaptioner {
         let stop = AtomicBool::new(false);
         inner.runtime.block_on(join_all(clips.iter().map(|clip| inner.caption_clip(scale, clip, &stop))))
     }
+
+    /// Captions the clips of all `videos` at `scale` at once, their requests interleaved under the request limit;
+    /// a failed clip stops the rest of its own video only.
+    fn run_videos(&self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
+        let inner = &*self.inner;
+        let stops: Vec<AtomicBool> = videos.iter().map(|_| AtomicBool::new(false)).collect();
+        let per_video = videos
+            .iter()
+            .zip(&stops)
+            .map(|(clips, stop)| join_all(clips.iter().map(move |clip| inner.caption_clip(scale, clip, stop))));
+        inner.runtime.block_on(join_all(per_video))
+    }
 }
 
 impl Captioner for VlmHttpCaptioner {
@@ -153,6 +177,10 @@ impl Captioner for VlmHttpCaptioner {
 
     fn fine(&mut self, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
         self.run(Scale::Fine, clips)
+    }
+
+    fn caption_videos(&mut self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
+        self.run_videos(scale, videos)
     }
 }
 
