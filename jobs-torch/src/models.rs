@@ -16,6 +16,10 @@ impl ModelStages for Loaded {
         clipstream_score::score_video(&self.0, config, video)
     }
 
+    fn score_videos(&self, config: &ScoreConfig, videos: Vec<CuratedVideo>) -> Vec<Result<CuratedVideo, ErrorRecord>> {
+        clipstream_score::score_videos(&self.0, config, videos)
+    }
+
     fn tags_captioner(&self, config: &TagsConfig, frames: usize) -> Result<Box<dyn Captioner>, CaptionError> {
         Ok(Box::new(TagsCaptioner::new(self.0.zero_shot()?, config, frames)?))
     }

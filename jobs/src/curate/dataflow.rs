@@ -82,9 +82,9 @@ pub fn build<'scope>(
     let (framed, e_media) = fetched.media_stages(config.clone());
     let (captioned, e_caption) = framed.batch_stage(Stage::Caption, move |videos| captioners.caption_videos(videos));
     let c = config.clone();
-    let (curated, e_score) = captioned.stage(Stage::Score, move |v| match &models {
-        Some(models) => models.score_video(&c.score, v),
-        None => Ok(v),
+    let (curated, e_score) = captioned.batch_stage(Stage::Score, move |videos| match &models {
+        Some(models) => models.score_videos(&c.score, videos),
+        None => videos.into_iter().map(Ok).collect(),
     });
     let shard_counters = counters.clone();
     let sink = ShardSink::new(output.as_ref().clone(), config.sink.clone());

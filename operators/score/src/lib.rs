@@ -11,5 +11,5 @@ pub mod stage;
 pub mod zero_shot;
 
 pub use models::{LoadError, ScoreModels};
-pub use stage::score_video;
+pub use stage::{score_video, score_videos};
 pub use zero_shot::SharedSimilarity;

@@ -44,20 +44,76 @@ impl StageError for ScoreError {
 pub fn score_video(
     models: &ScoreModels,
     config: &ScoreConfig,
-    mut video: CuratedVideo,
+    video: CuratedVideo,
 ) -> Result<CuratedVideo, ErrorRecord> {
-    let fail = |error: ScoreError| ErrorRecord::for_request(Stage::Score, &video.request, &error);
-    let batch = config.batch_size.max(1);
-    for chunk in video.clips.chunks_mut(batch) {
-        if let Some(similarity) = &models.similarity {
-            score_similarity(similarity, models.similarity_size, config, chunk).map_err(&fail)?;
+    score_videos(models, config, vec![video]).pop().expect("one result per video")
+}
+
+/// Scores and filters the clips of several videos: their clips go to the models together, in batches of
+/// `score.batch_size` that span videos (so a GPU gets full batches even from videos of few clips), and return to
+/// their videos. One result per video, in order. A batch that fails is scored again video by video, so a clip
+/// that cannot be scored (a corrupt frame) fails only its own video.
+pub fn score_videos(
+    models: &ScoreModels,
+    config: &ScoreConfig,
+    videos: Vec<CuratedVideo>,
+) -> Vec<Result<CuratedVideo, ErrorRecord>> {
+    let mut owners: Vec<usize> = Vec::new();
+    let mut pool: Vec<ClipPayload> = Vec::new();
+    let mut shells: Vec<CuratedVideo> = Vec::with_capacity(videos.len());
+    for (index, mut video) in videos.into_iter().enumerate() {
+        for clip in video.clips.drain(..) {
+            owners.push(index);
+            pool.push(clip);
         }
-        if let Some(aesthetic) = &models.aesthetic {
-            score_aesthetic(aesthetic, models.aesthetic_size, config, chunk).map_err(&fail)?;
-        }
+        shells.push(video);
     }
-    video.clips.retain(|clip| keep(config, clip));
-    Ok(video)
+    let mut failures: Vec<Option<ScoreError>> = shells.iter().map(|_| None).collect();
+    let batch = config.batch_size.max(1);
+    let mut start = 0;
+    while start < pool.len() {
+        let end = (start + batch).min(pool.len());
+        if score_batch(models, config, &mut pool[start..end]).is_err() {
+            // Each video's part of the batch on its own (a video's clips are contiguous in the pool).
+            let mut from = start;
+            while from < end {
+                let owner = owners[from];
+                let to = (from..end).find(|&i| owners[i] != owner).unwrap_or(end);
+                if failures[owner].is_none()
+                    && let Err(error) = score_batch(models, config, &mut pool[from..to])
+                {
+                    failures[owner] = Some(error);
+                }
+                from = to;
+            }
+        }
+        start = end;
+    }
+    for (clip, owner) in pool.into_iter().zip(owners) {
+        shells[owner].clips.push(clip);
+    }
+    shells
+        .into_iter()
+        .zip(failures)
+        .map(|(mut video, failure)| match failure {
+            Some(error) => Err(ErrorRecord::for_request(Stage::Score, &video.request, &error)),
+            None => {
+                video.clips.retain(|clip| keep(config, clip));
+                Ok(video)
+            }
+        })
+        .collect()
+}
+
+/// Runs the configured models on one batch of clips (of one or more videos).
+fn score_batch(models: &ScoreModels, config: &ScoreConfig, clips: &mut [ClipPayload]) -> Result<(), ScoreError> {
+    if let Some(similarity) = &models.similarity {
+        score_similarity(similarity, models.similarity_size, config, clips)?;
+    }
+    if let Some(aesthetic) = &models.aesthetic {
+        score_aesthetic(aesthetic, models.aesthetic_size, config, clips)?;
+    }
+    Ok(())
 }
 
 /// The model input of one clip, on the CPU (decoded and transformed without any model lock).

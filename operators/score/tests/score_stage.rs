@@ -15,7 +15,7 @@ use clipstream_models::{Arch, VideoTextModel};
 use clipstream_schemas::config::{DeviceChoice, FramesConfig, ScoreConfig, SimilarityModel, TagsConfig};
 use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest};
 use clipstream_score::models::lock;
-use clipstream_score::{ScoreModels, pixels, score_video};
+use clipstream_score::{ScoreModels, pixels, score_video, score_videos};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
@@ -150,6 +150,34 @@ fn corrupt_frames_fail_the_video_with_a_score_error() -> anyhow::Result<()> {
     let record = score_video(&models, &config, input).expect_err("a corrupt frame fails");
     assert_eq!(record.code, "score_frames");
     assert!(record.reason.contains("clip 1"), "{}", record.reason);
+    Ok(())
+}
+
+#[test]
+fn videos_share_batches_and_a_bad_clip_fails_only_its_video() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let good = video(dir.path())?;
+    let mut broken = good.clone();
+    broken.clips[1].frames_jpeg[3] = b"\xff\xd8 broken".to_vec().into();
+    // Batches of 4 over 3 + 3 + 3 clips: every batch spans two videos.
+    let config = ScoreConfig { batch_size: 4, ..config(dir.path())? };
+    let models = ScoreModels::load(&config)?;
+    let alone = score_video(&models, &config, good.clone()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let results = score_videos(&models, &config, vec![good.clone(), broken, good]);
+    assert_eq!(results.len(), 3);
+    let failed = results[1].as_ref().expect_err("the corrupt frame fails its video");
+    assert_eq!(failed.code, "score_frames");
+    assert!(failed.reason.contains("clip 1"), "{}", failed.reason);
+    for result in [&results[0], &results[2]] {
+        let scored = result.as_ref().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(scored.clips.len(), alone.clips.len());
+        for (a, b) in scored.clips.iter().zip(&alone.clips) {
+            assert_eq!(a.record.clip_index, b.record.clip_index, "clips back in their video, in order");
+            let close = |x: Option<f64>, y: Option<f64>| (x.expect("scored") - y.expect("scored")).abs() < 1e-5;
+            assert!(close(a.record.sim_score, b.record.sim_score), "same similarity in a shared batch");
+            assert!(close(a.record.aesthetic_score, b.record.aesthetic_score), "same aesthetic in a shared batch");
+        }
+    }
     Ok(())
 }
 
