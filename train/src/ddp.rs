@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use clipstream_dist::{Backend, GradSync, ProcessGroup, Rendezvous, Work};
+use clipstream_dist::{Backend, GradSync, ProcessGroup, Rendezvous};
 use clipstream_schemas::config::{DistBackend, TrainConfig};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -70,11 +70,6 @@ impl DataParallel {
         self.group.world()
     }
 
-    /// Rank 0 writes checkpoints and the log.
-    pub fn is_leader(&self) -> bool {
-        self.rank() == 0
-    }
-
     /// Seconds spent in collectives since the last call.
     pub fn take_comm_seconds(&mut self) -> f64 {
         std::mem::take(&mut self.comm)
@@ -91,7 +86,7 @@ impl DataParallel {
     pub fn prepare(&mut self, vs: &VarStore) -> Result<(), TrainError> {
         let variables = by_name(vs);
         let all: Vec<Tensor> = variables.values().map(Tensor::shallow_clone).collect();
-        self.in_buckets(&all, |group, flat| group.broadcast(flat, 0))?;
+        self.broadcast_in_buckets(&all)?;
         let trainable: Vec<Tensor> = variables.into_values().filter(Tensor::requires_grad).collect();
         self.sync = Some(self.group.grad_sync(&trainable, self.bucket_bytes)?);
         Ok(())
@@ -106,40 +101,30 @@ impl DataParallel {
         Ok(())
     }
 
-    /// Runs `collective` on `tensors` flattened into buckets of about `bucket_bytes` (all started before the
-    /// first is waited on), then copies the results back into `tensors`.
-    fn in_buckets(
-        &mut self,
-        tensors: &[Tensor],
-        collective: impl for<'g> Fn(&'g ProcessGroup, &mut Tensor) -> Result<Work<'g>, clipstream_dist::DistError>,
-    ) -> Result<(), TrainError> {
+    /// Overwrites `tensors` with rank 0's, flattened into buckets of about `bucket_bytes` (one kind and device
+    /// each), all started before the first is waited on.
+    fn broadcast_in_buckets(&mut self, tensors: &[Tensor]) -> Result<(), TrainError> {
         let started = Instant::now();
-        let mut groups: Vec<Vec<&Tensor>> = vec![Vec::new()];
+        let mut groups: Vec<Vec<&Tensor>> = Vec::new();
         let mut bytes = 0;
         for tensor in tensors {
             let size = tensor.numel() * tensor.kind().elt_size_in_bytes();
-            let last = groups.last_mut().expect("one group");
-            let same_kind = last.first().is_none_or(|t| t.kind() == tensor.kind() && t.device() == tensor.device());
-            if !last.is_empty() && (bytes + size > self.bucket_bytes || !same_kind) {
+            let fits = groups.last().and_then(|g| g.first()).is_some_and(|first| {
+                bytes + size <= self.bucket_bytes && first.kind() == tensor.kind() && first.device() == tensor.device()
+            });
+            if !fits {
                 groups.push(Vec::new());
                 bytes = 0;
             }
-            groups.last_mut().expect("one group").push(tensor);
+            groups.last_mut().expect("a group was just pushed").push(tensor);
             bytes += size;
         }
-        let mut flats: Vec<Tensor> = Vec::with_capacity(groups.len());
-        let mut works = Vec::with_capacity(groups.len());
-        for group in &groups {
-            if group.is_empty() {
-                continue;
-            }
-            let parts: Vec<Tensor> = group.iter().map(|t| t.detach().flatten(0, -1)).collect();
-            flats.push(Tensor::cat(&parts, 0));
-        }
-        for flat in &mut flats {
-            works.push(collective(&self.group, flat)?);
-        }
-        for (work, (group, flat)) in works.into_iter().zip(groups.iter().filter(|g| !g.is_empty()).zip(&flats)) {
+        let mut flats: Vec<Tensor> = groups
+            .iter()
+            .map(|group| Tensor::cat(&group.iter().map(|t| t.detach().flatten(0, -1)).collect::<Vec<_>>(), 0))
+            .collect();
+        let works = flats.iter_mut().map(|flat| self.group.broadcast(flat, 0)).collect::<Result<Vec<_>, _>>()?;
+        for (work, (group, flat)) in works.into_iter().zip(groups.iter().zip(&flats)) {
             work.wait()?;
             tch::no_grad(|| {
                 let mut at = 0;

@@ -59,7 +59,11 @@ fn global_backward(batch: Embedded, temp: &Tensor, dp: &mut DataParallel) -> Res
     let video = dp.gather_rows(&batch.video)?;
     let text = dp.gather_rows(&batch.text)?;
     let ids = match &batch.mask_ids {
-        Some(mine) => Some((mine.to_device(device), dp.gather_rows(&mine.to_device(device))?.all)),
+        Some(mine) => {
+            let mine = mine.to_device(device);
+            let all = dp.gather_rows(&mine)?.all;
+            Some((mine, all))
+        }
         None => None,
     };
     let text_learns = batch.text.requires_grad();

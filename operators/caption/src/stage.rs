@@ -173,11 +173,6 @@ impl Captioners {
         self.coarse.is_none() && self.fine.is_none()
     }
 
-    /// [`caption_video`] with these captioners.
-    pub fn caption_video(&mut self, video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord> {
-        self.caption_videos(vec![video]).pop().expect("one result per video")
-    }
-
     /// [`caption_videos`] with these captioners.
     pub fn caption_videos(&mut self, videos: Vec<CuratedVideo>) -> Vec<Result<CuratedVideo, ErrorRecord>> {
         let coarse = self.coarse.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
