@@ -9,6 +9,11 @@ pub const STAGE_ITEMS_OUT_TOTAL: &str = "clipstream_stage_items_out_total";
 pub const STAGE_ERRORS_TOTAL: &str = "clipstream_stage_errors_total";
 /// Time a stage spent on one item. Labels: `stage`.
 pub const STAGE_LATENCY_SECONDS: &str = "clipstream_stage_latency_seconds";
+/// Items an asynchronous stage has started and not yet answered (downloads, caption requests, score batches).
+/// Labels: `stage`.
+pub const STAGE_IN_FLIGHT: &str = "clipstream_stage_in_flight";
+/// Items waiting at an asynchronous stage for a free slot (`curate.max_inflight_videos`). Labels: `stage`.
+pub const STAGE_QUEUED: &str = "clipstream_stage_queued";
 /// Videos read from the source. Labels: `outcome` (`accepted`, `skipped_done`, `duplicate`, `invalid`).
 pub const SOURCE_VIDEOS_TOTAL: &str = "clipstream_source_videos_total";
 /// Clips found by scene cutting. Labels: `outcome` (`kept`, `too_short`, `still`, `dynamic`).

@@ -8,12 +8,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use clipstream_caption::Captioners;
-use clipstream_core::{Backoff, RouteByVideo, StageExt, Undurable};
+use clipstream_core::{AsyncStageExt, Backoff, RouteByVideo, StageExt, Undurable};
 use clipstream_input::fetch::Fetcher;
 use clipstream_input::{FetchStage, FetchedVideo};
 use clipstream_kafka::{DeadLetterExt, DeadLetters};
 use clipstream_media::MediaStages;
-use clipstream_schemas::{Config, ErrorRecord, ShardManifest, Stage};
+use clipstream_schemas::{Config, CuratedVideo, ErrorRecord, ShardManifest, Stage};
 use clipstream_sink::{ErrorSinkExt, ShardSink, ShardSinkExt};
 use clipstream_store::{ErrorWriter, Output, Settled};
 use timely::container::CapacityContainerBuilder;
@@ -77,10 +77,14 @@ pub fn build<'scope>(
         routed
     });
     let (requests, e_source) = rows.stage(Stage::Source, |item| item);
-    let (fetched, e_fetch) = requests.fetch(fetcher);
+    let (fetched, e_fetch) = requests.fetch(fetcher, config.source.max_inflight_videos);
     let fetched = fetched.inspect(|video: &FetchedVideo| metrics::count_fetched(video.fetched.bytes));
     let (framed, e_media) = fetched.media_stages(config.clone());
-    let (captioned, e_caption) = framed.batch_stage(Stage::Caption, move |videos| captioners.caption_videos(videos));
+    let max_in_flight = config.source.max_inflight_videos;
+    let (captioned, e_caption) =
+        framed.async_stage(Stage::Caption, max_in_flight, abandoned(Stage::Caption), move |video, done| {
+            captioners.start(video, move |result| done.finish(result))
+        });
     let c = config.clone();
     let (curated, e_score) = captioned.batch_stage(Stage::Score, move |videos| match &models {
         Some(models) => models.score_videos(&c.score, videos),
@@ -113,4 +117,14 @@ pub fn build<'scope>(
     let writer = ErrorWriter::new(output.as_ref().clone(), run_id, index).with_durability(backoff, undurable);
     errors.write_errors(writer).probe_with(&durable);
     Handles { input, flow, durable }
+}
+
+/// The record of a video whose work at `stage` ended without an answer (its task was dropped).
+fn abandoned(stage: Stage) -> impl Fn(&CuratedVideo) -> ErrorRecord {
+    move |video| {
+        let reason = format!("the {stage} task of the video ended without an answer");
+        let mut record = ErrorRecord::from_parts(stage, &video.video_id, &video.request.url, "stage.abandoned", reason);
+        record.source = video.request.source;
+        record
+    }
 }

@@ -1,10 +1,12 @@
 //! Driving the dataflow from list files: worker 0 reads every row, closing an epoch every `source.batch_size` rows
-//! and keeping at most two epochs per worker in flight; the other workers only step. A worker with nothing to do
+//! and keeping at most `source.max_inflight_videos` per worker in flight (in whole epochs, at least two per
+//! worker); the other workers only step. A worker with nothing to do
 //! parks (timely wakes it when another worker sends it data or progress) instead of spinning.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
+use clipstream_schemas::config::SourceConfig;
 use timely::worker::Worker;
 
 use super::dataflow::Handles;
@@ -19,11 +21,11 @@ pub type SharedRows = Mutex<Option<Box<dyn Iterator<Item = SourceItem> + Send>>>
 const PARK: Duration = Duration::from_millis(100);
 
 /// Feeds the rows (worker 0), then closes the input and runs the dataflow to completion.
-pub fn drive(worker: &mut Worker, handles: Handles, rows: &SharedRows, batch_size: usize, counters: &Counters) {
+pub fn drive(worker: &mut Worker, handles: Handles, rows: &SharedRows, source: &SourceConfig, counters: &Counters) {
     let Handles { mut input, flow, durable: _ } = handles;
     if worker.index() == 0 {
         let rows = rows.lock().ok().and_then(|mut r| r.take());
-        let in_flight = 2 * worker.peers() as u64;
+        let (batch_size, in_flight) = (source.batch_size, source.epochs_in_flight(worker.peers()));
         for (n, item) in rows.into_iter().flatten().enumerate() {
             Counters::add(&counters.rows, 1);
             input.send(item);

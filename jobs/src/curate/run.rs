@@ -101,7 +101,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         match &source {
             Source::Files(_) => {
                 let handles = worker.dataflow::<u64, _, _>(|scope| build(scope, index, &shared, None, captioners));
-                files_source::drive(worker, handles, &rows, config.source.batch_size, &shared.counters);
+                files_source::drive(worker, handles, &rows, &config.source, &shared.counters);
             }
             Source::Kafka { until_empty } => {
                 let letters = DeadLetters::open(&config.kafka)
@@ -112,6 +112,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
                 let run = KafkaRun {
                     config: &config.kafka,
                     batch_size: config.source.batch_size,
+                    epochs_in_flight: config.source.epochs_in_flight(worker.peers()),
                     until_empty: *until_empty,
                     stop: &stop,
                     output: &shared.output,
@@ -158,11 +159,12 @@ pub fn open_settled(output: &Output, config: &Config, first_process: bool) -> an
 /// The fetcher: Kafka messages are untrusted (local files only under `fetch.local_roots`, buckets only in
 /// `fetch.allow_buckets`); the operator's own lists may name any file.
 fn fetcher(options: &CurateOptions) -> anyhow::Result<Fetcher> {
-    let fetcher = Fetcher::new(options.config.fetch.clone()).context("building the fetcher")?;
-    Ok(match options.source {
-        Source::Files(_) => fetcher,
-        Source::Kafka { .. } => fetcher.untrusted(),
-    })
+    let config = options.config.fetch.clone();
+    let fetcher = match options.source {
+        Source::Files(_) => Fetcher::new(config),
+        Source::Kafka { .. } => Fetcher::new_untrusted(config),
+    };
+    fetcher.context("building the fetcher")
 }
 
 /// One worker's caption backends (`tags` shares the process's score model).

@@ -142,6 +142,8 @@ fn record(video: &CuratedVideo, mut failure: ErrorRecord) -> ErrorRecord {
 pub struct Captioners {
     pub coarse: Option<Box<dyn Captioner>>,
     pub fine: Option<Box<dyn Captioner>>,
+    /// The `vlm-http` captioner when every captioned scale uses it: videos are then captioned in the background.
+    background: Option<VlmHttpCaptioner>,
 }
 
 impl Captioners {
@@ -165,7 +167,17 @@ impl Captioners {
                 }
             })
         };
-        Ok(Self { coarse: build(Scale::Coarse, config.coarse)?, fine: build(Scale::Fine, config.fine)? })
+        let (coarse, fine) = (build(Scale::Coarse, config.coarse)?, build(Scale::Fine, config.fine)?);
+        let only_vlm =
+            [config.coarse, config.fine].iter().all(|b| matches!(b, CaptionBackend::None | CaptionBackend::VlmHttp));
+        Ok(Self { coarse, fine, background: vlm.filter(|_| only_vlm) })
+    }
+
+    /// Captioners with `vlm` at the scales asked for (`coarse`, `fine`), captioning in the background (as
+    /// [`Self::from_config`] builds them when every captioned scale is `vlm-http`).
+    pub fn with_vlm(vlm: VlmHttpCaptioner, coarse: bool, fine: bool) -> Self {
+        let at = |wanted: bool| wanted.then(|| Box::new(vlm.clone()) as Box<dyn Captioner>);
+        Self { coarse: at(coarse), fine: at(fine), background: Some(vlm.clone()) }
     }
 
     /// Whether no scale is captioned (the stage can be left out).
@@ -178,6 +190,56 @@ impl Captioners {
         let coarse = self.coarse.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
         let fine = self.fine.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
         caption_videos(videos, coarse, fine)
+    }
+
+    /// Captions `video` and calls `answer` with the result: in the background when every captioned scale is
+    /// `vlm-http` (both scales' requests at once, under the process's request limit, so the calling worker goes on
+    /// while the server answers), else at once on the calling thread (`tags` runs a model on this worker).
+    pub fn start(
+        &mut self,
+        video: CuratedVideo,
+        answer: impl FnOnce(Result<CuratedVideo, ErrorRecord>) + Send + 'static,
+    ) {
+        let Some(vlm) = self.background.clone() else {
+            return answer(self.caption_videos(vec![video]).pop().expect("one result per video"));
+        };
+        let scales = (self.coarse.is_some(), self.fine.is_some());
+        let runtime = vlm.clone();
+        runtime.spawn(async move { answer(caption_in_background(&vlm, video, scales).await) });
+    }
+}
+
+/// [`caption_video`] on `vlm`'s runtime, the coarse and fine scales (`scales`) at once; a failed clip stops the
+/// requests of both.
+async fn caption_in_background(
+    vlm: &VlmHttpCaptioner,
+    video: CuratedVideo,
+    (coarse, fine): (bool, bool),
+) -> Result<CuratedVideo, ErrorRecord> {
+    if video.clips.is_empty() {
+        return Ok(video);
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let clips: Vec<&ClipPayload> = video.clips.iter().collect();
+    let at = |wanted: bool, scale: Scale| {
+        let (clips, stop) = (&clips, &stop);
+        async move {
+            match wanted {
+                true => Some(vlm.caption_async(scale, clips, stop).await),
+                false => None,
+            }
+        }
+    };
+    let (coarse, fine) = futures::join!(at(coarse, Scale::Coarse), at(fine, Scale::Fine));
+    drop(clips);
+    let backend = crate::vlm_http::BACKEND;
+    let coarse = coarse.map(|results| checked(backend, Scale::Coarse, &video, results)).transpose();
+    let fine = fine.map(|results| checked(backend, Scale::Fine, &video, results)).transpose();
+    match (coarse, fine) {
+        (Ok(coarse), Ok(fine)) => Ok(apply(video, coarse, fine)),
+        // The scale that failed first stopped the other: report its failure, not the other's cancellation.
+        (Err(coarse), Err(fine)) if coarse.code == CaptionError::Cancelled.code() => Err(fine),
+        (Err(failure), _) | (_, Err(failure)) => Err(failure),
     }
 }
 

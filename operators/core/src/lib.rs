@@ -3,6 +3,8 @@
 //! the store (retry backoff, fault points, scratch files, spill files of JPEG frames). No native dependencies.
 
 pub mod fault;
+#[cfg(feature = "dataflow")]
+pub mod in_flight;
 pub mod metrics;
 pub mod registry;
 pub mod retry;
@@ -17,6 +19,8 @@ pub mod undurable;
 pub mod wire;
 
 pub use fault::crash_point;
+#[cfg(feature = "dataflow")]
+pub use in_flight::{AsyncStageExt, Done};
 pub use metrics::StageMetrics;
 pub use retry::Backoff;
 #[cfg(feature = "dataflow")]

@@ -7,4 +7,4 @@ pub mod stage;
 
 pub use fetch::{FetchError, Fetched, Fetcher, is_forbidden};
 pub use source::{ListFormat, ListReader, SourceError, read_list};
-pub use stage::{FetchStage, FetchedVideo, fetch_videos};
+pub use stage::{FetchStage, FetchedVideo, start_fetch};

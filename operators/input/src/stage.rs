@@ -1,20 +1,17 @@
 //! The fetch stage: a request becomes a [`FetchedVideo`] (its bytes in a local file) or an error record, and
-//! [`FetchStage`] puts it into a dataflow. The requests of each batch that reaches a worker are fetched together,
-//! `fetch.concurrency` at a time ([`Fetcher::fetch_all`]), so a worker waiting for slow servers waits for them at
-//! once instead of one after the other.
+//! [`FetchStage`] puts it into a dataflow as an asynchronous stage: downloads run on the fetcher's runtime
+//! (`fetch.concurrency` at once per process) while the worker decodes, and each video moves on as soon as its own
+//! download is complete.
 
 use std::sync::Arc;
 
-use clipstream_core::StageMetrics;
+use clipstream_core::{AsyncStageExt, Done};
 use clipstream_schemas::{ErrorRecord, Stage, VideoRequest};
-use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
-use timely::dataflow::channels::pact::Pipeline;
-use timely::dataflow::operators::core::OkErr;
-use timely::dataflow::operators::generic::operator::Operator;
+use timely::order::TotalOrder;
 use timely::progress::Timestamp;
 
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::{FetchError, Fetched, Fetcher};
 
 /// A video whose bytes are local.
 #[derive(Clone)]
@@ -25,67 +22,48 @@ pub struct FetchedVideo {
     pub fetched: Fetched,
 }
 
-/// fetch: checks each request's key and makes the videos' bytes local, several downloads at once; the results are
-/// in request order, each counted in the stage's metrics with the time of its own fetch.
-pub fn fetch_videos(
-    fetcher: &Fetcher,
-    metrics: &StageMetrics,
-    requests: Vec<VideoRequest>,
-) -> Vec<Result<FetchedVideo, ErrorRecord>> {
-    let keyed: Vec<_> = requests
-        .into_iter()
-        .map(|request| match request.key() {
-            Ok(key) => Ok((request, key)),
-            Err(e) => Err(ErrorRecord::for_request(Stage::Source, &request, &e)),
+/// fetch: checks the request's key and starts making the video's bytes local on the fetcher's runtime; `done`
+/// gets the video, or the error record (stage `source` for an unusable id, `fetch` for a failed fetch).
+pub fn start_fetch(fetcher: &Fetcher, request: VideoRequest, done: Done<FetchedVideo>) {
+    let video_key = match request.key() {
+        Ok(key) => key,
+        Err(e) => return done.finish(Err(ErrorRecord::for_request(Stage::Source, &request, &e))),
+    };
+    fetcher.start(request.clone(), move |result| {
+        done.finish(match result {
+            Ok(fetched) => Ok(FetchedVideo { video_id: request.raw_id(), video_key, fetched, request }),
+            Err(e) => Err(ErrorRecord::for_request(Stage::Fetch, &request, &e)),
         })
-        .collect();
-    let wanted: Vec<&VideoRequest> = keyed.iter().filter_map(|k| k.as_ref().ok().map(|(request, _)| request)).collect();
-    let mut fetched = fetcher.fetch_all(&wanted).into_iter();
-    keyed
-        .into_iter()
-        .map(|keyed| {
-            let (request, video_key) = keyed?;
-            let (result, elapsed) = fetched.next().expect("fetch_all returns one result per request");
-            let result = match result {
-                Ok(fetched) => Ok(FetchedVideo { video_id: request.raw_id(), video_key, fetched, request }),
-                Err(e) => Err(ErrorRecord::for_request(Stage::Fetch, &request, &e)),
-            };
-            metrics.record(elapsed, result)
-        })
-        .collect()
+    });
+}
+
+/// The record of a request whose fetch ended without an answer (its task was dropped).
+fn abandoned(request: &VideoRequest) -> ErrorRecord {
+    let reason = FetchError::Setup("the fetch task ended without an answer".into());
+    ErrorRecord::for_request(Stage::Fetch, request, &reason)
 }
 
 /// Extension trait adding the fetch stage to a stream of requests.
-pub trait FetchStage<'scope, T: Timestamp> {
-    /// Fetches the requests with `fetcher` (the worker blocks while a batch downloads, `fetch.concurrency` at a
-    /// time); fetched videos continue on the first stream, failures become `ErrorRecord`s (stage `fetch`, or
-    /// `source` for an unusable id) on the second.
+pub trait FetchStage<'scope, T: Timestamp + TotalOrder> {
+    /// Fetches the requests with `fetcher` in the background, at most `max_in_flight` per worker at once (and
+    /// `fetch.concurrency` downloads per process); fetched videos continue on the first stream as they complete,
+    /// failures become `ErrorRecord`s (stage `fetch`, or `source` for an unusable id) on the second.
     fn fetch(
         self,
         fetcher: Arc<Fetcher>,
+        max_in_flight: usize,
     ) -> (Stream<'scope, T, Vec<FetchedVideo>>, Stream<'scope, T, Vec<ErrorRecord>>);
 }
 
-type Outcome = Result<FetchedVideo, ErrorRecord>;
-
-impl<'scope, T: Timestamp> FetchStage<'scope, T> for Stream<'scope, T, Vec<VideoRequest>> {
+impl<'scope, T: Timestamp + TotalOrder> FetchStage<'scope, T> for Stream<'scope, T, Vec<VideoRequest>> {
     fn fetch(
         self,
         fetcher: Arc<Fetcher>,
+        max_in_flight: usize,
     ) -> (Stream<'scope, T, Vec<FetchedVideo>>, Stream<'scope, T, Vec<ErrorRecord>>) {
-        let metrics = StageMetrics::for_stage(Stage::Fetch);
-        let outcomes =
-            self.unary::<CapacityContainerBuilder<Vec<Outcome>>, _, _, _>(Pipeline, "Fetch", |initial, _| {
-                drop(initial);
-                move |input, output| {
-                    input.for_each_stamp(|time, batches| {
-                        let requests: Vec<VideoRequest> = batches.flat_map(|batch| batch.drain(..)).collect();
-                        let outcomes = fetch_videos(&fetcher, &metrics, requests);
-                        output.session(&time).give_iterator(outcomes.into_iter());
-                    });
-                }
-            });
-        outcomes.ok_err(|outcome| outcome)
+        self.async_stage(Stage::Fetch, max_in_flight, abandoned, move |request, done| {
+            start_fetch(&fetcher, request, done)
+        })
     }
 }
 
@@ -101,7 +79,7 @@ mod tests {
 
     /// A loopback HTTP server that answers every request after `delay` with its path as the body; returns its
     /// port and the largest number of requests it was answering at once.
-    fn slow_server(requests: usize, delay: std::time::Duration) -> (u16, std::thread::JoinHandle<usize>) {
+    fn slow_server(requests: usize, delay: fn(&str) -> std::time::Duration) -> (u16, std::thread::JoinHandle<usize>) {
         use std::io::{Read, Write};
         use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -119,7 +97,7 @@ mod tests {
                         let n = stream.read(&mut buf).expect("read");
                         let head = String::from_utf8_lossy(&buf[..n]).to_string();
                         let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                        std::thread::sleep(delay);
+                        std::thread::sleep(delay(&path));
                         now.fetch_sub(1, Ordering::SeqCst);
                         let reply = format!(
                             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{path}",
@@ -135,23 +113,49 @@ mod tests {
         (port, server)
     }
 
+    /// The bodies of `requests` in the order they left the fetch stage, through a dataflow.
+    fn fetch_in_dataflow(fetcher: Fetcher, requests: Vec<VideoRequest>, max_in_flight: usize) -> Vec<String> {
+        let fetcher = Arc::new(fetcher);
+        let out = timely::example(move |scope| {
+            let (fetched, _) = requests.to_stream(scope).container::<Vec<_>>().fetch(fetcher, max_in_flight);
+            fetched
+                .map::<Vec<String>, _, _>(|v: FetchedVideo| std::fs::read_to_string(&v.fetched.path).expect("read"))
+                .capture()
+        });
+        out.extract().into_iter().flat_map(|(_, bodies)| bodies).collect()
+    }
+
     #[test]
-    fn a_batch_downloads_concurrently_and_keeps_its_order() {
-        let (port, server) = slow_server(6, std::time::Duration::from_millis(300));
+    fn downloads_run_concurrently_within_the_process_limit() {
+        let (port, server) = slow_server(6, |_| std::time::Duration::from_millis(300));
         let config = FetchConfig { concurrency: 4, allow_hosts: vec!["127.0.0.1".into()], ..FetchConfig::default() };
-        let fetcher = Fetcher::new(config).expect("fetcher");
         let requests: Vec<_> =
             (0..6).map(|i| VideoRequest::new(format!("http://127.0.0.1:{port}/video-{i}.mp4"))).collect();
-        let metrics = StageMetrics::for_stage(Stage::Fetch);
-        let fetched = fetch_videos(&fetcher, &metrics, requests);
-        let bodies: Vec<String> = fetched
-            .into_iter()
-            .map(|v| std::fs::read_to_string(&v.expect("fetched").fetched.path).expect("read"))
-            .collect();
+        let mut bodies = fetch_in_dataflow(Fetcher::new(config).expect("fetcher"), requests, 16);
+        bodies.sort();
         let expected: Vec<String> = (0..6).map(|i| format!("/video-{i}.mp4")).collect();
-        assert_eq!(bodies, expected, "results in request order");
+        assert_eq!(bodies, expected, "every video fetched once");
         let most = server.join().expect("server");
         assert!((2..=4).contains(&most), "{most} requests in flight at once (fetch.concurrency = 4)");
+    }
+
+    #[test]
+    fn a_video_moves_on_as_soon_as_its_own_download_is_complete() {
+        let (port, server) =
+            slow_server(4, |path| std::time::Duration::from_millis(if path.contains("slow") { 1500 } else { 50 }));
+        let config = FetchConfig { allow_hosts: vec!["127.0.0.1".into()], ..FetchConfig::default() };
+        let requests: Vec<_> = ["slow", "a", "b", "c"]
+            .iter()
+            .map(|name| VideoRequest::new(format!("http://127.0.0.1:{port}/{name}.mp4")))
+            .collect();
+        let bodies = fetch_in_dataflow(Fetcher::new(config).expect("fetcher"), requests, 16);
+        server.join().expect("server");
+        assert_eq!(bodies.len(), 4);
+        assert_eq!(
+            bodies.last().map(String::as_str),
+            Some("/slow.mp4"),
+            "the slow download does not hold the others: {bodies:?}"
+        );
     }
 
     #[test]
@@ -166,7 +170,7 @@ mod tests {
         let fetcher = Arc::new(Fetcher::new(FetchConfig::default()).expect("fetcher"));
 
         let (fetched, errors) = timely::example(move |scope| {
-            let (fetched, errors) = vec![ok, missing].to_stream(scope).container::<Vec<_>>().fetch(fetcher);
+            let (fetched, errors) = vec![ok, missing].to_stream(scope).container::<Vec<_>>().fetch(fetcher, 4);
             let fetched = fetched.map::<Vec<(String, u64)>, _, _>(|v: FetchedVideo| {
                 (v.request.video_id.unwrap_or_default(), v.fetched.bytes)
             });

@@ -49,6 +49,8 @@ pub struct Feed {
 pub struct KafkaRun<'a> {
     pub config: &'a KafkaConfig,
     pub batch_size: usize,
+    /// Epochs read ahead of the slowest one still before the sinks (`source.max_inflight_videos`).
+    pub epochs_in_flight: u64,
     /// Stop once every owned partition is at its high watermark.
     pub until_empty: bool,
     /// Set by SIGTERM/SIGINT: stop reading, drain, commit.
@@ -95,7 +97,7 @@ pub fn drive(
     let mut reader = PartitionReader::open(run.config, index, peers)?;
     let mut pending = Pending { epochs: VecDeque::new(), committed: reader.positions() };
     let (poll, epoch_length) = (Duration::from_millis(run.config.poll_ms), Duration::from_millis(run.config.epoch_ms));
-    let in_flight = 2 * peers as u64;
+    let in_flight = run.epochs_in_flight;
     let (mut epoch_started, mut in_epoch) = (Instant::now(), 0usize);
     while !run.stop.load(Ordering::Relaxed) {
         // Read a burst (until the epoch is full or due, or nothing is waiting), so the stages get deep queues; wait

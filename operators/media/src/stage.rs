@@ -14,6 +14,7 @@ use clipstream_schemas::{
 };
 use timely::dataflow::Stream;
 use timely::dataflow::operators::core::Concatenate;
+use timely::order::TotalOrder;
 use timely::progress::Timestamp;
 
 use crate::scene::{ClipPlan, DetectOptions, detect_scenes_with, plan_clips};
@@ -21,7 +22,7 @@ use crate::segments::segment_text;
 use crate::{ClipSpan, DecodeLimits, FineSampling, MediaError, ProbeInfo, check_policy, probe};
 
 /// Extension trait adding the media stages to a stream of fetched videos.
-pub trait MediaStages<'scope, T: Timestamp> {
+pub trait MediaStages<'scope, T: Timestamp + TotalOrder> {
     /// Runs probe, scene_cut, clip and frames on every video (each as a `clipstream_core::StageExt` stage with its
     /// own metrics); curated videos continue on the first stream, the failures of all four stages on the second.
     fn media_stages(
@@ -30,7 +31,7 @@ pub trait MediaStages<'scope, T: Timestamp> {
     ) -> (Stream<'scope, T, Vec<CuratedVideo>>, Stream<'scope, T, Vec<ErrorRecord>>);
 }
 
-impl<'scope, T: Timestamp> MediaStages<'scope, T> for Stream<'scope, T, Vec<FetchedVideo>> {
+impl<'scope, T: Timestamp + TotalOrder> MediaStages<'scope, T> for Stream<'scope, T, Vec<FetchedVideo>> {
     fn media_stages(
         self,
         config: Arc<Config>,

@@ -30,20 +30,36 @@ pub struct SourceConfig {
     pub batch_size: usize,
     /// Try again videos that have a permanent error record from an earlier run into the same output.
     pub retry_errors: bool,
+    /// Videos in flight per worker: admitted by the source and not yet at the sinks (in whole epochs, at least
+    /// two), and the most any asynchronous stage (fetch, caption, score) works on at once per worker. Bounds memory
+    /// and scratch disk whatever the latencies.
+    pub max_inflight_videos: usize,
+}
+
+impl SourceConfig {
+    /// Epochs the source keeps in flight for `workers` workers in all: `max_inflight_videos` per worker in
+    /// whole epochs of `batch_size`, at least two per worker (one being worked on, one arriving).
+    pub fn epochs_in_flight(&self, workers: usize) -> u64 {
+        let videos = self.max_inflight_videos.max(1) * workers.max(1);
+        (videos.div_ceil(self.batch_size.max(1)) as u64).max(2 * workers.max(1) as u64)
+    }
 }
 
 impl Default for SourceConfig {
     fn default() -> Self {
-        Self { batch_size: 16, retry_errors: false }
+        Self { batch_size: 16, retry_errors: false, max_inflight_videos: 32 }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FetchConfig {
-    /// Downloads in flight at once per worker: the requests of a batch reaching the fetch stage are fetched
-    /// together, so waiting for slow servers overlaps.
+    /// Downloads in flight at once per process (all workers); a video's decoding starts as soon as its own
+    /// download is complete.
     pub concurrency: usize,
+    /// No new download starts while downloaded videos not yet done with (their temp files) hold this many bytes
+    /// or more, per process: the temp disk holds at most this plus `concurrency` downloads in progress.
+    pub max_inflight_bytes: u64,
     /// Largest video accepted, bytes.
     pub max_bytes: u64,
     pub connect_timeout_s: f64,
@@ -70,6 +86,7 @@ impl Default for FetchConfig {
     fn default() -> Self {
         Self {
             concurrency: 16,
+            max_inflight_bytes: 8 << 30,
             max_bytes: 4 << 30,
             connect_timeout_s: 10.0,
             read_timeout_s: 60.0,

@@ -88,7 +88,7 @@ fn untrusted_fetcher(options: &HydrateOptions) -> anyhow::Result<Fetcher> {
     let (roots, buckets) = options.locate.trusted_places();
     fetch.local_roots.extend(roots);
     fetch.allow_buckets.extend(buckets);
-    Ok(Fetcher::new(fetch).context("building the fetcher")?.untrusted())
+    Fetcher::new_untrusted(fetch).context("building the fetcher")
 }
 
 /// Runs hydrate to completion.

@@ -124,7 +124,10 @@ impl VlmHttpCaptioner {
             client = client.no_proxy();
         }
         let client = client.build().map_err(|e| setup(format!("building the HTTP client: {}", error_chain(&e))))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // One thread drives the requests: blocking calls wait on it, background videos (`spawn`) run on it.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("clipstream-caption")
             .enable_all()
             .build()
             .map_err(|e| setup(format!("starting the caption runtime: {e}")))?;
@@ -144,6 +147,23 @@ impl VlmHttpCaptioner {
     /// The endpoint called: `{base_url}/chat/completions`.
     pub fn url(&self) -> &str {
         &self.inner.url
+    }
+
+    /// Runs `task` on the captioner's runtime in the background.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.inner.runtime.spawn(task);
+    }
+
+    /// Captions every clip at `scale` from async code (the runtime of [`Self::spawn`]); once a clip has failed or
+    /// `stop` is set, the others send nothing more (and `stop` is set when one fails).
+    pub async fn caption_async(
+        &self,
+        scale: Scale,
+        clips: &[&ClipPayload],
+        stop: &AtomicBool,
+    ) -> Vec<Result<String, CaptionError>> {
+        let inner = &*self.inner;
+        join_all(clips.iter().map(|clip| inner.caption_clip(scale, clip, stop))).await
     }
 
     /// Captions every clip at `scale` on the runtime; once a clip has failed, the others send nothing more.

@@ -1,16 +1,20 @@
-//! `Fetcher`: the blocking entry point of the fetch stage. It owns a small tokio runtime (timely workers are plain
-//! threads) and sends each request to the local, http or object-store fetcher under the total time limit.
+//! `Fetcher`: the entry point of the fetch stage. It owns a small tokio runtime (timely workers are plain threads)
+//! and sends each request to the local, http or object-store fetcher under the total time limit, at most
+//! `fetch.concurrency` remote downloads at once per process and none started while finished downloads still held
+//! reach `fetch.max_inflight_bytes`. [`Fetcher::start`] runs a fetch in the background (the curate stage);
+//! [`Fetcher::fetch`] blocks (hydrate's pool threads).
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clipstream_schemas::VideoRequest;
 use clipstream_schemas::config::FetchConfig;
 use clipstream_schemas::video::Location;
-use futures::StreamExt;
 use tempfile::TempPath;
+use tokio::sync::Semaphore;
 
+use super::budget::{ByteBudget, Charge};
 use super::download::Limits;
 use super::error::FetchError;
 use super::guard::AllowList;
@@ -30,11 +34,13 @@ pub struct Fetched {
     pub temp: Option<Arc<TempPath>>,
     /// The `Content-Type` of an http download, when sent.
     pub content_type: Option<String>,
+    /// A download's bytes charged to `fetch.max_inflight_bytes`, given back with the last clone.
+    pub charge: Option<Arc<Charge>>,
 }
 
 impl Fetched {
     pub(crate) fn temporary(temp: TempPath, bytes: u64, content_type: Option<String>) -> Self {
-        Self { path: temp.to_path_buf(), bytes, temp: Some(Arc::new(temp)), content_type }
+        Self { path: temp.to_path_buf(), bytes, temp: Some(Arc::new(temp)), content_type, charge: None }
     }
 
     /// Whether the file is a temporary download (deleted once every clone is dropped).
@@ -47,11 +53,19 @@ impl Fetched {
 pub struct Fetcher {
     config: FetchConfig,
     runtime: tokio::runtime::Runtime,
+    inner: Arc<Inner>,
+}
+
+/// What a fetch needs, shared with the tasks on the runtime (which must not own the runtime itself: the last
+/// owner of a runtime cannot drop it from one of its own tasks).
+struct Inner {
     http: HttpFetcher,
     objects: ObjectFetcher,
     limits: Limits,
     total_timeout: Duration,
     trust: Trust,
+    downloads: Semaphore,
+    budget: Arc<ByteBudget>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -62,8 +76,19 @@ impl std::fmt::Debug for Fetcher {
 
 impl Fetcher {
     /// Validates `config` and starts the fetcher's runtime (two threads). Requests are trusted (the operator's own
-    /// lists); see [`Fetcher::untrusted`].
+    /// lists); see [`Fetcher::new_untrusted`].
     pub fn new(config: FetchConfig) -> Result<Self, FetchError> {
+        Self::build(config, Trust::Operator)
+    }
+
+    /// A fetcher for untrusted requests (Kafka messages, hydrate rows): local files only under `fetch.local_roots`,
+    /// object-store buckets only in `fetch.allow_buckets`.
+    pub fn new_untrusted(config: FetchConfig) -> Result<Self, FetchError> {
+        let trust = Trust::untrusted(&config.local_roots, &config.allow_buckets);
+        Self::build(config, trust)
+    }
+
+    fn build(config: FetchConfig, trust: Trust) -> Result<Self, FetchError> {
         let seconds = |name: &str, value: f64| {
             Duration::try_from_secs_f64(value).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
                 FetchError::Setup(format!("fetch.{name} must be a positive number of seconds, not {value}"))
@@ -88,22 +113,16 @@ impl Fetcher {
             .enable_all()
             .build()
             .map_err(|e| FetchError::Setup(format!("cannot start the fetch runtime: {e}")))?;
-        Ok(Self {
-            config,
-            runtime,
+        let inner = Inner {
             http,
             objects: ObjectFetcher::default(),
             limits,
             total_timeout,
-            trust: Trust::Operator,
-        })
-    }
-
-    /// The same fetcher for untrusted requests (Kafka messages, hydrate rows): local files only under
-    /// `fetch.local_roots`, object-store buckets only in `fetch.allow_buckets`.
-    pub fn untrusted(mut self) -> Self {
-        self.trust = Trust::untrusted(&self.config.local_roots, &self.config.allow_buckets);
-        self
+            trust,
+            downloads: Semaphore::new(config.concurrency.max(1)),
+            budget: ByteBudget::new(config.max_inflight_bytes.max(1)),
+        };
+        Ok(Self { config, runtime, inner: Arc::new(inner) })
     }
 
     /// The configuration in use.
@@ -120,33 +139,44 @@ impl Fetcher {
         self.runtime.block_on(self.fetch_async(request))
     }
 
-    /// Fetches `requests` with at most `fetch.concurrency` of them in flight at once, blocking the calling thread;
-    /// each result comes with the time its own fetch took, in request order. Same runtime rule as [`Self::fetch`].
-    pub fn fetch_all(&self, requests: &[&VideoRequest]) -> Vec<(Result<Fetched, FetchError>, Duration)> {
-        if let Some(reason) = inside_runtime("fetch_all") {
-            return requests.iter().map(|_| (Err(FetchError::Setup(reason.clone())), Duration::ZERO)).collect();
-        }
-        let fetches = futures::stream::iter(requests.iter().map(|&request| async move {
-            let started = Instant::now();
-            (self.fetch_async(request).await, started.elapsed())
-        }));
-        self.runtime.block_on(fetches.buffered(self.config.concurrency.max(1)).collect())
+    /// Fetches `request` in the background and calls `answer` with the result on a runtime thread; returns at once.
+    pub fn start(&self, request: VideoRequest, answer: impl FnOnce(Result<Fetched, FetchError>) + Send + 'static) {
+        let inner = self.inner.clone();
+        self.runtime.spawn(async move { answer(inner.fetch(&request).await) });
     }
 
     /// Fetches `request` from async code (any tokio runtime with time and I/O enabled).
     pub async fn fetch_async(&self, request: &VideoRequest) -> Result<Fetched, FetchError> {
-        let location = request.location().map_err(FetchError::BadUrl)?;
-        let remote = match location {
-            Location::Local(path) => return open_local(&self.trust.local_path(&path)?, self.limits.max_bytes),
-            Location::Http(url) => tokio::time::timeout(self.total_timeout, self.http.fetch(url)).await,
+        self.inner.fetch(request).await
+    }
+}
+
+impl Inner {
+    async fn fetch(&self, request: &VideoRequest) -> Result<Fetched, FetchError> {
+        match request.location().map_err(FetchError::BadUrl)? {
+            Location::Local(path) => open_local(&self.trust.local_path(&path)?, self.limits.max_bytes),
+            Location::Http(url) => self.download(request, self.http.fetch(url)).await,
             Location::Object(url) => {
                 self.trust.check_bucket(&url)?;
-                tokio::time::timeout(self.total_timeout, self.objects.fetch(&url, &self.limits)).await
+                self.download(request, self.objects.fetch(&url, &self.limits)).await
             }
-        };
-        remote.unwrap_or_else(|_| {
+        }
+    }
+
+    /// Runs `download` once a download slot is free and the finished downloads still held are under the byte
+    /// budget, within the total time limit; charges its bytes to the budget.
+    async fn download(
+        &self,
+        request: &VideoRequest,
+        download: impl Future<Output = Result<Fetched, FetchError>>,
+    ) -> Result<Fetched, FetchError> {
+        let _slot = self.downloads.acquire().await.map_err(|_| FetchError::Setup("the fetcher is closed".into()))?;
+        self.budget.wait_for_room().await;
+        let mut fetched = tokio::time::timeout(self.total_timeout, download).await.unwrap_or_else(|_| {
             Err(FetchError::Timeout(format!("fetching {} (over {:?})", request.url, self.total_timeout)))
-        })
+        })?;
+        fetched.charge = Some(Arc::new(self.budget.charge(fetched.bytes)));
+        Ok(fetched)
     }
 }
 
@@ -191,7 +221,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("v.mp4");
         std::fs::write(&file, b"12345").expect("write");
-        let refuse_all = Fetcher::new(FetchConfig::default()).expect("fetcher").untrusted();
+        let refuse_all = Fetcher::new_untrusted(FetchConfig::default()).expect("fetcher");
         let url = url::Url::from_file_path(&file).expect("file url");
         for request in [VideoRequest::new(file.to_string_lossy()), VideoRequest::new(url.as_str())] {
             assert_eq!(refuse_all.fetch(&request).map_err(|e| e.code()).err(), Some("fetch.local_refused"));
@@ -199,7 +229,7 @@ mod tests {
         let s3 = refuse_all.fetch(&VideoRequest::new("s3://bucket/v.mp4")).expect_err("bucket");
         assert_eq!(s3.code(), "fetch.bucket_refused");
         let config = FetchConfig { local_roots: vec![dir.path().to_path_buf()], ..FetchConfig::default() };
-        let rooted = Fetcher::new(config).expect("fetcher").untrusted();
+        let rooted = Fetcher::new_untrusted(config).expect("fetcher");
         let got = rooted.fetch(&VideoRequest::new(url.as_str())).expect("under a root");
         assert_eq!(got.bytes, 5);
     }

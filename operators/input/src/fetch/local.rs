@@ -18,7 +18,7 @@ pub(crate) fn open_local(path: &Path, max_bytes: u64) -> Result<Fetched, FetchEr
     if meta.len() > max_bytes {
         return Err(FetchError::TooLarge { what: path.display().to_string(), limit: max_bytes });
     }
-    Ok(Fetched { path: path.to_path_buf(), bytes: meta.len(), temp: None, content_type: None })
+    Ok(Fetched { path: path.to_path_buf(), bytes: meta.len(), temp: None, content_type: None, charge: None })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! object-store URLs streamed into a temporary file, all within size and time limits; YouTube videos through the
 //! external yt-dlp program when it is installed.
 
+mod budget;
 mod download;
 mod error;
 mod fetcher;
@@ -12,6 +13,7 @@ mod object;
 mod trust;
 mod youtube;
 
+pub use budget::Charge;
 pub use error::FetchError;
 pub use fetcher::{Fetched, Fetcher};
 pub use guard::is_forbidden;
