@@ -29,9 +29,9 @@ pub trait ModelStages: Send + Sync {
     /// Scores the clips of one video and applies the score filter (the score stage).
     fn score_video(&self, config: &ScoreConfig, video: CuratedVideo) -> Result<CuratedVideo, ErrorRecord>;
 
-    /// [`ModelStages::score_video`] for several videos at once, their clips batched together across videos (one
-    /// result per video, in order).
-    fn score_videos(&self, config: &ScoreConfig, videos: Vec<CuratedVideo>) -> Vec<Result<CuratedVideo, ErrorRecord>>;
+    /// Queues `video` for the process's score batcher (clips of all workers' videos pooled into model batches of
+    /// `score.batch_size`, one model instance per device) and returns at once; `answer` gets the scored video.
+    fn start_scoring(&self, video: CuratedVideo, answer: Box<dyn FnOnce(Result<CuratedVideo, ErrorRecord>) + Send>);
 
     /// A `tags` captioner on the score stage's similarity model.
     fn tags_captioner(&self, config: &TagsConfig, frames: usize) -> Result<Box<dyn Captioner>, CaptionError>;

@@ -85,11 +85,13 @@ pub fn build<'scope>(
         framed.async_stage(Stage::Caption, max_in_flight, abandoned(Stage::Caption), move |video, done| {
             captioners.start(video, move |result| done.finish(result))
         });
-    let c = config.clone();
-    let (curated, e_score) = captioned.batch_stage(Stage::Score, move |videos| match &models {
-        Some(models) => models.score_videos(&c.score, videos),
-        None => videos.into_iter().map(Ok).collect(),
-    });
+    // The process's score batcher pools the clips of every worker's videos into model batches; without a model the
+    // stage passes videos on.
+    let (curated, e_score) =
+        captioned.async_stage(Stage::Score, max_in_flight, abandoned(Stage::Score), move |video, done| match &models {
+            Some(models) => models.start_scoring(video, Box::new(move |result| done.finish(result))),
+            None => done.finish(Ok(video)),
+        });
     let shard_counters = counters.clone();
     let sink = ShardSink::new(output.as_ref().clone(), config.sink.clone());
     let (manifests, e_sink) = curated.probe_with(&flow).shard_sink_with(sink);

@@ -46,19 +46,6 @@ pub trait StageExt<'scope, T: Timestamp + TotalOrder, D> {
     where
         R: Clone + 'static,
         F: FnMut(D) -> Result<R, ErrorRecord> + 'static;
-
-    /// Applies `logic` to all items of a timestamp that are there at once (one result per item, in order), for
-    /// stages that work on many items together (interleaved requests, batched model calls); each item is counted
-    /// in the stage's metrics with the time of the whole call. `Ok` results continue on the first stream,
-    /// failures on the second.
-    fn batch_stage<R, F>(
-        self,
-        stage: Stage,
-        logic: F,
-    ) -> (Stream<'scope, T, Vec<R>>, Stream<'scope, T, Vec<ErrorRecord>>)
-    where
-        R: Clone + 'static,
-        F: FnMut(Vec<D>) -> Vec<Result<R, ErrorRecord>> + 'static;
 }
 
 impl<'scope, T: Timestamp + TotalOrder, D: Clone + 'static> StageExt<'scope, T, D> for Stream<'scope, T, Vec<D>> {
@@ -97,43 +84,11 @@ impl<'scope, T: Timestamp + TotalOrder, D: Clone + 'static> StageExt<'scope, T, 
         );
         outcomes.ok_err(|outcome| outcome)
     }
-
-    fn batch_stage<R, F>(
-        self,
-        stage: Stage,
-        mut logic: F,
-    ) -> (Stream<'scope, T, Vec<R>>, Stream<'scope, T, Vec<ErrorRecord>>)
-    where
-        R: Clone + 'static,
-        F: FnMut(Vec<D>) -> Vec<Result<R, ErrorRecord>> + 'static,
-    {
-        let metrics = StageMetrics::for_stage(stage);
-        let name = format!("{}Batch", stage.as_str());
-        let outcomes = self.unary::<CapacityContainerBuilder<Vec<Result<R, ErrorRecord>>>, _, _, _>(
-            Pipeline,
-            &name,
-            |initial, _| {
-                drop(initial);
-                move |input, output| {
-                    input.for_each_stamp(|time, batches| {
-                        let items: Vec<D> = batches.flat_map(|batch| batch.drain(..)).collect();
-                        let started = std::time::Instant::now();
-                        let results = logic(items);
-                        let elapsed = started.elapsed();
-                        output.session(&time).give_iterator(results.into_iter().map(|r| metrics.record(elapsed, r)));
-                    });
-                }
-            },
-        );
-        outcomes.ok_err(|outcome| outcome)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use timely::dataflow::operators::capture::Extract;
-    use timely::dataflow::operators::core::Map;
-    use timely::dataflow::operators::{Capture, ToStream};
+    use timely::dataflow::operators::ToStream;
 
     use super::*;
 
@@ -157,35 +112,5 @@ mod tests {
         let next_1 = log.iter().position(|e| e == "next 1").expect("next 1");
         let slow_3 = log.iter().position(|e| e == "slow 3").expect("slow 3");
         assert!(next_1 < slow_3, "item 1 reached the next stage before item 3 was done: {log:?}");
-    }
-
-    #[test]
-    fn a_batch_stage_sees_the_items_together_and_splits_the_results() {
-        let (ok, err, sizes) = timely::example(|scope| {
-            let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-            let seen = sizes.clone();
-            let (ok, err) =
-                (1..=6u32).to_stream(scope).container::<Vec<_>>().batch_stage(Stage::Filter, move |items| {
-                    seen.lock().expect("sizes").push(items.len());
-                    items
-                        .into_iter()
-                        .map(|n| {
-                            if n % 3 == 0 {
-                                Err(ErrorRecord::from_parts(Stage::Filter, "v", "u", "filter.three", "x"))
-                            } else {
-                                Ok(n)
-                            }
-                        })
-                        .collect()
-                });
-            (ok.capture(), err.map::<Vec<String>, _, _>(|e: ErrorRecord| e.code).capture(), sizes)
-        });
-        let ok: Vec<u32> = ok.extract().into_iter().flat_map(|(_, v)| v).collect();
-        assert_eq!(ok, vec![1, 2, 4, 5], "results in order");
-        let codes: Vec<String> = err.extract().into_iter().flat_map(|(_, v)| v).collect();
-        assert_eq!(codes, vec!["filter.three".to_string(); 2]);
-        let sizes = sizes.lock().expect("sizes").clone();
-        assert_eq!(sizes.iter().sum::<usize>(), 6);
-        assert!(sizes.iter().any(|&n| n > 1), "items of one timestamp arrive together: {sizes:?}");
     }
 }

@@ -3,6 +3,7 @@
 //! caption crate's zero-shot `tags` captioner ([`zero_shot`]).
 //! Models load once per process ([`ScoreModels`]) and run on CUDA in bf16 when available, else on the CPU in fp32.
 
+pub mod batcher;
 pub mod device;
 pub mod metrics;
 pub mod models;
@@ -10,6 +11,7 @@ pub mod pixels;
 pub mod stage;
 pub mod zero_shot;
 
+pub use batcher::{Answer, ScoreBatcher};
 pub use models::{LoadError, ScoreModels};
 pub use stage::{score_video, score_videos};
 pub use zero_shot::SharedSimilarity;

@@ -41,8 +41,8 @@ impl Aesthetic {
     }
 }
 
-/// Everything the score stage runs; cheap to clone.
-#[derive(Clone, Default)]
+/// Everything the score stage runs on one device; cheap to clone.
+#[derive(Clone)]
 pub struct ScoreModels {
     pub similarity: Option<Arc<Mutex<Similarity>>>,
     pub aesthetic: Option<Arc<Mutex<Aesthetic>>>,
@@ -50,6 +50,14 @@ pub struct ScoreModels {
     /// pixels without waiting for a lock that another worker holds for a whole forward pass.
     pub similarity_size: i64,
     pub aesthetic_size: i64,
+    /// Where the models run.
+    pub device: Device,
+}
+
+impl Default for ScoreModels {
+    fn default() -> Self {
+        Self { similarity: None, aesthetic: None, similarity_size: 0, aesthetic_size: 0, device: Device::Cpu }
+    }
 }
 
 /// Locks a shared model; a poisoned lock (a panic mid-call elsewhere) still gives the model, which holds no
@@ -84,10 +92,32 @@ fn load_model(
 }
 
 impl ScoreModels {
-    /// Loads what `config` asks for (nothing when the stage is off).
+    /// Loads what `config` asks for (nothing when the stage is off) on `score.device`.
     pub fn load(config: &ScoreConfig) -> Result<Self, LoadError> {
         let (device, kind) =
             device::pick(config.device).map_err(|reason| LoadError::Config { key: "device", reason })?;
+        Self::load_on(config, device, kind)
+    }
+
+    /// One instance of the models per entry of `score.devices` (each on its device), or one on `score.device`
+    /// when the list is empty.
+    pub fn load_all(config: &ScoreConfig) -> Result<Vec<Self>, LoadError> {
+        if config.devices.is_empty() {
+            return Ok(vec![Self::load(config)?]);
+        }
+        config
+            .devices
+            .iter()
+            .map(|name| {
+                let (device, kind) =
+                    device::parse(name).map_err(|reason| LoadError::Config { key: "devices", reason })?;
+                Self::load_on(config, device, kind)
+            })
+            .collect()
+    }
+
+    /// Loads what `config` asks for on `device` with parameters in `kind`.
+    pub fn load_on(config: &ScoreConfig, device: Device, kind: Kind) -> Result<Self, LoadError> {
         let mut sizes = (0, 0);
         let similarity = match config.similarity {
             SimilarityModel::None => None,
@@ -123,6 +153,6 @@ impl ScoreModels {
             sizes.1 = clip.image_size();
             Some(Arc::new(Mutex::new(Aesthetic { clip, mlp, _mlp_vars: vars })))
         };
-        Ok(Self { similarity, aesthetic, similarity_size: sizes.0, aesthetic_size: sizes.1 })
+        Ok(Self { similarity, aesthetic, similarity_size: sizes.0, aesthetic_size: sizes.1, device })
     }
 }

@@ -15,7 +15,7 @@ use clipstream_models::{Arch, VideoTextModel};
 use clipstream_schemas::config::{DeviceChoice, FramesConfig, ScoreConfig, SimilarityModel, TagsConfig};
 use clipstream_schemas::{ClipPayload, ClipRecord, CuratedVideo, VideoRequest};
 use clipstream_score::models::lock;
-use clipstream_score::{ScoreModels, pixels, score_video, score_videos};
+use clipstream_score::{ScoreBatcher, ScoreModels, pixels, score_video, score_videos};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
@@ -176,6 +176,52 @@ fn videos_share_batches_and_a_bad_clip_fails_only_its_video() -> anyhow::Result<
             let close = |x: Option<f64>, y: Option<f64>| (x.expect("scored") - y.expect("scored")).abs() < 1e-5;
             assert!(close(a.record.sim_score, b.record.sim_score), "same similarity in a shared batch");
             assert!(close(a.record.aesthetic_score, b.record.aesthetic_score), "same aesthetic in a shared batch");
+        }
+    }
+    Ok(())
+}
+
+/// `video` cut down to its first `clips` clips, as video `name`.
+fn part(video: &CuratedVideo, name: &str, clips: usize) -> CuratedVideo {
+    let mut part = video.clone();
+    part.video_id = name.into();
+    part.clips.truncate(clips);
+    part
+}
+
+#[test]
+fn the_batcher_pools_the_videos_of_several_threads_and_answers_each() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let whole = video(dir.path())?;
+    // Batches of 4 clips; a batch waits at most 60 s, so only full batches (and the drop) release videos.
+    let config =
+        ScoreConfig { batch_size: 4, max_wait_ms: 60_000, aesthetic_weights: String::new(), ..config(dir.path())? };
+    let models = ScoreModels::load(&config)?;
+    let alone = score_video(&models, &config, whole.clone()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let batcher = ScoreBatcher::start(vec![models.clone(), models], &config)?;
+    let (answers, answered) = std::sync::mpsc::channel();
+    // Two submitting threads, videos of 1, 2 and 1 clips: 4 clips, one batch.
+    std::thread::scope(|scope| {
+        for (name, clips) in [("a", 1), ("b", 2), ("c", 1)] {
+            let (batcher, answers, video) = (&batcher, answers.clone(), part(&whole, name, clips));
+            scope.spawn(move || batcher.submit(video, Box::new(move |result| answers.send(result).expect("send"))));
+        }
+    });
+    // Long before max_wait_ms: their clips filled a batch.
+    let mut results: Vec<_> =
+        (0..3).map(|_| answered.recv_timeout(std::time::Duration::from_secs(30)).expect("a full batch goes")).collect();
+    // A lone video waits for its batch until the batcher is dropped.
+    batcher.submit(part(&whole, "d", 1), Box::new(move |result| answers.send(result).expect("send")));
+    assert!(answered.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "a short batch waits");
+    drop(batcher);
+    results.push(answered.recv().expect("the drop scores what is queued"));
+    results.sort_by_key(|r| r.as_ref().map(|v| v.video_id.clone()).unwrap_or_default());
+    for (result, clips) in results.iter().zip([1, 2, 1, 1]) {
+        let scored = result.as_ref().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(scored.clips.len(), clips);
+        for (got, want) in scored.clips.iter().zip(&alone.clips) {
+            let (got, want) = (got.record.sim_score.expect("scored"), want.record.sim_score.expect("scored"));
+            assert!((got - want).abs() < 1e-5, "the same score in a pooled batch: {got} vs {want}");
         }
     }
     Ok(())

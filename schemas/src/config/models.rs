@@ -146,9 +146,15 @@ pub struct ScoreConfig {
     pub aesthetic_clip_weights: String,
     /// Uniform frames per clip that are scored (taken from the clip's stored frames).
     pub frames: u32,
-    /// Clips per model call.
+    /// Clips per model call; the clips of all videos reaching a worker's score stage are pooled into batches.
     pub batch_size: usize,
+    /// The longest a video waits at the score stage for other videos' clips to fill a batch, milliseconds; a batch
+    /// is scored as soon as it is full, and at once when no more videos can come.
+    pub max_wait_ms: u64,
     pub device: DeviceChoice,
+    /// One model instance per entry, each scoring batches from the same queue: `["cuda:0", "cuda:1"]` uses two GPUs
+    /// in one process; empty = one instance on `device`.
+    pub devices: Vec<String>,
     /// Clips with a lower similarity are dropped (counted); -inf keeps all.
     pub min_similarity: f64,
     /// Clips with a lower aesthetic score are dropped (counted); -inf keeps all.
@@ -166,7 +172,9 @@ impl Default for ScoreConfig {
             aesthetic_clip_weights: String::new(),
             frames: 4,
             batch_size: 32,
+            max_wait_ms: 1000,
             device: DeviceChoice::Auto,
+            devices: Vec::new(),
             min_similarity: f64::NEG_INFINITY,
             min_aesthetic: f64::NEG_INFINITY,
         }
