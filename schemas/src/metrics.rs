@@ -59,7 +59,8 @@ pub const SCORE_FILTERED_TOTAL: &str = "clipstream_score_filtered_total";
 /// Caption requests to a backend. Labels: `backend`, `scale` (`coarse`, `fine`, `summary`), `outcome` (`ok`,
 /// `retried`, `failed`).
 pub const CAPTION_REQUESTS_TOTAL: &str = "clipstream_caption_requests_total";
-/// Time of one caption request (including retries). Labels: `backend`, `scale`.
+/// Time one caption request held a request slot (its attempts, not the wait for a slot or between retries).
+/// Labels: `backend`, `scale`.
 pub const CAPTION_LATENCY_SECONDS: &str = "clipstream_caption_latency_seconds";
 /// Optimizer steps done by `clipstream train`.
 pub const TRAIN_STEP: &str = "clipstream_train_step";

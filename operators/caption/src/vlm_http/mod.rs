@@ -239,13 +239,16 @@ impl Inner {
     /// One caption request with its retries; `scale` is the metric label (`coarse`, `fine`, `summary`). The body is
     /// built only once a request slot is free, so queued requests hold no encoded images.
     async fn complete(&self, scale: &'static str, ask: Ask<'_>, stop: &AtomicBool) -> Result<String, CaptionError> {
-        let started = Instant::now();
+        // Time holding a request slot (its attempts), not waiting for one: the latency is the server's, and the
+        // run summary's "in flight" (Little's law over it) counts requests at the server.
+        let mut busy = Duration::ZERO;
         let mut retry = 0u32;
         let result = loop {
             let attempt = {
                 let Ok(_slot) = self.limit.acquire().await else {
                     break Err(CaptionError::Setup("the request limit was closed".into()));
                 };
+                let started = Instant::now();
                 if stop.load(Ordering::Relaxed) {
                     break Err(CaptionError::Cancelled);
                 }
@@ -256,7 +259,9 @@ impl Inner {
                     },
                     Ask::Text(text) => Value::String(text.to_string()),
                 };
-                self.send(wire::request_body(&self.config, content)).await
+                let sent = self.send(wire::request_body(&self.config, content)).await;
+                busy += started.elapsed();
+                sent
             };
             match attempt {
                 Ok(caption) => {
@@ -287,7 +292,7 @@ impl Inner {
             }
         };
         if !matches!(result, Err(CaptionError::Cancelled)) {
-            metrics::observe_latency(BACKEND, scale, started.elapsed().as_secs_f64());
+            metrics::observe_latency(BACKEND, scale, busy.as_secs_f64());
         }
         result
     }
