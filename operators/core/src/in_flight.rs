@@ -82,6 +82,12 @@ fn gauges() -> &'static (IntGaugeVec, IntGaugeVec) {
     })
 }
 
+/// The in-flight gauge of `stage` (items started and not answered), for stages that run work in the background
+/// without [`AsyncStageExt::async_stage`] (the shard sink's uploads).
+pub fn in_flight_gauge(stage: Stage) -> prometheus::IntGauge {
+    gauges().0.with_label_values(&[stage.as_str()])
+}
+
 /// Extension trait adding [`AsyncStageExt::async_stage`] to streams of items.
 pub trait AsyncStageExt<'scope, T: Timestamp + TotalOrder, D> {
     /// Starts `start(item, done)` for every item, at most `max_in_flight` at once, and gives each item's answer at

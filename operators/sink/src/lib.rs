@@ -5,4 +5,4 @@ pub mod operator;
 pub mod sink;
 
 pub use operator::{ErrorSinkExt, ShardSinkExt};
-pub use sink::{ShardSink, SinkFailure};
+pub use sink::{Sealed, ShardSink, SinkFailure, Uploader};

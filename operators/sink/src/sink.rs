@@ -10,7 +10,7 @@ use clipstream_schemas::error::StageError as _;
 use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
 
 use clipstream_store::metrics::count_failure;
-use clipstream_store::{Output, ShardBuilder, ShardVideo, StoreError, commit_closed};
+use clipstream_store::{ClosedShard, Output, ShardBuilder, ShardVideo, StoreError, commit_closed};
 
 /// A failure of the sink, with one error record for each video it cost.
 #[derive(Debug)]
@@ -64,6 +64,12 @@ impl ShardSink {
     /// cannot be committed (after `sink.commit_attempts` tries, `sink.commit_backoff_ms` apart and doubling) fails
     /// all its videos with retryable error records.
     pub fn push(&mut self, video: CuratedVideo) -> Result<Option<ShardManifest>, SinkFailure> {
+        let sealed = self.add(video)?;
+        sealed.map(|sealed| self.uploader().upload(sealed)).transpose()
+    }
+
+    /// Adds a video; returns the shard sealed for upload when it is full. A video that cannot be added fails alone.
+    pub fn add(&mut self, video: CuratedVideo) -> Result<Option<Sealed>, SinkFailure> {
         let info = ShardVideo {
             video_id: video.video_id.clone(),
             video_key: video.video_key.clone(),
@@ -79,21 +85,46 @@ impl ShardSink {
         };
         let builder = self.current.insert(builder);
         builder.add(video).map_err(|error| SinkFailure::new(error, [&info]))?;
-        if builder.is_full(&self.config) { self.commit_current() } else { Ok(None) }
+        if builder.is_full(&self.config) { self.seal() } else { Ok(None) }
     }
 
     /// Commits the open shard, if any.
     pub fn finish(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
-        self.commit_current()
+        let sealed = self.seal()?;
+        sealed.map(|sealed| self.uploader().upload(sealed)).transpose()
     }
 
-    /// Commits the open shard if its first video came `sink.max_shard_age_s` or longer ago (never when 0).
-    pub fn finish_if_stale(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
+    /// Seals the open shard if its first video came `sink.max_shard_age_s` or longer ago (never when 0).
+    pub fn seal_if_stale(&mut self) -> Result<Option<Sealed>, SinkFailure> {
         let max_age = Duration::from_secs_f64(self.config.max_shard_age_s);
         match self.opened {
-            Some(opened) if !max_age.is_zero() && opened.elapsed() >= max_age => self.commit_current(),
+            Some(opened) if !max_age.is_zero() && opened.elapsed() >= max_age => self.seal(),
             _ => Ok(None),
         }
+    }
+
+    /// Closes the open shard (its tar and parquet written locally) for upload; `None` when none is open.
+    pub fn seal(&mut self) -> Result<Option<Sealed>, SinkFailure> {
+        self.opened = None;
+        let Some(builder) = self.current.take() else { return Ok(None) };
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        let videos: Vec<ShardVideo> = builder.videos().cloned().collect();
+        match builder.close() {
+            Ok(shard) => Ok(Some(Sealed { shard, videos })),
+            Err(error) => Err(failed(error, &videos, 1)),
+        }
+    }
+
+    /// Sealed shards a worker uploads at once in the background (`sink.max_uploads`).
+    pub fn max_uploads(&self) -> usize {
+        self.config.max_uploads
+    }
+
+    /// What uploads sealed shards (on any thread).
+    pub fn uploader(&self) -> Uploader {
+        Uploader { output: self.output.clone(), config: self.config.clone() }
     }
 
     fn new_builder(&self) -> Result<ShardBuilder, StoreError> {
@@ -102,27 +133,52 @@ impl ShardSink {
             None => ShardBuilder::new(),
         }
     }
+}
 
-    fn commit_current(&mut self) -> Result<Option<ShardManifest>, SinkFailure> {
-        self.opened = None;
-        let Some(builder) = self.current.take() else { return Ok(None) };
-        if builder.is_empty() {
-            return Ok(None);
-        }
-        let videos: Vec<ShardVideo> = builder.videos().cloned().collect();
-        let backoff = Backoff::of_sink(&self.config);
-        let committed = builder.close().and_then(|shard| {
-            backoff.run("shard commit", || commit_closed(&self.output, &shard), StoreError::retryable)
-        });
-        committed.map(Some).map_err(|error| {
-            count_failure("shard");
-            tracing::error!(
-                error = %error, videos = videos.len(), attempts = backoff.attempts,
-                "SHARD COMMIT FAILED: its videos become sink error records (errors/ and the dead-letter topic)"
-            );
-            SinkFailure::new(error, &videos)
-        })
+/// A closed shard waiting for its upload.
+pub struct Sealed {
+    shard: ClosedShard,
+    videos: Vec<ShardVideo>,
+}
+
+impl Sealed {
+    /// The shard's videos.
+    pub fn videos(&self) -> &[ShardVideo] {
+        &self.videos
     }
+}
+
+/// Uploads sealed shards: tar and parquet, then the manifest (the commit), with the sink's retries.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    output: Output,
+    config: SinkConfig,
+}
+
+impl Uploader {
+    /// Commits `sealed`; after `sink.commit_attempts` failed tries every video of the shard becomes a retryable
+    /// error record.
+    pub fn upload(&self, sealed: Sealed) -> Result<ShardManifest, SinkFailure> {
+        let backoff = Backoff::of_sink(&self.config);
+        backoff
+            .run("shard commit", || commit_closed(&self.output, &sealed.shard), StoreError::retryable)
+            .map_err(|error| failed(error, &sealed.videos, backoff.attempts))
+    }
+}
+
+/// The failure of a shard whose upload could not start (no thread): its videos as retryable error records.
+pub(crate) fn upload_not_started(videos: &[ShardVideo], error: std::io::Error) -> SinkFailure {
+    failed(StoreError::Io { op: "start an upload thread for", path: PathBuf::new(), source: error }, videos, 0)
+}
+
+/// A shard that could not be closed or committed: every video of it as an error record, logged loudly.
+fn failed(error: StoreError, videos: &[ShardVideo], attempts: u32) -> SinkFailure {
+    count_failure("shard");
+    tracing::error!(
+        error = %error, videos = videos.len(), attempts,
+        "SHARD COMMIT FAILED: its videos become sink error records (errors/ and the dead-letter topic)"
+    );
+    SinkFailure::new(error, videos)
 }
 
 #[cfg(test)]
@@ -152,18 +208,19 @@ mod tests {
     }
 
     #[test]
-    fn commits_a_stale_partial_shard() {
+    fn seals_a_stale_partial_shard() {
         let (_dir, output) = temp_output();
         let mut never = ShardSink::new(output.clone(), SinkConfig { max_shard_age_s: 0.0, ..config(100) });
         never.push(video("n", 1, false)).unwrap();
-        assert!(never.finish_if_stale().unwrap().is_none());
+        assert!(never.seal_if_stale().unwrap().is_none());
         let mut sink = ShardSink::new(output, SinkConfig { max_shard_age_s: 0.05, ..config(100) });
-        assert!(sink.finish_if_stale().unwrap().is_none());
+        assert!(sink.seal_if_stale().unwrap().is_none());
         sink.push(video("s", 1, false)).unwrap();
-        assert!(sink.finish_if_stale().unwrap().is_none());
+        assert!(sink.seal_if_stale().unwrap().is_none());
         std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(sink.finish_if_stale().unwrap().unwrap().video_keys, ["s"]);
+        let sealed = sink.seal_if_stale().unwrap().expect("stale");
         assert_eq!(sink.pending_videos(), 0);
+        assert_eq!(sink.uploader().upload(sealed).unwrap().video_keys, ["s"]);
     }
 
     #[test]

@@ -85,6 +85,7 @@ impl Config {
         check(self.source.batch_size >= 1, "source.batch_size must be >= 1");
         check(self.source.max_inflight_videos >= 1, "source.max_inflight_videos must be >= 1");
         check(self.fetch.max_inflight_bytes > 0, "fetch.max_inflight_bytes must be > 0");
+        check(self.sink.max_uploads >= 1, "sink.max_uploads must be >= 1");
         check(self.fetch.max_bytes > 0, "fetch.max_bytes must be > 0");
         check(self.fetch.connect_timeout_s > 0.0, "fetch.connect_timeout_s must be > 0");
         check(self.fetch.read_timeout_s > 0.0, "fetch.read_timeout_s must be > 0");

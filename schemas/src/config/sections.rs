@@ -262,6 +262,9 @@ pub struct SinkConfig {
     pub commit_attempts: u32,
     /// Pause before the second try, doubling per try up to 30 s, milliseconds.
     pub commit_backoff_ms: u64,
+    /// Closed shards uploading in the background per worker while the next one fills; a worker with this many
+    /// waits for one to finish before it closes another.
+    pub max_uploads: usize,
     /// The first process of a job compacts an index kind (`index/committed`, `index/failed`) at start once it holds
     /// this many deltas (one per shard or error file written since the last compaction).
     pub index_compact_deltas: usize,
@@ -277,6 +280,7 @@ impl Default for SinkConfig {
             max_shard_age_s: 300.0,
             commit_attempts: 5,
             commit_backoff_ms: 1000,
+            max_uploads: 2,
             index_compact_deltas: 64,
             index_cache_bytes: 16 << 20,
         }

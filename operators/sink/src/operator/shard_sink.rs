@@ -4,16 +4,21 @@
 //! activation once it is older than `sink.max_shard_age_s` (epochs keep advancing in continuous mode, so a quiet
 //! source still commits).
 
-use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest};
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use clipstream_core::in_flight::in_flight_gauge;
+use clipstream_schemas::{CuratedVideo, ErrorRecord, ShardManifest, Stage};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::CapabilitySet;
 use timely::dataflow::operators::core::OkErr;
-use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::generic::{Operator, OutputBuilderSession};
 use timely::progress::Timestamp;
+use timely::scheduling::SyncActivator;
 
-use crate::sink::{ShardSink, SinkFailure};
+use crate::sink::{Sealed, ShardSink, SinkFailure, Uploader, upload_not_started};
 
 type Outcome = Result<ShardManifest, ErrorRecord>;
 
@@ -57,33 +62,31 @@ impl<'scope, T: Timestamp> ShardSinkExt<'scope, T> for Stream<'scope, T, Vec<Cur
         self,
         mut sink: ShardSink,
     ) -> (Stream<'scope, T, Vec<ShardManifest>>, Stream<'scope, T, Vec<ErrorRecord>>) {
+        let worker = self.scope().worker();
         let outcomes = self.unary_frontier::<CapacityContainerBuilder<Vec<Outcome>>, _, _, _>(
             Pipeline,
             "ShardSink",
-            |initial, _info| {
+            |initial, info| {
                 drop(initial);
+                let activator = worker.sync_activator_for(info.address.to_vec());
+                let mut uploads = Uploads::new(sink.uploader(), sink.max_uploads(), activator);
                 // Capabilities of the videos in the open shard.
                 let mut held = CapabilitySet::<T>::new();
                 move |(input, frontier), output| {
-                    let mut outcomes = Vec::new();
+                    uploads.release_finished(output);
                     input.for_each(|capability, videos| {
                         let stamp = capability.retain_stamp(0);
                         for video in videos.drain(..) {
                             stamp.iter().for_each(|cap| held.insert(cap.clone()));
-                            collect(sink.push(video), &mut outcomes);
-                            release(&held, &mut outcomes, output);
-                            if sink.pending_videos() == 0 {
-                                held = CapabilitySet::new();
-                            }
+                            let sealed = sink.add(video);
+                            uploads.start_or_fail(sealed, &mut held, sink.pending_videos(), output);
                         }
                     });
-                    collect(sink.finish_if_stale(), &mut outcomes);
+                    let stale = sink.seal_if_stale();
+                    uploads.start_or_fail(stale, &mut held, sink.pending_videos(), output);
                     if frontier.is_empty() {
-                        collect(sink.finish(), &mut outcomes);
-                    }
-                    release(&held, &mut outcomes, output);
-                    if sink.pending_videos() == 0 {
-                        held = CapabilitySet::new();
+                        let last = sink.seal();
+                        uploads.start_or_fail(last, &mut held, sink.pending_videos(), output);
                     }
                 }
             },
@@ -92,26 +95,99 @@ impl<'scope, T: Timestamp> ShardSinkExt<'scope, T> for Stream<'scope, T, Vec<Cur
     }
 }
 
-fn collect(result: Result<Option<ShardManifest>, SinkFailure>, outcomes: &mut Vec<Outcome>) {
-    match result {
-        Ok(Some(manifest)) => outcomes.push(Ok(manifest)),
-        Ok(None) => {}
-        Err(failure) => outcomes.extend(failure.records.into_iter().map(Err)),
+type Session<'a, T> = OutputBuilderSession<'a, T, CapacityContainerBuilder<Vec<Outcome>>>;
+
+/// The shards uploading in the background, each with the capabilities of its videos' epochs (held until its
+/// manifest, or its videos' error records, are given at those times).
+struct Uploads<T: Timestamp> {
+    uploader: Uploader,
+    max: usize,
+    activator: SyncActivator,
+    reply: Sender<(u64, Result<ShardManifest, SinkFailure>)>,
+    finished: Receiver<(u64, Result<ShardManifest, SinkFailure>)>,
+    uploading: HashMap<u64, CapabilitySet<T>>,
+    next: u64,
+    gauge: prometheus::IntGauge,
+}
+
+impl<T: Timestamp> Uploads<T> {
+    fn new(uploader: Uploader, max: usize, activator: SyncActivator) -> Self {
+        let (reply, finished) = channel();
+        let gauge = in_flight_gauge(Stage::Sink);
+        Self { uploader, max: max.max(1), activator, reply, finished, uploading: HashMap::new(), next: 0, gauge }
+    }
+
+    /// Gives the outcomes of the uploads that have finished.
+    fn release_finished(&mut self, output: &mut Session<'_, T>) {
+        while let Ok((id, result)) = self.finished.try_recv() {
+            self.release(id, result, output);
+        }
+    }
+
+    fn release(&mut self, id: u64, result: Result<ShardManifest, SinkFailure>, output: &mut Session<'_, T>) {
+        let Some(capabilities) = self.uploading.remove(&id) else { return };
+        self.gauge.dec();
+        let mut outcomes = Vec::new();
+        collect(result, &mut outcomes);
+        output.session(&capabilities).give_iterator(outcomes.into_iter());
+    }
+
+    /// Handles what the sink did with a video or a seal: a sealed shard starts uploading with the capabilities in
+    /// `held` (waiting for a free upload slot first); a failure is given at once at `held`'s times. `held` is
+    /// emptied once no video of the open shard needs it (`pending` is the open shard's videos).
+    fn start_or_fail(
+        &mut self,
+        sealed: Result<Option<Sealed>, SinkFailure>,
+        held: &mut CapabilitySet<T>,
+        pending: usize,
+        output: &mut Session<'_, T>,
+    ) {
+        match sealed {
+            Ok(None) => {}
+            Ok(Some(sealed)) => self.start(sealed, std::mem::take(held), output),
+            Err(failure) => {
+                let mut outcomes = Vec::new();
+                collect(Err(failure), &mut outcomes);
+                output.session(&*held).give_iterator(outcomes.into_iter());
+            }
+        }
+        if pending == 0 {
+            *held = CapabilitySet::new();
+        }
+    }
+
+    fn start(&mut self, sealed: Sealed, capabilities: CapabilitySet<T>, output: &mut Session<'_, T>) {
+        while self.uploading.len() >= self.max {
+            // Back-pressure: this worker waits for an upload slot (the other shards' outcomes go out meanwhile).
+            match self.finished.recv() {
+                Ok((id, result)) => self.release(id, result, output),
+                Err(_) => break,
+            }
+        }
+        let (id, uploader, reply, activator) =
+            (self.next, self.uploader.clone(), self.reply.clone(), self.activator.clone());
+        let videos = sealed.videos().to_vec();
+        self.next += 1;
+        self.uploading.insert(id, capabilities);
+        self.gauge.inc();
+        let upload = move || {
+            let result = uploader.upload(sealed);
+            // Both fail only when the dataflow is gone.
+            if reply.send((id, result)).is_ok() {
+                let _ = activator.activate();
+            }
+        };
+        if let Err(error) = std::thread::Builder::new().name("clipstream-upload".into()).spawn(upload) {
+            // The shard went with the failed spawn: its videos become retryable error records.
+            self.release(id, Err(upload_not_started(&videos, error)), output);
+        }
     }
 }
 
-/// Sends pending outcomes at the held times. Callers drop `held` once the shard those times belong to is closed.
-fn release<T: Timestamp>(
-    held: &CapabilitySet<T>,
-    outcomes: &mut Vec<Outcome>,
-    output: &mut timely::dataflow::operators::generic::OutputBuilderSession<
-        '_,
-        T,
-        CapacityContainerBuilder<Vec<Outcome>>,
-    >,
-) {
-    if !outcomes.is_empty() {
-        output.session(held).give_iterator(outcomes.drain(..));
+fn collect(result: Result<ShardManifest, SinkFailure>, outcomes: &mut Vec<Outcome>) {
+    match result {
+        Ok(manifest) => outcomes.push(Ok(manifest)),
+        Err(failure) => outcomes.extend(failure.records.into_iter().map(Err)),
     }
 }
 
@@ -209,8 +285,12 @@ mod tests {
             observed.push(probe.less_equal(&0));
             input.send(video("e1", 2, false));
             input.advance_to(2);
-            settle(worker);
-            // The shard with the videos of epochs 0 and 1 is committed: both epochs are done.
+            // The shard with the videos of epochs 0 and 1 is full and uploads in the background; once it is
+            // committed both epochs are done (bounded wait: the upload thread wakes the operator).
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while probe.less_equal(&1) && std::time::Instant::now() < deadline {
+                worker.step_or_park(Some(std::time::Duration::from_millis(10)));
+            }
             observed.push(probe.less_equal(&1));
             input.close();
             worker.step_while(|| !probe.done());
