@@ -3,6 +3,7 @@
 
 pub mod kafka;
 pub mod services;
+pub mod slow_http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

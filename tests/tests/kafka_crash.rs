@@ -1,7 +1,9 @@
 //! Effectively-once across crashes: a Kafka-fed curate run is killed with SIGKILL at random moments and aborted at
 //! the two critical points (shard data uploaded but no manifest; manifests written but offsets not committed),
 //! restarted each time; at the end every video is in exactly one committed shard, none lost, none duplicated, the
-//! group's offsets are at the high watermarks, and `clipstream gc` removes the orphans the crashes left.
+//! group's offsets are at the high watermarks, and `clipstream gc` removes the orphans the crashes left. Half the
+//! videos are downloaded from a slow loopback server and every clip is captioned by a slow chat server, so the
+//! kills land while downloads and caption requests are in flight.
 
 use std::fs;
 use std::process::{Command, Stdio};
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clipstream_tests::services::Broker;
+use clipstream_tests::slow_http::SlowHttp;
 use clipstream_tests::{clipstream, committed_counts, read_back, run_ok, synth};
 use serde_json::json;
 
@@ -26,14 +29,17 @@ impl Delays {
     }
 }
 
-fn curate(broker: &Broker, output: &std::path::Path) -> Command {
+fn curate(broker: &Broker, output: &std::path::Path, server: &SlowHttp) -> Command {
     let mut command = clipstream();
     broker.configure(&mut command);
-    // The messages name the synthetic files, which sit beside the output.
+    // The messages name the synthetic files, which sit beside the output, or the slow server's copies of them.
     clipstream_tests::allow_local_files(&mut command, output.parent().unwrap_or(output));
     command.args(["curate", "--source", "kafka", "--until-empty", "-w", "2", "--metrics-listen", ""]);
     command.arg("--output").arg(output);
-    for set in ["source.batch_size=2", "kafka.epoch_ms=200", "sink.max_shard_clips=4", "cut.mode=keyframe"] {
+    let vlm = format!("caption.vlm.base_url={}/v1", server.base_url());
+    let sets = ["source.batch_size=2", "kafka.epoch_ms=200", "sink.max_shard_clips=4", "cut.mode=keyframe"];
+    let in_flight = ["fetch.allow_hosts=[\"127.0.0.1\"]", "caption.coarse=vlm-http", "caption.vlm.api_key_env=", &vlm];
+    for set in sets.iter().chain(&in_flight) {
         command.args(["--set", set]);
     }
     command.stdout(Stdio::null()).stderr(Stdio::null());
@@ -47,9 +53,18 @@ fn every_video_exactly_once_across_kill_9_and_crash_points() -> anyhow::Result<(
     broker.create_topic("clipstream.videos.dlq", 1)?;
     let dir = tempfile::tempdir()?;
     let truth = synth(&dir.path().join("synth"), 10, 41)?;
+    let server = SlowHttp::start(&dir.path().join("synth"), Duration::from_millis(150))?;
+    // Even files from the slow server, odd ones from the local folder.
     let files: Vec<String> = truth
         .iter()
-        .map(|v| dir.path().join("synth").join(v["path"].as_str().unwrap_or_default()).display().to_string())
+        .enumerate()
+        .map(|(i, v)| {
+            let name = v["path"].as_str().unwrap_or_default();
+            match i % 2 {
+                0 => format!("{}/{name}", server.base_url()),
+                _ => dir.path().join("synth").join(name).display().to_string(),
+            }
+        })
         .collect();
     let mut expected = Vec::new();
     // A batch: every synthetic file under new ids (each id is its own video to curate).
@@ -74,13 +89,13 @@ fn every_video_exactly_once_across_kill_9_and_crash_points() -> anyhow::Result<(
 
     let mut crashes = Vec::new();
     for point in ["sink.before_manifest", "kafka.before_commit", "sink.before_manifest", "kafka.before_commit"] {
-        let status = curate(&broker, &output).env("CLIPSTREAM_FAULT", point).status()?;
+        let status = curate(&broker, &output, &server).env("CLIPSTREAM_FAULT", point).status()?;
         crashes.push(format!("{point}: {status}"));
     }
     let mut delays = Delays(0x5EED_CAFE_F00D);
     let mut kills = 0;
     for _ in 0..30 {
-        let mut child = curate(&broker, &output).spawn()?;
+        let mut child = curate(&broker, &output, &server).spawn()?;
         let delay = delays.next_ms(300, 3000);
         std::thread::sleep(Duration::from_millis(delay));
         let outcome = match child.try_wait()? {
@@ -102,7 +117,7 @@ fn every_video_exactly_once_across_kill_9_and_crash_points() -> anyhow::Result<(
         }
     }
     let partial = committed_counts(&output)?;
-    let status = curate(&broker, &output).status()?;
+    let status = curate(&broker, &output, &server).status()?;
     assert!(status.success(), "the final run completes: {status}");
 
     let counts = committed_counts(&output)?;
@@ -124,6 +139,7 @@ fn every_video_exactly_once_across_kill_9_and_crash_points() -> anyhow::Result<(
     assert!(duplicated.is_empty(), "duplicated: {duplicated:?}");
     assert!(unexpected.is_empty(), "unexpected: {unexpected:?}");
     assert_eq!(kills, 10, "ten runs were killed mid-work: {crashes:#?}");
+    assert!(server.requests() > counts.len(), "downloads and caption requests went to the slow server");
 
     let mut lag = clipstream();
     let lags: serde_json::Value = serde_json::from_slice(&run_ok(broker.configure(&mut lag).arg("lag"))?.stdout)?;
