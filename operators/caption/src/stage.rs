@@ -9,7 +9,7 @@ use clipstream_schemas::{ClipPayload, CuratedVideo, ErrorRecord, Stage};
 
 use crate::captioner::{Captioner, Scale};
 use crate::error::CaptionError;
-use crate::vlm_http::VlmHttpCaptioner;
+use crate::vlm_http::{Requests, VlmHttpCaptioner};
 
 /// Captions every clip of `video` with `coarse` and then `fine` (either may be absent) and sets each record's
 /// `caption` to the fine caption, else the coarse one, else the caption it already had (from the request). The
@@ -200,19 +200,18 @@ impl Captioners {
         video: CuratedVideo,
         answer: impl FnOnce(Result<CuratedVideo, ErrorRecord>) + Send + 'static,
     ) {
-        let Some(vlm) = self.background.clone() else {
+        let Some(vlm) = &self.background else {
             return answer(self.caption_videos(vec![video]).pop().expect("one result per video"));
         };
         let scales = (self.coarse.is_some(), self.fine.is_some());
-        let runtime = vlm.clone();
-        runtime.spawn(async move { answer(caption_in_background(&vlm, video, scales).await) });
+        vlm.spawn(|requests| async move { answer(caption_in_background(&requests, video, scales).await) });
     }
 }
 
-/// [`caption_video`] on `vlm`'s runtime, the coarse and fine scales (`scales`) at once; a failed clip stops the
-/// requests of both.
+/// [`caption_video`] on a `vlm-http` captioner's runtime, the coarse and fine scales (`scales`) at once; a failed
+/// clip stops the requests of both.
 async fn caption_in_background(
-    vlm: &VlmHttpCaptioner,
+    vlm: &Requests,
     video: CuratedVideo,
     (coarse, fine): (bool, bool),
 ) -> Result<CuratedVideo, ErrorRecord> {

@@ -35,6 +35,14 @@ const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// same endpoint and `concurrency` shares one request limit (all workers, all videos).
 #[derive(Clone)]
 pub struct VlmHttpCaptioner {
+    requests: Requests,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+/// The request side of a captioner, without its runtime: what its background tasks hold (the last owner of a
+/// runtime must not drop it from one of the runtime's own tasks).
+#[derive(Clone)]
+pub struct Requests {
     inner: Arc<Inner>,
 }
 
@@ -43,7 +51,6 @@ struct Inner {
     /// `{base_url}/chat/completions`.
     url: String,
     client: reqwest::Client,
-    runtime: tokio::runtime::Runtime,
     limit: Arc<Semaphore>,
 }
 
@@ -138,24 +145,47 @@ impl VlmHttpCaptioner {
             config: config.clone(),
             url: url.to_string(),
             client,
-            runtime,
             limit: process_limit(url.as_str(), concurrency),
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self { requests: Requests { inner: Arc::new(inner) }, runtime: Arc::new(runtime) })
     }
 
     /// The endpoint called: `{base_url}/chat/completions`.
     pub fn url(&self) -> &str {
-        &self.inner.url
+        &self.requests.inner.url
     }
 
-    /// Runs `task` on the captioner's runtime in the background.
-    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.inner.runtime.spawn(task);
+    /// Runs the future `task` makes from the captioner's request side on its runtime, in the background.
+    pub fn spawn<F>(&self, task: impl FnOnce(Requests) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(task(self.requests.clone()));
     }
 
-    /// Captions every clip at `scale` from async code (the runtime of [`Self::spawn`]); once a clip has failed or
-    /// `stop` is set, the others send nothing more (and `stop` is set when one fails).
+    /// Captions every clip at `scale` on the runtime; once a clip has failed, the others send nothing more.
+    fn run(&self, scale: Scale, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
+        let inner = &*self.requests.inner;
+        let stop = AtomicBool::new(false);
+        self.runtime.block_on(join_all(clips.iter().map(|clip| inner.caption_clip(scale, clip, &stop))))
+    }
+
+    /// Captions the clips of all `videos` at `scale` at once, their requests interleaved under the request limit;
+    /// a failed clip stops the rest of its own video only.
+    fn run_videos(&self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
+        let inner = &*self.requests.inner;
+        let stops: Vec<AtomicBool> = videos.iter().map(|_| AtomicBool::new(false)).collect();
+        let per_video = videos
+            .iter()
+            .zip(&stops)
+            .map(|(clips, stop)| join_all(clips.iter().map(move |clip| inner.caption_clip(scale, clip, stop))));
+        self.runtime.block_on(join_all(per_video))
+    }
+}
+
+impl Requests {
+    /// Captions every clip at `scale` from async code (a task of [`VlmHttpCaptioner::spawn`]); once a clip has
+    /// failed or `stop` is set, the others send nothing more (and `stop` is set when one fails).
     pub async fn caption_async(
         &self,
         scale: Scale,
@@ -164,25 +194,6 @@ impl VlmHttpCaptioner {
     ) -> Vec<Result<String, CaptionError>> {
         let inner = &*self.inner;
         join_all(clips.iter().map(|clip| inner.caption_clip(scale, clip, stop))).await
-    }
-
-    /// Captions every clip at `scale` on the runtime; once a clip has failed, the others send nothing more.
-    fn run(&self, scale: Scale, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
-        let inner = &*self.inner;
-        let stop = AtomicBool::new(false);
-        inner.runtime.block_on(join_all(clips.iter().map(|clip| inner.caption_clip(scale, clip, &stop))))
-    }
-
-    /// Captions the clips of all `videos` at `scale` at once, their requests interleaved under the request limit;
-    /// a failed clip stops the rest of its own video only.
-    fn run_videos(&self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
-        let inner = &*self.inner;
-        let stops: Vec<AtomicBool> = videos.iter().map(|_| AtomicBool::new(false)).collect();
-        let per_video = videos
-            .iter()
-            .zip(&stops)
-            .map(|(clips, stop)| join_all(clips.iter().map(move |clip| inner.caption_clip(scale, clip, stop))));
-        inner.runtime.block_on(join_all(per_video))
     }
 }
 
