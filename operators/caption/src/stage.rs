@@ -1,7 +1,8 @@
 //! The caption stage: `caption_videos` runs the configured captioners over all clips of a batch of videos at once
 //! (so a server backend keeps the requests of all of them in flight) and fills each clip record's `caption_coarse`,
 //! `caption_fine` and `caption` (fine, else coarse, else the request's). One failed clip fails its video with one
-//! `ErrorRecord` (stage `caption`), like every other stage; the other videos go on.
+//! `ErrorRecord` (stage `caption`), like every other stage; the other videos go on. [`Captioners::start`] is the
+//! curate stage's entry: a video captioned in the background when every captioned scale is `vlm-http`.
 
 use clipstream_schemas::config::{CaptionBackend, CaptionConfig};
 use clipstream_schemas::error::{StageError, error_chain};
