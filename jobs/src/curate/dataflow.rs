@@ -50,6 +50,8 @@ pub struct Shared {
     pub run_id: String,
     /// Records the sinks gave up on (at shutdown); the Kafka driver commits no offsets while it is not 0.
     pub undurable: Undurable,
+    /// Worker threads of this process.
+    pub local_workers: usize,
 }
 
 /// Builds the dataflow in `scope`; `letters` (Kafka mode) dead-letters videos that fail after parsing; this
@@ -61,7 +63,7 @@ pub fn build<'scope>(
     letters: Option<Rc<RefCell<DeadLetters>>>,
     mut captioners: Captioners,
 ) -> Handles {
-    let Shared { config, fetcher, models, output, settled, counters, run_id, undurable } = shared.clone();
+    let Shared { config, fetcher, models, output, settled, counters, run_id, undurable, local_workers } = shared.clone();
     let backoff = Backoff::of_sink(&config.sink);
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
@@ -77,7 +79,10 @@ pub fn build<'scope>(
         routed
     });
     let (requests, e_source) = rows.stage(Stage::Source, |item| item);
-    let (fetched, e_fetch) = requests.fetch(fetcher, config.source.max_inflight_videos);
+    // Each worker starts its share of the process's downloads, so that every worker has videos once the first
+    // downloads complete (the process-wide limit alone would hand them all to the worker that asked first).
+    let fetch_share = config.fetch.concurrency.div_ceil(local_workers.max(1)).min(config.source.max_inflight_videos);
+    let (fetched, e_fetch) = requests.fetch(fetcher, fetch_share);
     let fetched = fetched.inspect(|video: &FetchedVideo| metrics::count_fetched(video.fetched.bytes));
     let (framed, e_media) = fetched.media_stages(config.clone());
     let max_in_flight = config.source.max_inflight_videos;

@@ -91,6 +91,7 @@ pub fn run(options: CurateOptions) -> anyhow::Result<Summary> {
         counters: counters.clone(),
         run_id: run_id.clone(),
         undurable: undurable.clone(),
+        local_workers: options.workers,
     };
     let progress = Progress::start(counters.clone());
     let source = options.source.clone();
