@@ -63,7 +63,8 @@ pub fn build<'scope>(
     letters: Option<Rc<RefCell<DeadLetters>>>,
     mut captioners: Captioners,
 ) -> Handles {
-    let Shared { config, fetcher, models, output, settled, counters, run_id, undurable, local_workers } = shared.clone();
+    let Shared { config, fetcher, models, output, settled, counters, run_id, undurable, local_workers } =
+        shared.clone();
     let backoff = Backoff::of_sink(&config.sink);
     let mut input = InputHandle::<u64, CapacityContainerBuilder<Vec<SourceItem>>>::new();
     let (flow, durable) = (ProbeHandle::new(), ProbeHandle::new());
