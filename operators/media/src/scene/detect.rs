@@ -13,6 +13,8 @@ use ffmpeg_next::util::frame::Video as VideoFrame;
 use crate::decode::{DecodeLimits, VideoDecoder};
 use crate::error::MediaError;
 use crate::probe::probe;
+use crate::scaler::CachedScaler;
+use crate::scene::compact::CompactRows;
 use crate::scene::content::ContentDetector;
 use crate::scene::hsv::HsvFrame;
 use crate::scene::resize::{PackedBgr, Resizer, downscale_factor, downscaled_size};
@@ -49,8 +51,9 @@ impl SceneList {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ColorPath {
     /// `yuv420p` frames are converted only at the pixels the resizer samples when that is under a third of the
-    /// frame (large downscales, e.g. 1 pixel in 25 at 720p); otherwise, and for other formats, swscale converts the
-    /// whole frame (its SIMD beats per-pixel conversion when most pixels are needed anyway).
+    /// frame (large downscales, e.g. 1 pixel in 25 at 720p); 4:4:4 and 4:2:2 frames only at the rows it reads
+    /// (swscale on a frame of those rows); otherwise swscale converts the whole frame (its SIMD beats per-pixel
+    /// conversion when most pixels are needed anyway).
     #[default]
     Sampled,
     /// Every frame is converted in full by swscale (bicubic, like OpenCV's capture), then downscaled.
@@ -83,19 +86,36 @@ pub fn detect_scenes(path: &Path, config: &SceneConfig, threads: usize) -> Resul
     detect_scenes_with(path, config, DetectOptions { threads, ..DetectOptions::default() })
 }
 
-/// Per-frame pipeline state: the downscaler (sized at the first frame), the full-size BGR frame (when swscale
-/// converts) and the HSV buffer.
+/// Per-frame pipeline state: the downscaler (sized at the first frame), the converters from the decoded format to
+/// BGR (built at the first frame that needs them) and the HSV buffer.
 struct FramePipeline {
     color: ColorPath,
     downscale: u32,
     size: Option<(u32, u32)>,
     resizer: Option<Resizer>,
-    scaler: Option<scaling::Context>,
+    /// Converts only the rows the resizer reads, for formats that convert row by row (built once, `None` inside
+    /// when that does not apply).
+    compact: Option<Option<CompactRows>>,
+    /// Converts whole frames (sized at the first frame; rebuilt if the pixel format changes).
+    scaler: Option<CachedScaler>,
     converted: VideoFrame,
     hsv: HsvFrame,
 }
 
 impl FramePipeline {
+    fn new(color: ColorPath, downscale: u32) -> Self {
+        Self {
+            color,
+            downscale,
+            size: None,
+            resizer: None,
+            compact: None,
+            scaler: None,
+            converted: VideoFrame::empty(),
+            hsv: HsvFrame::default(),
+        }
+    }
+
     /// The downscaled HSV image of `frame`, or `None` for a frame whose size differs from the first frame's
     /// (PySceneDetect skips those).
     fn process(&mut self, frame: &VideoFrame) -> Result<Option<&HsvFrame>, MediaError> {
@@ -109,38 +129,31 @@ impl FramePipeline {
             let (dw, dh) = downscaled_size(width as usize, height as usize, factor);
             Resizer::new(width as usize, height as usize, dw, dh)
         });
-        let sparse = 3 * resizer.sampled_pixels() < (width * height) as usize;
-        let sampled = match self.color {
-            ColorPath::Sampled if sparse => YuvPlanes::new(frame),
-            ColorPath::Sampled | ColorPath::Swscale => None,
-        };
         let (dw, dh) = resizer.dst_size();
         let hsv = &mut self.hsv;
         hsv.resize(dw, dh);
         // Each downscaled BGR row goes to HSV while it is in cache; the BGR frame is never materialised.
         let to_hsv = |y: usize, row: &[u8]| hsv.set_row_from_planar(y, row);
-        if let Some(mut planes) = sampled {
-            resizer.run_rows(&mut planes, to_hsv);
-        } else {
-            if self.scaler.is_none() {
-                let scaler = scaling::Context::get(
-                    frame.format(),
-                    width,
-                    height,
-                    Pixel::BGR24,
-                    width,
-                    height,
-                    scaling::Flags::BICUBIC,
-                )
-                .map_err(MediaError::Scale)?;
-                self.scaler = Some(scaler);
+        if self.color == ColorPath::Sampled {
+            let sparse = 3 * resizer.sampled_pixels() < (width * height) as usize;
+            if let Some(mut planes) = YuvPlanes::new(frame).filter(|_| sparse) {
+                resizer.run_rows(&mut planes, to_hsv);
+                return Ok(Some(&self.hsv));
             }
-            if let Some(scaler) = self.scaler.as_mut() {
-                scaler.run(frame, &mut self.converted).map_err(MediaError::Scale)?;
+            let compact = match &mut self.compact {
+                Some(compact) => compact,
+                slot => slot.insert(CompactRows::new(frame.format(), width, height, resizer.source_rows())?),
+            };
+            if let Some(compact) = compact.as_mut().filter(|c| c.format() == frame.format()) {
+                resizer.run_rows(&mut compact.convert(frame)?, to_hsv);
+                return Ok(Some(&self.hsv));
             }
-            let mut packed = PackedBgr { data: self.converted.data(0), stride: self.converted.stride(0) };
-            resizer.run_rows(&mut packed, to_hsv);
         }
+        let scaler =
+            self.scaler.get_or_insert_with(|| CachedScaler::new(Pixel::BGR24, width, height, scaling::Flags::BICUBIC));
+        scaler.run(frame, &mut self.converted)?;
+        let mut packed = PackedBgr { data: self.converted.data(0), stride: self.converted.stride(0) };
+        resizer.run_rows(&mut packed, to_hsv);
         Ok(Some(&self.hsv))
     }
 }
@@ -150,15 +163,7 @@ pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOpti
     let fps = normalize_fps(probe(path)?.fps);
     let mut detector = ContentDetector::from_config(config)?;
     let mut decoder = VideoDecoder::open(path, options.threads)?.with_limits(options.limits);
-    let mut pipeline = FramePipeline {
-        color: options.color,
-        downscale: config.downscale,
-        size: None,
-        resizer: None,
-        scaler: None,
-        converted: VideoFrame::empty(),
-        hsv: HsvFrame::default(),
-    };
+    let mut pipeline = FramePipeline::new(options.color, config.downscale);
     let mut cuts = Vec::new();
     let mut failure = None;
     let stats = decoder.for_each_frame(|decoded| match pipeline.process(decoded.frame) {

@@ -204,11 +204,11 @@ impl Resizer {
         self.dst
     }
 
-    /// How many source pixels one frame reads (the cost driver of the YUV -> BGR step).
-    pub fn sampled_pixels(&self) -> usize {
-        let rows = match self.mode {
-            Mode::Copy => self.src.1,
-            Mode::Area2x => 2 * self.dst.1,
+    /// The source rows one frame reads, ascending.
+    pub fn source_rows(&self) -> Vec<usize> {
+        match self.mode {
+            Mode::Copy => (0..self.src.1).collect(),
+            Mode::Area2x => (0..2 * self.dst.1).collect(),
             Mode::Linear => {
                 let mut rows: Vec<usize> = self
                     .ytaps
@@ -218,10 +218,14 @@ impl Resizer {
                     .collect();
                 rows.sort_unstable();
                 rows.dedup();
-                rows.len()
+                rows
             }
-        };
-        rows * self.cols.len()
+        }
+    }
+
+    /// How many source pixels one frame reads (the cost driver of the YUV -> BGR step).
+    pub fn sampled_pixels(&self) -> usize {
+        self.source_rows().len() * self.cols.len()
     }
 
     /// Resizes one frame from `src` into `out` (packed BGR24, `dst_w * dst_h * 3` bytes).
