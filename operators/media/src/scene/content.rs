@@ -7,6 +7,7 @@ use clipstream_schemas::config::{FlashMode, SceneConfig};
 
 use crate::error::MediaError;
 use crate::scene::hsv::HsvFrame;
+use crate::scene::simd;
 
 /// PySceneDetect's `FlashFilter` with a length in frames.
 #[derive(Debug, Clone)]
@@ -72,8 +73,9 @@ impl FlashFilter {
     }
 }
 
-/// Sum of `|a - b|` over two equally long byte planes.
-fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
+/// Sum of `|a - b|` over two equally long byte planes (portable code; [`simd::abs_diff_sum`] dispatches).
+#[inline(always)]
+pub(crate) fn abs_diff_sum_portable(a: &[u8], b: &[u8]) -> u64 {
     // Chunks keep the u32 lanes (which vectorise well) from overflowing: 65536 * 255 < 2^32.
     a.chunks(1 << 16)
         .zip(b.chunks(1 << 16))
@@ -93,9 +95,9 @@ impl Components {
     pub fn between(current: &HsvFrame, previous: &HsvFrame) -> Self {
         let pixels = current.pixels() as f64;
         Self {
-            delta_hue: abs_diff_sum(&current.hue, &previous.hue) as f64 / pixels,
-            delta_sat: abs_diff_sum(&current.sat, &previous.sat) as f64 / pixels,
-            delta_lum: abs_diff_sum(&current.val, &previous.val) as f64 / pixels,
+            delta_hue: simd::abs_diff_sum(&current.hue, &previous.hue) as f64 / pixels,
+            delta_sat: simd::abs_diff_sum(&current.sat, &previous.sat) as f64 / pixels,
+            delta_lum: simd::abs_diff_sum(&current.val, &previous.val) as f64 / pixels,
         }
     }
 }

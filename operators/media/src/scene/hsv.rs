@@ -3,6 +3,8 @@
 //! of lanes that the compiler vectorises: there the table entries are recomputed per lane with an `f32` division
 //! that reproduces every entry exactly (tested), since a table lookup would keep the loop scalar.
 
+use crate::scene::simd;
+
 /// Fixed-point shift of OpenCV's `RGB2HSV_b`.
 const HSV_SHIFT: u32 = 12;
 const HALF: i32 = 1 << (HSV_SHIFT - 1);
@@ -93,8 +95,16 @@ fn hsv_lane(b: i32, g: i32, r: i32) -> (u8, u8, u8) {
 /// Pixels per vectorised block of [`planar_bgr_to_hsv`].
 const LANES: usize = 16;
 
-/// Converts planar B, G and R bytes into the three HSV planes (all as long as `hue`).
+/// Converts planar B, G and R bytes into the three HSV planes (all as long as `hue`), with the widest SIMD the CPU
+/// has.
 pub fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
+    simd::planar_bgr_to_hsv(bgr, hue, sat, val);
+}
+
+/// [`planar_bgr_to_hsv`] in portable code (SSE2 on x86-64); the SIMD dispatch compiles this same body for wider
+/// vectors.
+#[inline(always)]
+pub(crate) fn planar_bgr_to_hsv_portable(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
     let n = hue.len();
     let body = n - n % LANES;
     let [b, g, r] = bgr.map(|plane| &plane[..n]);

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod hsv;
 pub mod plan;
 pub mod resize;
+pub mod simd;
 pub mod stride;
 pub mod yuv;
 

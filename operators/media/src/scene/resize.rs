@@ -5,6 +5,8 @@
 //! The resizer pulls only the source pixels it samples through [`BgrRows`], so a YUV frame never has to be
 //! converted to BGR in full.
 
+use crate::scene::simd;
+
 /// `DEFAULT_MIN_WIDTH` of PySceneDetect's scene manager.
 pub const MIN_EFFECTIVE_WIDTH: u32 = 256;
 
@@ -117,11 +119,32 @@ enum Mode {
 /// The horizontal taps of one output pixel: byte offsets of its two source pixels (the same one when the second
 /// weight is 0) and their fixed-point weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PixelTap {
-    first: u32,
-    second: u32,
-    w0: i32,
-    w1: i32,
+pub(crate) struct PixelTap {
+    pub first: u32,
+    pub second: u32,
+    pub w0: i32,
+    pub w1: i32,
+}
+
+/// The horizontal taps of a row, also laid out for the SIMD kernel: the first byte offsets and the two weights
+/// packed as 16-bit pairs (`w0 | w1 << 16`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RowTaps {
+    pub taps: Vec<PixelTap>,
+    pub firsts: Vec<i32>,
+    pub pairs: Vec<i32>,
+    /// Every tap with a second weight reads the pixel right after its first (`second == first + 3`), as the
+    /// SIMD kernel assumes.
+    pub adjacent: bool,
+}
+
+impl RowTaps {
+    fn new(taps: Vec<PixelTap>) -> Self {
+        let firsts = taps.iter().map(|t| t.first as i32).collect();
+        let pairs = taps.iter().map(|t| t.w0 | (t.w1 << 16)).collect();
+        let adjacent = taps.iter().all(|t| t.w1 == 0 || t.second == t.first + 3);
+        Self { taps, firsts, pairs, adjacent }
+    }
 }
 
 /// A reusable `cv2.resize(INTER_LINEAR)` for one source and destination size.
@@ -133,9 +156,9 @@ pub struct Resizer {
     /// Source columns the filter reads, ascending, each once.
     cols: Vec<usize>,
     /// Horizontal taps per output pixel into the gathered BGR bytes of `cols`.
-    gathered_taps: Vec<PixelTap>,
+    gathered_taps: RowTaps,
     /// The same taps into a whole source row (for sources that lend their rows, [`BgrRows::row`]).
-    row_taps: Vec<PixelTap>,
+    row_taps: RowTaps,
     /// Vertical taps, source row numbers.
     ytaps: Vec<Tap>,
     gathered: Vec<u8>,
@@ -159,22 +182,24 @@ impl Resizer {
             Mode::Linear
         };
         let (cols, gathered_taps, row_taps, ytaps) = match mode {
-            Mode::Copy => ((0..src_w).collect(), Vec::new(), Vec::new(), Vec::new()),
-            Mode::Area2x => ((0..2 * dst_w).collect(), Vec::new(), Vec::new(), Vec::new()),
+            Mode::Copy => ((0..src_w).collect(), RowTaps::default(), RowTaps::default(), Vec::new()),
+            Mode::Area2x => ((0..2 * dst_w).collect(), RowTaps::default(), RowTaps::default(), Vec::new()),
             Mode::Linear => {
                 let taps = linear_taps(src_w, dst_w);
                 let mut cols: Vec<usize> =
                     taps.iter().flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)]).flatten().collect();
                 cols.sort_unstable();
                 cols.dedup();
-                let pixel_taps = |offset: &dyn Fn(usize) -> usize| -> Vec<PixelTap> {
-                    taps.iter()
-                        .map(|t| {
-                            let first = 3 * offset(t.first) as u32;
-                            let second = if t.w1 != 0 { 3 * offset(t.second) as u32 } else { first };
-                            PixelTap { first, second, w0: t.w0, w1: t.w1 }
-                        })
-                        .collect()
+                let pixel_taps = |offset: &dyn Fn(usize) -> usize| {
+                    RowTaps::new(
+                        taps.iter()
+                            .map(|t| {
+                                let first = 3 * offset(t.first) as u32;
+                                let second = if t.w1 != 0 { 3 * offset(t.second) as u32 } else { first };
+                                PixelTap { first, second, w0: t.w0, w1: t.w1 }
+                            })
+                            .collect(),
+                    )
                 };
                 let gathered_taps = pixel_taps(&|c| cols.binary_search(&c).unwrap_or(0));
                 let row_taps = pixel_taps(&|c| c);
@@ -185,7 +210,8 @@ impl Resizer {
             src: (src_w, src_h),
             dst: (dst_w, dst_h),
             mode,
-            gathered: vec![0; cols.len() * 3],
+            // Padded: the SIMD horizontal pass loads 4 bytes from each pixel's channel.
+            gathered: vec![0; cols.len() * 3 + simd::LOAD_PAD],
             cols,
             gathered_taps,
             row_taps,
@@ -202,6 +228,12 @@ impl Resizer {
 
     pub fn dst_size(&self) -> (usize, usize) {
         self.dst
+    }
+
+    /// The horizontal taps into a whole source row.
+    #[cfg(test)]
+    pub(crate) fn row_taps(&self) -> &RowTaps {
+        &self.row_taps
     }
 
     /// The source rows one frame reads, ascending.
@@ -263,8 +295,9 @@ impl Resizer {
         let mut upper = vec![0u8; self.cols.len() * 3];
         for y in 0..self.dst.1 {
             src.gather(2 * y, &self.cols, &mut upper);
-            src.gather(2 * y + 1, &self.cols, &mut self.gathered);
-            let (upper, lower) = (upper.chunks_exact(6), self.gathered.chunks_exact(6));
+            let lower = &mut self.gathered[..upper.len()];
+            src.gather(2 * y + 1, &self.cols, lower);
+            let (upper, lower) = (upper.chunks_exact(6), lower.chunks_exact(6));
             for ((px, u), l) in self.packed.chunks_exact_mut(3).zip(upper).zip(lower) {
                 for (c, value) in px.iter_mut().enumerate() {
                     let sum = u32::from(u[c]) + u32::from(u[c + 3]) + u32::from(l[c]) + u32::from(l[c + 3]);
@@ -288,10 +321,11 @@ impl Resizer {
         let (row_y, values) = &mut self.cache[slot];
         *row_y = y;
         if let Some(row) = src.row(y) {
-            horizontal_row(row, &self.row_taps, values);
+            simd::horizontal_row(row, &self.row_taps, values);
         } else {
-            src.gather(y, &self.cols, &mut self.gathered);
-            horizontal_row(&self.gathered, &self.gathered_taps, values);
+            let len = self.cols.len() * 3;
+            src.gather(y, &self.cols, &mut self.gathered[..len]);
+            simd::horizontal_row(&self.gathered, &self.gathered_taps, values);
         }
     }
 
@@ -305,10 +339,10 @@ impl Resizer {
             // The weights are at most 2048: they fit OpenCV's 16-bit lanes.
             let (b0, b1) = (tap.w0 as i16, tap.w1 as i16);
             if b1 == 0 {
-                vertical(&mut self.line, &self.cache[0].1, &self.cache[0].1, b0, 0);
+                simd::vertical(&mut self.line, &self.cache[0].1, &self.cache[0].1, b0, 0);
             } else {
                 self.horizontal(src, tap.second, 1);
-                vertical(&mut self.line, &self.cache[0].1, &self.cache[1].1, b0, b1);
+                simd::vertical(&mut self.line, &self.cache[0].1, &self.cache[1].1, b0, b1);
             }
             emit(dy, &self.line);
         }
@@ -326,11 +360,12 @@ fn deinterleave(packed: &[u8], planar: &mut [u8]) {
 }
 
 /// OpenCV's horizontal pass of one packed BGR row in 32 bits, stored planar and `>> 4` in 16 bits (`v_pack(v >>
-/// 4)` of its vertical pass; at most 255 * 2048 >> 4 = 32640, so the narrowing is exact).
-fn horizontal_row(src: &[u8], taps: &[PixelTap], out: &mut [i16]) {
+/// 4)` of its vertical pass; at most 255 * 2048 >> 4 = 32640, so the narrowing is exact), for the output pixels
+/// from `from` on (`out` holds all of them: blue, then green, then red).
+pub(crate) fn horizontal_row_portable(src: &[u8], taps: &[PixelTap], from: usize, out: &mut [i16]) {
     let (b, rest) = out.split_at_mut(taps.len());
     let (g, r) = rest.split_at_mut(taps.len());
-    for (((t, b), g), r) in taps.iter().zip(b).zip(g).zip(r) {
+    for (((t, b), g), r) in taps.iter().zip(b).zip(g).zip(r).skip(from) {
         let (p, q) = (&src[t.first as usize..][..3], &src[t.second as usize..][..3]);
         let filter = |c: usize| ((i32::from(p[c]) * t.w0 + i32::from(q[c]) * t.w1) >> 4) as i16;
         (*b, *g, *r) = (filter(0), filter(1), filter(2));
@@ -342,7 +377,8 @@ const VLANES: usize = 16;
 
 /// The vertical pass of one output row from two horizontally filtered rows: `(mulhi(a, b0) + mulhi(b, b1) + 2) >> 2`,
 /// saturated to 8 bits.
-fn vertical(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16) {
+#[inline(always)]
+pub(crate) fn vertical_portable(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16) {
     let pixel = |a: i16, b: i16, w0: i16, w1: i16| ((mulhi(a, w0) + mulhi(b, w1) + 2) >> 2).clamp(0, 255) as u8;
     // Weights from memory rather than splatted constants: LLVM only turns the 16-bit high multiply into `pmulhw`
     // when neither operand is a known splat.

@@ -1,0 +1,227 @@
+//! The scene detector's per-pixel kernels with runtime CPU-feature dispatch: on x86-64 CPUs with AVX2 the same
+//! portable bodies are compiled for 256-bit vectors, and the horizontal resize pass (irregular taps, which the
+//! compiler leaves scalar) uses AVX2 gathers. Elsewhere, or without AVX2, the portable code runs. Every kernel is
+//! integer arithmetic or correctly rounded `f32` division, so each path gives the same bytes (tested below against
+//! the portable code, on every path the CPU running the tests has).
+//!
+//! The only module of the crate with `unsafe`: calling a `#[target_feature]` function (sound once the feature is
+//! detected) and the pointer-based loads, gathers and stores of the AVX2 horizontal pass (bounds checked before).
+#![allow(unsafe_code)]
+
+use crate::scene::content::abs_diff_sum_portable;
+use crate::scene::hsv::planar_bgr_to_hsv_portable;
+use crate::scene::resize::{RowTaps, horizontal_row_portable, vertical_portable};
+
+/// Bytes the SIMD horizontal pass may read past a pixel's first byte: it loads 4 bytes from each channel.
+pub(crate) const LOAD_PAD: usize = 4;
+
+/// Whether the AVX2 kernels run on this CPU.
+pub fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// HSV of planar BGR bytes (see [`crate::scene::hsv::planar_bgr_to_hsv`]).
+pub(crate) fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        return unsafe { x86::planar_bgr_to_hsv(bgr, hue, sat, val) };
+    }
+    planar_bgr_to_hsv_portable(bgr, hue, sat, val);
+}
+
+/// Sum of `|a - b|` over two equally long byte planes.
+pub(crate) fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        return unsafe { x86::abs_diff_sum(a, b) };
+    }
+    abs_diff_sum_portable(a, b)
+}
+
+/// OpenCV's vertical resize pass of one output row (see [`vertical_portable`]).
+pub(crate) fn vertical(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        return unsafe { x86::vertical(out, s0, s1, b0, b1) };
+    }
+    vertical_portable(out, s0, s1, b0, b1);
+}
+
+/// OpenCV's horizontal resize pass of one packed BGR row into planar 16-bit values (see
+/// [`horizontal_row_portable`]).
+pub(crate) fn horizontal_row(src: &[u8], taps: &RowTaps, out: &mut [i16]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() && taps.adjacent {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        let done = unsafe { x86::horizontal_row(src, taps, out) };
+        return horizontal_row_portable(src, &taps.taps, done, out);
+    }
+    horizontal_row_portable(src, &taps.taps, 0, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::{
+        __m256i, _mm_storeu_si128, _mm256_add_epi16, _mm256_and_si256, _mm256_castsi256_si128, _mm256_i32gather_epi32,
+        _mm256_loadu_si256, _mm256_madd_epi16, _mm256_mulhi_epi16, _mm256_or_si256, _mm256_packs_epi32,
+        _mm256_packus_epi16, _mm256_permute4x64_epi64, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_srai_epi16,
+        _mm256_srai_epi32, _mm256_srli_epi32,
+    };
+
+    use super::*;
+
+    #[target_feature(enable = "avx2")]
+    pub fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
+        planar_bgr_to_hsv_portable(bgr, hue, sat, val);
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
+        abs_diff_sum_portable(a, b)
+    }
+
+    /// The vertical pass 16 values at a time as OpenCV's SIMD does it (`pmulhw`, add, rounding shift, unsigned
+    /// saturation), the tail in portable code. Compiling the portable body for AVX2 loses its `pmulhw` (the
+    /// compiler widens to 32 bits), hence explicit instructions.
+    #[target_feature(enable = "avx2")]
+    pub fn vertical(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16) {
+        let n = out.len();
+        assert!(s0.len() >= n && s1.len() >= n);
+        let body = n - n % 16;
+        let (w0, w1, two) = (_mm256_set1_epi16(b0), _mm256_set1_epi16(b1), _mm256_set1_epi16(2));
+        for i in (0..body).step_by(16) {
+            // SAFETY: `i + 16 <= body <= n <= s0.len(), s1.len()`: both 32-byte loads are inside the slices.
+            let (a, b) = unsafe {
+                (
+                    _mm256_loadu_si256(s0.as_ptr().add(i).cast::<__m256i>()),
+                    _mm256_loadu_si256(s1.as_ptr().add(i).cast::<__m256i>()),
+                )
+            };
+            let sum = _mm256_add_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(a, w0), _mm256_mulhi_epi16(b, w1)), two);
+            let shifted = _mm256_srai_epi16::<2>(sum);
+            let bytes = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi16(shifted, shifted));
+            // SAFETY: 16 bytes at `i`, `i + 16 <= n = out.len()`; unaligned store.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().add(i).cast(), _mm256_castsi256_si128(bytes)) };
+        }
+        vertical_portable(&mut out[body..], &s0[body..n], &s1[body..n], b0, b1);
+    }
+
+    /// Output pixels per step.
+    const LANES: usize = 8;
+
+    /// The horizontal pass for the leading output pixels whose 4-byte loads stay inside `src`, 8 at a time;
+    /// returns how many it did. Per channel: one gather loads the 4 bytes at each pixel's first offset (its value,
+    /// then the next pixel's same channel 3 bytes on), the two bytes become a 16-bit pair, and `madd` with the
+    /// pair of weights gives `p * w0 + q * w1`, exactly the portable sum (a tap without a second weight reads a
+    /// neighbour times 0).
+    #[target_feature(enable = "avx2")]
+    pub fn horizontal_row(src: &[u8], taps: &RowTaps, out: &mut [i16]) -> usize {
+        let n = taps.taps.len();
+        assert!(out.len() >= 3 * n && taps.firsts.len() == n && taps.pairs.len() == n);
+        // Offsets ascend with the output pixel, so the safe ones are a prefix.
+        let safe = taps.firsts.partition_point(|&first| first as usize + 2 + LOAD_PAD <= src.len());
+        let body = safe - safe % LANES;
+        let (low_byte, third_byte) = (_mm256_set1_epi32(0xFF), _mm256_set1_epi32(0xFF_0000));
+        for i in (0..body).step_by(LANES) {
+            // SAFETY: `i + 8 <= body <= n` and `firsts`/`pairs` hold `n` i32 each, so both 32-byte loads are in
+            // bounds (unaligned loads are allowed).
+            let (firsts, weights) = unsafe {
+                (
+                    _mm256_loadu_si256(taps.firsts.as_ptr().add(i).cast::<__m256i>()),
+                    _mm256_loadu_si256(taps.pairs.as_ptr().add(i).cast::<__m256i>()),
+                )
+            };
+            for channel in 0..3 {
+                // SAFETY: every gathered lane reads bytes `first + channel .. first + channel + 4` with
+                // `first + 2 + 4 <= src.len()` for the first `safe >= i + 8` pixels, so all reads are inside `src`;
+                // gathers with scale 1 need no alignment.
+                let loaded = unsafe { _mm256_i32gather_epi32::<1>(src.as_ptr().add(channel).cast::<i32>(), firsts) };
+                let pairs = _mm256_or_si256(
+                    _mm256_and_si256(loaded, low_byte),
+                    _mm256_and_si256(_mm256_srli_epi32::<8>(loaded), third_byte),
+                );
+                let sums = _mm256_srai_epi32::<4>(_mm256_madd_epi16(pairs, weights));
+                // Lanes 0-3 and 4-7 packed to 16 bits sit in the low halves of the two 128-bit lanes; gather them.
+                let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(sums, sums));
+                let at = channel * n + i;
+                assert!(at + LANES <= out.len());
+                // SAFETY: 8 i16 (16 bytes) at `at`, checked just above to be inside `out`; unaligned store.
+                unsafe { _mm_storeu_si128(out.as_mut_ptr().add(at).cast(), _mm256_castsi256_si128(packed)) };
+            }
+        }
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::scene::resize::Resizer;
+
+    #[test]
+    fn hsv_equals_the_portable_code_for_every_colour() {
+        let n = 1usize << 24;
+        let planes: [Vec<u8>; 3] = [0, 8, 16].map(|shift| (0..n as u32).map(|c| (c >> shift) as u8).collect());
+        let bgr = [&planes[0][..], &planes[1][..], &planes[2][..]];
+        // An odd length covers the tail too.
+        let len = n - 7;
+        let mut fast = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
+        let mut portable = fast.clone();
+        let [h, s, v] = &mut fast;
+        planar_bgr_to_hsv(bgr, h, s, v);
+        let [h, s, v] = &mut portable;
+        planar_bgr_to_hsv_portable(bgr, h, s, v);
+        assert!(fast == portable, "avx2: {}", avx2());
+    }
+
+    #[test]
+    fn abs_diff_and_vertical_equal_the_portable_code() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for len in [0, 1, 15, 16, 17, 255, 1000, 70_001] {
+            let a: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            let b: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            assert_eq!(abs_diff_sum(&a, &b), abs_diff_sum_portable(&a, &b), "len {len}");
+            // Horizontally filtered values are at most 32640; weights at most 2048.
+            let s0: Vec<i16> = (0..len).map(|_| rng.random_range(0..=32640)).collect();
+            let s1: Vec<i16> = (0..len).map(|_| rng.random_range(0..=32640)).collect();
+            for (b0, b1) in [(2048, 0), (1024, 1024), (1, 2047), (rng.random_range(0..=2048), 0)] {
+                let (mut fast, mut portable) = (vec![0u8; len], vec![0u8; len]);
+                vertical(&mut fast, &s0, &s1, b0, b1);
+                vertical_portable(&mut portable, &s0, &s1, b0, b1);
+                assert_eq!(fast, portable, "len {len} weights {b0} {b1}");
+            }
+        }
+    }
+
+    #[test]
+    fn horizontal_pass_equals_the_portable_code() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        // Downscales by 1.02 to 7.5 (taps with and without a second weight), widths that leave tails, and rows
+        // with no padding past the last pixel (the kernel must stop short of the end).
+        for (src_w, dst_w) in [(480, 256), (1280, 256), (720, 256), (257, 256), (300, 100), (1920, 256), (61, 8)] {
+            let resizer = Resizer::new(src_w, 4, dst_w, 2);
+            let taps = resizer.row_taps();
+            assert!(taps.adjacent);
+            for padding in [0, 1, 7] {
+                let row: Vec<u8> = (0..3 * src_w + padding).map(|_| rng.random()).collect();
+                let (mut fast, mut portable) = (vec![0i16; 3 * dst_w], vec![0i16; 3 * dst_w]);
+                horizontal_row(&row, taps, &mut fast);
+                horizontal_row_portable(&row, &taps.taps, 0, &mut portable);
+                assert_eq!(fast, portable, "{src_w} -> {dst_w}, padding {padding}, avx2: {}", avx2());
+            }
+        }
+    }
+}
