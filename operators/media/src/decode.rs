@@ -19,11 +19,12 @@ use crate::probe::init;
 use crate::scaler::CachedScaler;
 
 /// A decoded frame: its 0-based index in presentation order, its time in seconds from the stream start, and the
-/// frame itself (native pixel format, or the converted one when scaled).
+/// frame itself (native pixel format, or the converted one when scaled). A visitor may take the frame (replacing
+/// it with an empty one): its buffers are reference-counted, so it stays valid while decoding goes on.
 pub struct DecodedFrame<'a> {
     pub index: u64,
     pub time_s: f64,
-    pub frame: &'a VideoFrame,
+    pub frame: &'a mut VideoFrame,
 }
 
 /// What a decode pass saw.
@@ -234,7 +235,7 @@ impl VideoDecoder {
                 return ControlFlow::Break(());
             }
             converted.set_pts(src.pts());
-            visit(DecodedFrame { index: decoded.index, time_s: decoded.time_s, frame: &converted })
+            visit(DecodedFrame { index: decoded.index, time_s: decoded.time_s, frame: &mut converted })
         })?;
         match failure {
             Some(e) => Err(e),

@@ -10,7 +10,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::util::frame::Video as VideoFrame;
 
-use crate::decode::{DecodeLimits, VideoDecoder};
+use crate::decode::{DecodeLimits, DecodeStats, VideoDecoder};
 use crate::error::MediaError;
 use crate::probe::probe;
 use crate::scaler::CachedScaler;
@@ -158,32 +158,95 @@ impl FramePipeline {
     }
 }
 
-/// [`detect_scenes`] with explicit [`DetectOptions`].
-pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOptions) -> Result<SceneList, MediaError> {
-    let fps = normalize_fps(probe(path)?.fps);
-    let mut detector = ContentDetector::from_config(config)?;
-    let mut decoder = VideoDecoder::open(path, options.threads)?.with_limits(options.limits);
-    let mut pipeline = FramePipeline::new(options.color, config.downscale);
-    let mut cuts = Vec::new();
+/// Frames handed from the decoding thread to the scoring thread at most at once (pipelined detection).
+const PIPELINE_FRAMES: usize = 4;
+
+/// The scoring side of a detection pass: frames in, content scores and cuts out.
+struct FrameScorer {
+    pipeline: FramePipeline,
+    detector: ContentDetector,
+    cuts: Vec<u64>,
+}
+
+/// What a detection pass found: the frame size (of the first frame), the detector's scores and the cuts.
+struct Scored {
+    size: Option<(u32, u32)>,
+    detector: ContentDetector,
+    cuts: Vec<u64>,
+}
+
+impl FrameScorer {
+    fn finish(self) -> Scored {
+        Scored { size: self.pipeline.size, detector: self.detector, cuts: self.cuts }
+    }
+
+    fn push(&mut self, index: u64, frame: &VideoFrame) -> Result<(), MediaError> {
+        match self.pipeline.process(frame)? {
+            Some(hsv) => self.cuts.extend(self.detector.push(index, hsv)),
+            None => self.detector.skip(),
+        }
+        Ok(())
+    }
+}
+
+/// Decodes and scores on the calling thread.
+fn detect_serial(decoder: &mut VideoDecoder, scorer: &mut FrameScorer) -> Result<DecodeStats, MediaError> {
     let mut failure = None;
-    let stats = decoder.for_each_frame(|decoded| match pipeline.process(decoded.frame) {
-        Ok(Some(hsv)) => {
-            cuts.extend(detector.push(decoded.index, hsv));
-            ControlFlow::Continue(())
-        }
-        Ok(None) => {
-            detector.skip();
-            ControlFlow::Continue(())
-        }
+    let stats = decoder.for_each_frame(|decoded| match scorer.push(decoded.index, decoded.frame) {
+        Ok(()) => ControlFlow::Continue(()),
         Err(e) => {
             failure = Some(e);
             ControlFlow::Break(())
         }
     })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    let (width, height) = pipeline.size.unwrap_or((decoder.width(), decoder.height()));
+    failure.map_or(Ok(stats), Err)
+}
+
+/// Decodes on the calling thread (and the decoder's own threads) while another thread scores the frames decoded
+/// before: the two halves of the work overlap on a machine with a free core. Frames move between the threads by
+/// reference (their buffers are reference-counted), a few at a time.
+fn detect_pipelined(
+    decoder: &mut VideoDecoder,
+    color: ColorPath,
+    downscale: u32,
+    detector: ContentDetector,
+) -> Result<(DecodeStats, Scored), MediaError> {
+    std::thread::scope(|scope| {
+        let (frames, received) = std::sync::mpsc::sync_channel::<(u64, VideoFrame)>(PIPELINE_FRAMES);
+        let scoring = scope.spawn(move || {
+            // Built on this thread: swscale contexts cannot move between threads.
+            let mut scorer = FrameScorer { pipeline: FramePipeline::new(color, downscale), detector, cuts: Vec::new() };
+            for (index, frame) in received {
+                scorer.push(index, &frame)?;
+            }
+            Ok::<_, MediaError>(scorer.finish())
+        });
+        let decoded = decoder.for_each_frame(|decoded| {
+            let frame = std::mem::replace(decoded.frame, VideoFrame::empty());
+            // A closed channel means scoring failed: its error is returned below.
+            if frames.send((decoded.index, frame)).is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        });
+        drop(frames);
+        let scorer = scoring.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok((decoded?, scorer))
+    })
+}
+
+/// [`detect_scenes`] with explicit [`DetectOptions`]. With one decoder thread everything runs on the calling
+/// thread; otherwise scoring runs on a thread of its own, overlapping decoding.
+pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOptions) -> Result<SceneList, MediaError> {
+    let fps = normalize_fps(probe(path)?.fps);
+    let detector = ContentDetector::from_config(config)?;
+    let mut decoder = VideoDecoder::open(path, options.threads)?.with_limits(options.limits);
+    let (stats, scored) = if options.threads == 1 {
+        let pipeline = FramePipeline::new(options.color, config.downscale);
+        let mut scorer = FrameScorer { pipeline, detector, cuts: Vec::new() };
+        (detect_serial(&mut decoder, &mut scorer)?, scorer.finish())
+    } else {
+        detect_pipelined(&mut decoder, options.color, config.downscale, detector)?
+    };
+    let Scored { size, detector, mut cuts } = scored;
+    let (width, height) = size.unwrap_or((decoder.width(), decoder.height()));
     cuts.sort_unstable();
     cuts.dedup();
     if config.detector == Detector::Stride {
@@ -215,6 +278,34 @@ mod tests {
         assert_eq!(normalize_fps(29.97), 30000.0 / 1001.0);
         assert_eq!(normalize_fps(23.976), 24000.0 / 1001.0);
         assert_eq!(normalize_fps(12.5), 12.5);
+    }
+
+    #[test]
+    fn pipelined_detection_equals_serial_detection() {
+        use crate::synth::{SynthSpec, plan_video, write_video};
+        let dir = tempfile::tempdir().expect("tempdir");
+        // 4:2:0 at 480x352 (a dense downscale through swscale) and 1280x720 (the sampled YUV path).
+        for (index, (width, height)) in [(480, 352), (1280, 720)].into_iter().enumerate() {
+            let spec = SynthSpec {
+                seed: 11,
+                width,
+                height,
+                min_shots: 3,
+                max_shots: 3,
+                min_shot_s: 1.0,
+                max_shot_s: 1.5,
+                ..SynthSpec::default()
+            };
+            let plan = plan_video(&spec, index);
+            let path = dir.path().join(format!("{index}.mp4"));
+            write_video(&plan, &spec, &path).expect("synthetic video");
+            let config = SceneConfig::default();
+            let serial = detect_scenes(&path, &config, 1).expect("serial");
+            assert!(!serial.cuts.is_empty(), "{width}x{height}: the shots are cut");
+            for threads in [0, 2] {
+                assert_eq!(detect_scenes(&path, &config, threads).expect("pipelined"), serial, "{width}x{height}");
+            }
+        }
     }
 
     #[test]
