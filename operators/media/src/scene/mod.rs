@@ -6,6 +6,7 @@ pub mod content;
 pub mod detect;
 pub mod hsv;
 pub mod plan;
+pub mod planar;
 pub mod resize;
 pub mod simd;
 pub mod stride;

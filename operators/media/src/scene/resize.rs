@@ -5,6 +5,7 @@
 //! The resizer pulls only the source pixels it samples through [`BgrRows`], so a YUV frame never has to be
 //! converted to BGR in full.
 
+use crate::scene::planar::{PLANAR_PAD, PlanarTaps};
 use crate::scene::simd;
 
 /// `DEFAULT_MIN_WIDTH` of PySceneDetect's scene manager.
@@ -44,6 +45,13 @@ pub trait BgrRows {
     /// reads it in place instead of gathering a copy.
     fn row(&self, _y: usize) -> Option<&[u8]> {
         None
+    }
+
+    /// Converts pixels `0..width` of row `y` into planar B, G and R bytes (`out[0..]`, `out[stride..]`,
+    /// `out[2 * stride..]`) when the source has a fast way to convert whole rows; `false` (and nothing written)
+    /// otherwise.
+    fn planar_row(&mut self, _y: usize, _width: usize, _out: &mut [u8], _stride: usize) -> bool {
+        false
     }
 }
 
@@ -159,6 +167,10 @@ pub struct Resizer {
     gathered_taps: RowTaps,
     /// The same taps into a whole source row (for sources that lend their rows, [`BgrRows::row`]).
     row_taps: RowTaps,
+    /// The same taps into planar rows (for sources that convert whole rows, [`BgrRows::planar_row`]).
+    planar_taps: PlanarTaps,
+    /// A planar source row: blue, green and red, `src_w + PLANAR_PAD` bytes apart.
+    planar: Vec<u8>,
     /// Vertical taps, source row numbers.
     ytaps: Vec<Tap>,
     gathered: Vec<u8>,
@@ -181,11 +193,13 @@ impl Resizer {
         } else {
             Mode::Linear
         };
+        let mut planar_taps = PlanarTaps::default();
         let (cols, gathered_taps, row_taps, ytaps) = match mode {
             Mode::Copy => ((0..src_w).collect(), RowTaps::default(), RowTaps::default(), Vec::new()),
             Mode::Area2x => ((0..2 * dst_w).collect(), RowTaps::default(), RowTaps::default(), Vec::new()),
             Mode::Linear => {
                 let taps = linear_taps(src_w, dst_w);
+                planar_taps = PlanarTaps::new(taps.iter().map(|t| (t.first, t.second, t.w0, t.w1)));
                 let mut cols: Vec<usize> =
                     taps.iter().flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)]).flatten().collect();
                 cols.sort_unstable();
@@ -215,6 +229,8 @@ impl Resizer {
             cols,
             gathered_taps,
             row_taps,
+            planar_taps,
+            planar: vec![0; 3 * (src_w + PLANAR_PAD)],
             ytaps,
             cache: [(usize::MAX, vec![0; dst_w * 3]), (usize::MAX, vec![0; dst_w * 3])],
             line: vec![0; dst_w * 3],
@@ -228,6 +244,12 @@ impl Resizer {
 
     pub fn dst_size(&self) -> (usize, usize) {
         self.dst
+    }
+
+    /// The horizontal taps into planar rows.
+    #[cfg(test)]
+    pub(crate) fn planar_taps(&self) -> &PlanarTaps {
+        &self.planar_taps
     }
 
     /// The horizontal taps into a whole source row.
@@ -280,9 +302,12 @@ impl Resizer {
     pub fn run_rows(&mut self, src: &mut impl BgrRows, mut emit: impl FnMut(usize, &[u8])) {
         match self.mode {
             Mode::Copy => {
+                let width = self.dst.0;
                 for y in 0..self.dst.1 {
-                    src.gather(y, &self.cols, &mut self.packed);
-                    deinterleave(&self.packed, &mut self.line);
+                    if !src.planar_row(y, width, &mut self.line, width) {
+                        src.gather(y, &self.cols, &mut self.packed);
+                        deinterleave(&self.packed, &mut self.line);
+                    }
                     emit(y, &self.line);
                 }
             }
@@ -320,8 +345,11 @@ impl Resizer {
         }
         let (row_y, values) = &mut self.cache[slot];
         *row_y = y;
+        let (width, stride) = (self.src.0, self.src.0 + PLANAR_PAD);
         if let Some(row) = src.row(y) {
             simd::horizontal_row(row, &self.row_taps, values);
+        } else if self.planar_taps.windowed() && src.planar_row(y, width, &mut self.planar, stride) {
+            simd::horizontal_planar(&self.planar, stride, &self.planar_taps, values);
         } else {
             let len = self.cols.len() * 3;
             src.gather(y, &self.cols, &mut self.gathered[..len]);

@@ -10,7 +10,9 @@
 
 use crate::scene::content::abs_diff_sum_portable;
 use crate::scene::hsv::planar_bgr_to_hsv_portable;
+use crate::scene::planar::{GROUP, PlanarTaps, horizontal_planar_portable};
 use crate::scene::resize::{RowTaps, horizontal_row_portable, vertical_portable};
+use crate::scene::yuv::Coefficients;
 
 /// Bytes the SIMD horizontal pass may read past a pixel's first byte: it loads 4 bytes from each channel.
 pub(crate) const LOAD_PAD: usize = 4;
@@ -69,14 +71,39 @@ pub(crate) fn horizontal_row(src: &[u8], taps: &RowTaps, out: &mut [i16]) {
     horizontal_row_portable(src, &taps.taps, 0, out);
 }
 
+/// The horizontal resize pass of a planar row (see [`horizontal_planar_portable`]).
+pub(crate) fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() && taps.windowed() {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        let done = unsafe { x86::horizontal_planar(planes, stride, taps, out) };
+        return horizontal_planar_portable(planes, stride, taps, done, out);
+    }
+    horizontal_planar_portable(planes, stride, taps, 0, out);
+}
+
+/// Converts the leading pixels of a 4:2:0 row (luma row, and the chroma rows it uses) to planar B, G and R bytes
+/// (`out[0..]`, `out[stride..]`, `out[2 * stride..]`) with swscale's arithmetic; returns how many it converted
+/// (the caller converts the rest). 0 without AVX2.
+pub(crate) fn yuv420_row_to_planar(
+    coefficients: &Coefficients,
+    rows: [&[u8]; 3],
+    width: usize,
+    out: &mut [u8],
+    stride: usize,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        return unsafe { x86::yuv420_row_to_planar(coefficients, rows, width, out, stride) };
+    }
+    let _ = (coefficients, rows, width, out, stride);
+    0
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use std::arch::x86_64::{
-        __m256i, _mm_storeu_si128, _mm256_add_epi16, _mm256_and_si256, _mm256_castsi256_si128, _mm256_i32gather_epi32,
-        _mm256_loadu_si256, _mm256_madd_epi16, _mm256_mulhi_epi16, _mm256_or_si256, _mm256_packs_epi32,
-        _mm256_packus_epi16, _mm256_permute4x64_epi64, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_srai_epi16,
-        _mm256_srai_epi32, _mm256_srli_epi32,
-    };
+    use std::arch::x86_64::*;
 
     use super::*;
 
@@ -118,6 +145,105 @@ mod x86 {
 
     /// Output pixels per step.
     const LANES: usize = 8;
+
+    /// Output pixels per step of the planar pass: 4 groups, two per 256-bit shuffle.
+    const BLOCK: usize = 4 * GROUP;
+
+    /// The planar horizontal pass in blocks of 16 output pixels; returns how many it did (the rest are left to
+    /// the portable pass). Per group of 4: one 16-byte load at the group's base column, one shuffle into 16-bit
+    /// `(first, second)` pairs, one `madd` with the weight pairs.
+    #[target_feature(enable = "avx2")]
+    pub fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
+        let n = taps.len();
+        let body = n - n % BLOCK;
+        let groups = body / GROUP;
+        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
+        assert!(taps.bases.len() >= groups && taps.controls.len() >= groups && taps.weights.len() >= groups);
+        // Every window ends inside its plane's padded row.
+        assert!(taps.bases[..groups].iter().all(|&base| base as usize + 16 <= stride));
+        for channel in 0..3 {
+            let plane = &planes[channel * stride..(channel + 1) * stride];
+            let half = |g: usize| {
+                // SAFETY: `base + 16 <= stride = plane.len()` (asserted above) for both windows; `g + 1 < groups`
+                // indexes `controls` and `weights`, whose entries are 16 contiguous bytes each, so each 32-byte
+                // load covers entries `g` and `g + 1`. Unaligned loads are allowed.
+                unsafe {
+                    let window = _mm256_loadu2_m128i(
+                        plane.as_ptr().add(taps.bases[g + 1] as usize).cast::<__m128i>(),
+                        plane.as_ptr().add(taps.bases[g] as usize).cast::<__m128i>(),
+                    );
+                    let control = _mm256_loadu_si256(taps.controls.as_ptr().add(g).cast::<__m256i>());
+                    let weights = _mm256_loadu_si256(taps.weights.as_ptr().add(g).cast::<__m256i>());
+                    _mm256_srai_epi32::<4>(_mm256_madd_epi16(_mm256_shuffle_epi8(window, control), weights))
+                }
+            };
+            for block in (0..body).step_by(BLOCK) {
+                let g = block / GROUP;
+                let (low, high) = (half(g), half(g + 2));
+                // packs interleaves 128-bit lanes: [low 0-3, high 0-3 | low 4-7, high 4-7]; reorder to pixel order.
+                let values = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(low, high));
+                let at = channel * n + block;
+                assert!(at + BLOCK <= out.len());
+                // SAFETY: 16 i16 (32 bytes) at `at`, checked just above to be inside `out`; unaligned store.
+                unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(at).cast(), values) };
+            }
+        }
+        body
+    }
+
+    /// Pixels per step of the 4:2:0 conversion.
+    const PIXELS: usize = 16;
+
+    /// swscale's 4:2:0 -> BGR arithmetic on 16 pixels at a time: `(Y << 3) - offset` times the luma coefficient
+    /// and `(C << 3) - 0x400` times each chroma coefficient, high 16 bits of each product (`pmulhw`), summed and
+    /// saturated to bytes — the same values [`super::super::yuv`]'s tables hold.
+    #[target_feature(enable = "avx2")]
+    pub fn yuv420_row_to_planar(
+        c: &Coefficients,
+        rows: [&[u8]; 3],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+    ) -> usize {
+        let [luma, u, v] = rows;
+        let body = (width - width % PIXELS).min(luma.len() - luma.len() % PIXELS);
+        let body = body.min(2 * u.len().min(v.len()) / PIXELS * PIXELS);
+        assert!(out.len() >= 2 * stride + body && stride >= body);
+        let (y_offset, y_coeff) = (_mm256_set1_epi16(c.y_offset), _mm256_set1_epi16(c.y_coeff));
+        let (ub, ug, vg, vr) =
+            (_mm256_set1_epi16(c.ub), _mm256_set1_epi16(c.ug), _mm256_set1_epi16(c.vg), _mm256_set1_epi16(c.vr));
+        let chroma_offset = _mm256_set1_epi16(0x400);
+        for x in (0..body).step_by(PIXELS) {
+            // SAFETY: `x + 16 <= body <= luma.len()` and `x / 2 + 8 <= body / 2 <= u.len(), v.len()`: the 16- and
+            // 8-byte loads are inside the rows. Unaligned loads are allowed.
+            let (y16, u8s, v8s) = unsafe {
+                (
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(luma.as_ptr().add(x).cast::<__m128i>())),
+                    _mm_loadl_epi64(u.as_ptr().add(x / 2).cast::<__m128i>()),
+                    _mm_loadl_epi64(v.as_ptr().add(x / 2).cast::<__m128i>()),
+                )
+            };
+            // Each chroma sample serves two neighbouring pixels.
+            let widen = |c8: __m128i| {
+                let c16 = _mm_unpacklo_epi8(c8, _mm_setzero_si128());
+                _mm256_set_m128i(_mm_unpackhi_epi16(c16, c16), _mm_unpacklo_epi16(c16, c16))
+            };
+            let l = _mm256_mulhi_epi16(_mm256_sub_epi16(_mm256_slli_epi16::<3>(y16), y_offset), y_coeff);
+            let uc = _mm256_sub_epi16(_mm256_slli_epi16::<3>(widen(u8s)), chroma_offset);
+            let vc = _mm256_sub_epi16(_mm256_slli_epi16::<3>(widen(v8s)), chroma_offset);
+            let b = _mm256_add_epi16(l, _mm256_mulhi_epi16(uc, ub));
+            let g = _mm256_add_epi16(_mm256_add_epi16(l, _mm256_mulhi_epi16(uc, ug)), _mm256_mulhi_epi16(vc, vg));
+            let r = _mm256_add_epi16(l, _mm256_mulhi_epi16(vc, vr));
+            for (plane, value) in [b, g, r].into_iter().enumerate() {
+                let bytes = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi16(value, value));
+                let at = plane * stride + x;
+                // SAFETY: 16 bytes at `plane * stride + x` with `x + 16 <= body <= stride` and `out.len() >=
+                // 2 * stride + body` (asserted above): inside `out`. Unaligned store.
+                unsafe { _mm_storeu_si128(out.as_mut_ptr().add(at).cast(), _mm256_castsi256_si128(bytes)) };
+            }
+        }
+        body
+    }
 
     /// The horizontal pass for the leading output pixels whose 4-byte loads stay inside `src`, 8 at a time;
     /// returns how many it did. Per channel: one gather loads the 4 bytes at each pixel's first offset (its value,
@@ -168,8 +294,13 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    use ffmpeg_next::format::Pixel;
+    use ffmpeg_next::util::frame::Video as VideoFrame;
+
     use super::*;
-    use crate::scene::resize::Resizer;
+    use crate::scene::planar::PLANAR_PAD;
+    use crate::scene::resize::{BgrRows, Resizer};
+    use crate::scene::yuv::YuvPlanes;
 
     #[test]
     fn hsv_equals_the_portable_code_for_every_colour() {
@@ -202,6 +333,56 @@ mod tests {
                 vertical(&mut fast, &s0, &s1, b0, b1);
                 vertical_portable(&mut portable, &s0, &s1, b0, b1);
                 assert_eq!(fast, portable, "len {len} weights {b0} {b1}");
+            }
+        }
+    }
+
+    #[test]
+    fn planar_horizontal_pass_equals_the_portable_and_packed_passes() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for (src_w, dst_w) in [(480, 256), (1280, 256), (720, 256), (257, 256), (300, 100), (640, 256), (67, 16)] {
+            let resizer = Resizer::new(src_w, 4, dst_w, 2);
+            let taps = resizer.planar_taps();
+            assert!(taps.windowed(), "{src_w} -> {dst_w}");
+            let stride = src_w + PLANAR_PAD;
+            let planes: Vec<u8> = (0..3 * stride).map(|_| rng.random()).collect();
+            let (mut fast, mut portable) = (vec![0i16; 3 * dst_w], vec![0i16; 3 * dst_w]);
+            horizontal_planar(&planes, stride, taps, &mut fast);
+            horizontal_planar_portable(&planes, stride, taps, 0, &mut portable);
+            assert_eq!(fast, portable, "{src_w} -> {dst_w}, avx2: {}", avx2());
+            // The packed pass over the same pixels gives the same values.
+            let packed: Vec<u8> = (0..src_w).flat_map(|x| [0, 1, 2].map(|c| planes[c * stride + x])).collect();
+            let mut from_packed = vec![0i16; 3 * dst_w];
+            horizontal_row_portable(&packed, &resizer.row_taps().taps, 0, &mut from_packed);
+            assert_eq!(fast, from_packed, "{src_w} -> {dst_w}");
+        }
+    }
+
+    #[test]
+    fn yuv_conversion_equals_the_tables_for_every_value() {
+        // Every (U, V) pair under a luma row of every value; 261 pixels leave a tail.
+        let width = 261;
+        let luma: Vec<u8> = (0..width).map(|x| x as u8).collect();
+        let stride = width + PLANAR_PAD;
+        for full_range in [false, true] {
+            let format = if full_range { Pixel::YUVJ420P } else { Pixel::YUV420P };
+            let mut frame = VideoFrame::new(format, width as u32, 2);
+            let luma_stride = frame.stride(0);
+            frame.data_mut(0)[..width].copy_from_slice(&luma);
+            frame.data_mut(0)[luma_stride..luma_stride + width].copy_from_slice(&luma);
+            for u in 0..=255u8 {
+                for v in 0..=255u8 {
+                    frame.data_mut(1).fill(u);
+                    frame.data_mut(2).fill(v);
+                    let mut planes = YuvPlanes::new(&frame).expect("4:2:0");
+                    let (mut fast, mut portable) = (vec![0u8; 3 * stride], vec![0u8; 3 * stride]);
+                    if !planes.planar_row(1, width, &mut fast, stride) {
+                        assert!(!avx2());
+                        return;
+                    }
+                    planes.planar_row_portable(1, width, 0, &mut portable, stride);
+                    assert!(fast == portable, "u {u} v {v} full range {full_range}");
+                }
             }
         }
     }

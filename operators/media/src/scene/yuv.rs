@@ -9,6 +9,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::frame::Video as VideoFrame;
 
 use crate::scene::resize::BgrRows;
+use crate::scene::simd;
 
 /// swscale's default (`SWS_CS_DEFAULT` = BT.601) inverse table: V->R, U->B, U->G, V->G in 16.16 fixed point.
 const INV_TABLE: [i64; 4] = [104_597, 132_201, 25_675, 53_279];
@@ -31,9 +32,21 @@ const fn mulhi(a: i32, b: i32) -> i32 {
     (a * b) >> 16
 }
 
+/// swscale's 16-bit SIMD constants: luma offset and coefficient, and the chroma coefficients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Coefficients {
+    pub y_offset: i16,
+    pub y_coeff: i16,
+    pub ub: i16,
+    pub ug: i16,
+    pub vg: i16,
+    pub vr: i16,
+}
+
 /// Per-value contributions of Y, U and V to B, G and R (the SIMD arithmetic, tabulated per 8-bit input).
 #[derive(Debug, Clone)]
 struct Tables {
+    coefficients: Coefficients,
     y: [i16; 256],
     u_to_b: [i16; 256],
     u_to_g: [i16; 256],
@@ -56,7 +69,16 @@ impl Tables {
         let y_coeff = round_to_int16(cy * (1 << 13));
         let y_offset = round_to_int16(oy * (1 << 3));
         let [vr, ub, vg, ug] = [crv, cbu, cgv, cgu].map(|c| round_to_int16(c * (1 << 13)));
-        let mut t = Self { y: [0; 256], u_to_b: [0; 256], u_to_g: [0; 256], v_to_g: [0; 256], v_to_r: [0; 256] };
+        let coefficients = Coefficients {
+            y_offset: y_offset as i16,
+            y_coeff: y_coeff as i16,
+            ub: ub as i16,
+            ug: ug as i16,
+            vg: vg as i16,
+            vr: vr as i16,
+        };
+        let mut t =
+            Self { coefficients, y: [0; 256], u_to_b: [0; 256], u_to_g: [0; 256], v_to_g: [0; 256], v_to_r: [0; 256] };
         for i in 0..256 {
             let value = i as i32;
             // psllw 3 then psubw/psubsw of the offsets (0x0400 for chroma), then pmulhw.
@@ -109,12 +131,47 @@ impl<'a> YuvPlanes<'a> {
     }
 }
 
+impl<'a> YuvPlanes<'a> {
+    /// Converts pixels `from..width` of row `y` into planar B, G and R (`out[0..]`, `out[stride..]`,
+    /// `out[2 * stride..]`), one pixel at a time from the tables.
+    pub(crate) fn planar_row_portable(&self, y: usize, width: usize, from: usize, out: &mut [u8], stride: usize) {
+        let t = self.tables;
+        let (luma, u_row, v_row) = self.rows(y);
+        let (b, rest) = out.split_at_mut(stride);
+        let (g, r) = rest.split_at_mut(stride);
+        for x in from..width {
+            let l = i32::from(t.y[usize::from(luma[x])]);
+            let (u, v) = (usize::from(u_row[x >> 1]), usize::from(v_row[x >> 1]));
+            b[x] = saturate(l + i32::from(t.u_to_b[u]));
+            g[x] = saturate(l + i32::from(t.u_to_g[u]) + i32::from(t.v_to_g[v]));
+            r[x] = saturate(l + i32::from(t.v_to_r[v]));
+        }
+    }
+
+    /// The luma row `y` and the chroma rows it uses.
+    fn rows(&self, y: usize) -> (&'a [u8], &'a [u8], &'a [u8]) {
+        (
+            &self.planes[0][y * self.strides[0]..],
+            &self.planes[1][(y >> 1) * self.strides[1]..],
+            &self.planes[2][(y >> 1) * self.strides[2]..],
+        )
+    }
+}
+
 impl BgrRows for YuvPlanes<'_> {
+    fn planar_row(&mut self, y: usize, width: usize, out: &mut [u8], stride: usize) -> bool {
+        if !simd::avx2() {
+            return false;
+        }
+        let (luma, u_row, v_row) = self.rows(y);
+        let done = simd::yuv420_row_to_planar(&self.tables.coefficients, [luma, u_row, v_row], width, out, stride);
+        self.planar_row_portable(y, width, done, out, stride);
+        true
+    }
+
     fn gather(&mut self, y: usize, cols: &[usize], out: &mut [u8]) {
         let t = self.tables;
-        let luma = &self.planes[0][y * self.strides[0]..];
-        let u_row = &self.planes[1][(y >> 1) * self.strides[1]..];
-        let v_row = &self.planes[2][(y >> 1) * self.strides[2]..];
+        let (luma, u_row, v_row) = self.rows(y);
         let pixel = |px: &mut [u8], l: u8, u: u8, v: u8| {
             let l = i32::from(t.y[usize::from(l)]);
             let (u, v) = (usize::from(u), usize::from(v));
