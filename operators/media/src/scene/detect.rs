@@ -297,7 +297,7 @@ mod tests {
                 for plane in 0..frame.planes() {
                     rng.fill(frame.data_mut(plane));
                 }
-                let mut hsv = |color| {
+                let hsv = |color| {
                     let mut pipeline = FramePipeline::new(color, 0);
                     pipeline.process(&frame).expect("converts").expect("same size").clone()
                 };
