@@ -153,11 +153,27 @@ impl ContentDetector {
     /// Feeds frame number `frame` (sequential); returns the frame where a new scene starts when a cut is confirmed
     /// (with MERGE this may be an earlier frame than `frame`).
     pub fn push(&mut self, frame: u64, hsv: &HsvFrame) -> Option<u64> {
-        let score = self.frame_score(hsv);
+        let cut = self.score(frame, hsv);
         match &mut self.previous {
             Some(previous) => previous.clone_from(hsv),
             None => self.previous = Some(hsv.clone()),
         }
+        cut
+    }
+
+    /// [`Self::push`] that keeps `hsv` by swapping buffers instead of copying it: `hsv` comes back holding an
+    /// earlier frame's planes (of the same size after the first frame), to be overwritten by the caller.
+    pub fn push_swap(&mut self, frame: u64, hsv: &mut HsvFrame) -> Option<u64> {
+        let cut = self.score(frame, hsv);
+        match &mut self.previous {
+            Some(previous) => std::mem::swap(previous, hsv),
+            None => self.previous = Some(hsv.clone()),
+        }
+        cut
+    }
+
+    fn score(&mut self, frame: u64, hsv: &HsvFrame) -> Option<u64> {
+        let score = self.frame_score(hsv);
         self.last_score = score;
         self.scores.push(score as f32);
         self.filter.filter(frame, score >= self.threshold)
@@ -253,6 +269,25 @@ mod tests {
         assert_eq!(run(&mut d, &shots(100, &[20, 22, 40])), vec![20, 40]);
         let mut d = detector(FlashMode::Suppress);
         assert_eq!(run(&mut d, &shots(100, &[30, 35, 40, 48, 52])), vec![30, 48]);
+    }
+
+    #[test]
+    fn pushing_by_swap_equals_pushing_by_copy() {
+        let frames = shots(100, &[30, 35, 40, 48, 52, 80]);
+        let mut copied = detector(FlashMode::Merge);
+        let cuts = run(&mut copied, &frames);
+        let mut swapped = detector(FlashMode::Merge);
+        let mut buffer = HsvFrame::default();
+        let swapped_cuts: Vec<u64> = frames
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                // The caller overwrites whatever the buffer came back with.
+                buffer.clone_from(f);
+                swapped.push_swap(i as u64, &mut buffer)
+            })
+            .collect();
+        assert_eq!((swapped_cuts, swapped.scores()), (cuts, copied.scores()));
     }
 
     #[test]

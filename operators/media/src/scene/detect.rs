@@ -119,7 +119,7 @@ impl FramePipeline {
 
     /// The downscaled HSV image of `frame`, or `None` for a frame whose size differs from the first frame's
     /// (PySceneDetect skips those).
-    fn process(&mut self, frame: &VideoFrame) -> Result<Option<&HsvFrame>, MediaError> {
+    fn process(&mut self, frame: &VideoFrame) -> Result<Option<&mut HsvFrame>, MediaError> {
         let size = (frame.width(), frame.height());
         let (width, height) = *self.size.get_or_insert(size);
         if size != (width, height) {
@@ -140,7 +140,7 @@ impl FramePipeline {
             // With AVX2 whole rows convert faster than swscale's converter, sparse or not.
             if let Some(mut planes) = YuvPlanes::new(frame).filter(|_| sparse || simd::avx2()) {
                 resizer.run_rows(&mut planes, to_hsv);
-                return Ok(Some(&self.hsv));
+                return Ok(Some(&mut self.hsv));
             }
             let compact = match &mut self.compact {
                 Some(compact) => compact,
@@ -148,7 +148,7 @@ impl FramePipeline {
             };
             if let Some(compact) = compact.as_mut().filter(|c| c.format() == frame.format()) {
                 resizer.run_rows(&mut compact.convert(frame)?, to_hsv);
-                return Ok(Some(&self.hsv));
+                return Ok(Some(&mut self.hsv));
             }
         }
         let scaler =
@@ -156,7 +156,7 @@ impl FramePipeline {
         scaler.run(frame, &mut self.converted)?;
         let mut packed = PackedBgr { data: self.converted.data(0), stride: self.converted.stride(0) };
         resizer.run_rows(&mut packed, to_hsv);
-        Ok(Some(&self.hsv))
+        Ok(Some(&mut self.hsv))
     }
 }
 
@@ -184,7 +184,7 @@ impl FrameScorer {
 
     fn push(&mut self, index: u64, frame: &VideoFrame) -> Result<(), MediaError> {
         match self.pipeline.process(frame)? {
-            Some(hsv) => self.cuts.extend(self.detector.push(index, hsv)),
+            Some(hsv) => self.cuts.extend(self.detector.push_swap(index, hsv)),
             None => self.detector.skip(),
         }
         Ok(())

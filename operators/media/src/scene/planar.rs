@@ -31,7 +31,8 @@ pub(crate) struct PlanarTaps {
     pub controls: Vec<[u8; 16]>,
     /// Per full group: the pixels' weights as 16-bit pairs `(w0, w1)`.
     pub weights: Vec<[i16; 8]>,
-    /// Every full group's source bytes fit its window (downscales up to about 5x; not wider ones).
+    /// Every full group's source bytes fit its window (downscales up to about 5x; not wider ones), and the windows
+    /// start at ascending columns.
     windowed: bool,
 }
 
@@ -52,6 +53,9 @@ impl PlanarTaps {
                 }
                 (control[4 * j], control[4 * j + 2]) = (a as u8 & 15, b as u8 & 15);
                 (weights[2 * j], weights[2 * j + 1]) = (tap.w0 as i16, tap.w1 as i16);
+            }
+            if layout.bases.last().is_some_and(|&last| last as usize > base) {
+                layout.windowed = false;
             }
             layout.bases.push(base as u32);
             layout.controls.push(control);
