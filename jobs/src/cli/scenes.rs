@@ -20,7 +20,8 @@ pub struct ScenesArgs {
     /// Print JSON: `{path: {cut_frames, cut_seconds, fps, frames}}`.
     #[arg(long)]
     json: bool,
-    /// Decoder threads per file (0 = ffmpeg's choice).
+    /// Threads per file: 1 decodes and scores on one thread; N scores on a thread of its own beside N decoder
+    /// threads; 0 = beside a decoder thread on every core but one.
     #[arg(long, default_value_t = 0)]
     threads: usize,
     #[command(flatten)]

@@ -116,6 +116,15 @@ impl VideoDecoder {
         Ok(Self { path: path.to_path_buf(), input, stream_index, decoder, time_base, start_pts, limits })
     }
 
+    /// The stream's frame rate, as [`crate::probe()`] reports it.
+    pub fn fps(&self) -> Result<f64, MediaError> {
+        let stream = self
+            .input
+            .stream(self.stream_index)
+            .ok_or_else(|| MediaError::NoVideoStream { path: self.path.clone() })?;
+        crate::probe::stream_fps(&self.path, &stream)
+    }
+
     /// Bounds every later decode pass by `limits`.
     pub fn with_limits(mut self, limits: DecodeLimits) -> Self {
         self.limits = limits;

@@ -38,6 +38,18 @@ fn rational(r: ffmpeg_next::Rational) -> f64 {
     if r.denominator() == 0 { 0.0 } else { f64::from(r.numerator()) / f64::from(r.denominator()) }
 }
 
+/// The frame rate of a video stream: its average rate, else its base rate; an error outside (0, 1000].
+pub(crate) fn stream_fps(path: &Path, stream: &ffmpeg_next::format::stream::Stream<'_>) -> Result<f64, MediaError> {
+    let mut fps = rational(stream.avg_frame_rate());
+    if !(fps.is_finite() && fps > 0.0) {
+        fps = rational(stream.rate());
+    }
+    if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+        return Err(MediaError::BadFrameRate { path: path.into(), fps });
+    }
+    Ok(fps)
+}
+
 /// Reads container and stream metadata without decoding.
 pub fn probe(path: &Path) -> Result<ProbeInfo, MediaError> {
     init();
@@ -48,13 +60,7 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, MediaError> {
         ffmpeg_next::codec::context::Context::from_parameters(params).and_then(|ctx| ctx.decoder().video()).map_err(
             |source| MediaError::Codec { path: path.into(), codec: format!("{:?}", stream.parameters().id()), source },
         )?;
-    let mut fps = rational(stream.avg_frame_rate());
-    if !(fps.is_finite() && fps > 0.0) {
-        fps = rational(stream.rate());
-    }
-    if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
-        return Err(MediaError::BadFrameRate { path: path.into(), fps });
-    }
+    let fps = stream_fps(path, &stream)?;
     let stream_duration = stream.duration() as f64 * rational(stream.time_base());
     let container_duration = input.duration() as f64 / f64::from(ffmpeg_next::ffi::AV_TIME_BASE);
     let duration_s = if stream.duration() > 0 { stream_duration } else { container_duration.max(0.0) };
