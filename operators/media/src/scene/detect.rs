@@ -138,7 +138,7 @@ impl FramePipeline {
         if self.color == ColorPath::Sampled {
             let sparse = 3 * resizer.sampled_pixels() < (width * height) as usize;
             // With AVX2 whole rows convert faster than swscale's converter, sparse or not.
-            if let Some(mut planes) = YuvPlanes::new(frame).filter(|_| sparse || simd::avx2()) {
+            if let Some(mut planes) = YuvPlanes::new(frame).filter(|_| sparse || simd::wide()) {
                 resizer.run_rows(&mut planes, to_hsv);
                 return Ok(Some(&mut self.hsv));
             }
@@ -311,7 +311,10 @@ mod tests {
                     let mut pipeline = FramePipeline::new(color, 0);
                     pipeline.process(&frame).expect("converts").expect("same size").clone()
                 };
-                assert!(hsv(ColorPath::Sampled) == hsv(ColorPath::Swscale), "{format:?} {width}x{height}");
+                let swscale = hsv(ColorPath::Swscale);
+                crate::scene::simd::tests::with_each_level(|level| {
+                    assert!(hsv(ColorPath::Sampled) == swscale, "{format:?} {width}x{height} {level:?}");
+                });
             }
         }
     }

@@ -17,22 +17,51 @@ use crate::scene::yuv::Coefficients;
 /// Bytes the SIMD horizontal pass may read past a pixel's first byte: it loads 4 bytes from each channel.
 pub(crate) const LOAD_PAD: usize = 4;
 
-/// Whether the AVX2 kernels run on this CPU.
-pub fn avx2() -> bool {
+/// The kernels a CPU can run, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Portable,
+    Avx2,
+    /// AVX-512 F and BW.
+    Avx512,
+}
+
+/// The widest kernels this CPU runs (in tests, at most [`tests::with_level`]'s cap on the calling thread).
+pub fn level() -> Level {
+    let detected = detected_level();
+    #[cfg(test)]
+    let detected = detected.min(tests::cap());
+    detected
+}
+
+fn detected_level() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2")
+        use std::arch::is_x86_feature_detected;
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+            return Level::Avx512;
+        }
+        if is_x86_feature_detected!("avx2") {
+            return Level::Avx2;
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    Level::Portable
+}
+
+/// Whether whole rows convert and resize on vectors at least 256 bits wide.
+pub fn wide() -> bool {
+    level() >= Level::Avx2
 }
 
 /// HSV of planar BGR bytes (see [`crate::scene::hsv::planar_bgr_to_hsv`]).
 pub(crate) fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if avx2() {
+    if level() >= Level::Avx512 {
+        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
+        return unsafe { x86::planar_bgr_to_hsv_512(bgr, hue, sat, val) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx2 {
         // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
         return unsafe { x86::planar_bgr_to_hsv(bgr, hue, sat, val) };
     }
@@ -42,7 +71,7 @@ pub(crate) fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8],
 /// Sum of `|a - b|` over two equally long byte planes.
 pub(crate) fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
     #[cfg(target_arch = "x86_64")]
-    if avx2() {
+    if level() >= Level::Avx2 {
         // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
         return unsafe { x86::abs_diff_sum(a, b) };
     }
@@ -52,7 +81,7 @@ pub(crate) fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
 /// OpenCV's vertical resize pass of one output row (see [`vertical_portable`]).
 pub(crate) fn vertical(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16) {
     #[cfg(target_arch = "x86_64")]
-    if avx2() {
+    if level() >= Level::Avx2 {
         // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
         return unsafe { x86::vertical(out, s0, s1, b0, b1) };
     }
@@ -63,7 +92,7 @@ pub(crate) fn vertical(out: &mut [u8], s0: &[i16], s1: &[i16], b0: i16, b1: i16)
 /// [`horizontal_row_portable`]).
 pub(crate) fn horizontal_row(src: &[u8], taps: &RowTaps, out: &mut [i16]) {
     #[cfg(target_arch = "x86_64")]
-    if avx2() && taps.adjacent {
+    if level() >= Level::Avx2 && taps.adjacent {
         // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
         let done = unsafe { x86::horizontal_row(src, taps, out) };
         return horizontal_row_portable(src, &taps.taps, done, out);
@@ -74,7 +103,13 @@ pub(crate) fn horizontal_row(src: &[u8], taps: &RowTaps, out: &mut [i16]) {
 /// The horizontal resize pass of a planar row (see [`horizontal_planar_portable`]).
 pub(crate) fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) {
     #[cfg(target_arch = "x86_64")]
-    if avx2() && taps.windowed() {
+    if level() >= Level::Avx512 && taps.windowed() {
+        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
+        let done = unsafe { x86::horizontal_planar_512(planes, stride, taps, out) };
+        return horizontal_planar_portable(planes, stride, taps, done, out);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx2 && taps.windowed() {
         // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
         let done = unsafe { x86::horizontal_planar(planes, stride, taps, out) };
         return horizontal_planar_portable(planes, stride, taps, done, out);
@@ -93,7 +128,12 @@ pub(crate) fn yuv420_row_to_planar(
     stride: usize,
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if avx2() {
+    if level() >= Level::Avx512 {
+        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
+        return unsafe { x86::yuv420_row_to_planar_512(coefficients, rows, width, out, stride) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx2 {
         // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
         return unsafe { x86::yuv420_row_to_planar(coefficients, rows, width, out, stride) };
     }
@@ -109,6 +149,11 @@ mod x86 {
 
     #[target_feature(enable = "avx2")]
     pub fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
+        planar_bgr_to_hsv_portable(bgr, hue, sat, val);
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub fn planar_bgr_to_hsv_512(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
         planar_bgr_to_hsv_portable(bgr, hue, sat, val);
     }
 
@@ -186,6 +231,100 @@ mod x86 {
                 assert!(at + BLOCK <= out.len());
                 // SAFETY: 16 i16 (32 bytes) at `at`, checked just above to be inside `out`; unaligned store.
                 unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(at).cast(), values) };
+            }
+        }
+        body
+    }
+
+    /// Output pixels per step of the AVX-512 planar pass: 8 groups, four per 512-bit shuffle.
+    const BLOCK_512: usize = 8 * GROUP;
+
+    /// [`horizontal_planar`] on 512-bit vectors: 32 output pixels per step.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub fn horizontal_planar_512(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
+        let n = taps.len();
+        let body = n - n % BLOCK_512;
+        let groups = body / GROUP;
+        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
+        assert!(taps.bases.len() >= groups && taps.controls.len() >= groups && taps.weights.len() >= groups);
+        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`).
+        assert!(groups == 0 || taps.bases[groups - 1] as usize + 16 <= stride);
+        // packs leaves [low 0-3, high 0-3] per 128-bit lane; these 64-bit lanes put the pixels back in order.
+        let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
+        for channel in 0..3 {
+            let plane = &planes[channel * stride..(channel + 1) * stride];
+            let quarter = |g: usize| {
+                // SAFETY: `base + 16 <= stride = plane.len()` (asserted above) for the four windows; `g + 3 <
+                // groups` indexes `controls` and `weights`, whose entries are 16 contiguous bytes each, so each
+                // 64-byte load covers entries `g..g + 4`. Unaligned loads are allowed.
+                unsafe {
+                    let window = |i: usize| plane.as_ptr().add(taps.bases[g + i] as usize).cast::<__m128i>();
+                    let windows = _mm512_inserti64x4::<1>(
+                        _mm512_castsi256_si512(_mm256_loadu2_m128i(window(1), window(0))),
+                        _mm256_loadu2_m128i(window(3), window(2)),
+                    );
+                    let control = _mm512_loadu_si512(taps.controls.as_ptr().add(g).cast());
+                    let weights = _mm512_loadu_si512(taps.weights.as_ptr().add(g).cast());
+                    _mm512_srai_epi32::<4>(_mm512_madd_epi16(_mm512_shuffle_epi8(windows, control), weights))
+                }
+            };
+            for block in (0..body).step_by(BLOCK_512) {
+                let g = block / GROUP;
+                let values = _mm512_permutexvar_epi64(order, _mm512_packs_epi32(quarter(g), quarter(g + 4)));
+                let at = channel * n + block;
+                assert!(at + BLOCK_512 <= out.len());
+                // SAFETY: 32 i16 (64 bytes) at `at`, checked just above to be inside `out`; unaligned store.
+                unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), values) };
+            }
+        }
+        body
+    }
+
+    /// [`yuv420_row_to_planar`] on 512-bit vectors: 32 pixels per step.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub fn yuv420_row_to_planar_512(
+        c: &Coefficients,
+        rows: [&[u8]; 3],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+    ) -> usize {
+        const STEP: usize = 32;
+        let [luma, u, v] = rows;
+        let body = (width - width % STEP).min(luma.len() - luma.len() % STEP);
+        let body = body.min(2 * u.len().min(v.len()) / STEP * STEP);
+        assert!(out.len() >= 2 * stride + body && stride >= body);
+        let (y_offset, y_coeff) = (_mm512_set1_epi16(c.y_offset), _mm512_set1_epi16(c.y_coeff));
+        let (ub, ug, vg, vr) =
+            (_mm512_set1_epi16(c.ub), _mm512_set1_epi16(c.ug), _mm512_set1_epi16(c.vg), _mm512_set1_epi16(c.vr));
+        let (chroma_offset, zero) = (_mm512_set1_epi16(0x400), _mm512_setzero_si512());
+        // Each chroma sample serves two neighbouring pixels: lane i takes sample i / 2.
+        let pairs: [i16; 32] = std::array::from_fn(|i| (i / 2) as i16);
+        // SAFETY: 64 bytes from a 32-element i16 array; unaligned load.
+        let duplicate = unsafe { _mm512_loadu_si512(pairs.as_ptr().cast()) };
+        for x in (0..body).step_by(STEP) {
+            // SAFETY: `x + 32 <= body <= luma.len()` and `x / 2 + 16 <= body / 2 <= u.len(), v.len()`: the 32- and
+            // 16-byte loads are inside the rows. Unaligned loads are allowed.
+            let (y16, u16s, v16s) = unsafe {
+                let chroma = |row: &[u8]| {
+                    let bytes = _mm256_zextsi128_si256(_mm_loadu_si128(row.as_ptr().add(x / 2).cast::<__m128i>()));
+                    _mm512_permutexvar_epi16(duplicate, _mm512_cvtepu8_epi16(bytes))
+                };
+                (_mm512_cvtepu8_epi16(_mm256_loadu_si256(luma.as_ptr().add(x).cast::<__m256i>())), chroma(u), chroma(v))
+            };
+            let l = _mm512_mulhi_epi16(_mm512_sub_epi16(_mm512_slli_epi16::<3>(y16), y_offset), y_coeff);
+            let uc = _mm512_sub_epi16(_mm512_slli_epi16::<3>(u16s), chroma_offset);
+            let vc = _mm512_sub_epi16(_mm512_slli_epi16::<3>(v16s), chroma_offset);
+            let b = _mm512_add_epi16(l, _mm512_mulhi_epi16(uc, ub));
+            let g = _mm512_add_epi16(_mm512_add_epi16(l, _mm512_mulhi_epi16(uc, ug)), _mm512_mulhi_epi16(vc, vg));
+            let r = _mm512_add_epi16(l, _mm512_mulhi_epi16(vc, vr));
+            for (plane, value) in [b, g, r].into_iter().enumerate() {
+                // Clamped at 0, then narrowed with unsigned saturation at 255: `packuswb`'s bytes, in order.
+                let bytes = _mm512_cvtusepi16_epi8(_mm512_max_epi16(value, zero));
+                let at = plane * stride + x;
+                // SAFETY: 32 bytes at `plane * stride + x` with `x + 32 <= body <= stride` and `out.len() >=
+                // 2 * stride + body` (asserted above): inside `out`. Unaligned store.
+                unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(at).cast(), bytes) };
             }
         }
         body
@@ -290,7 +429,9 @@ mod x86 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::cell::Cell;
+
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -302,6 +443,26 @@ mod tests {
     use crate::scene::resize::{BgrRows, Resizer};
     use crate::scene::yuv::YuvPlanes;
 
+    thread_local! {
+        static CAP: Cell<Level> = const { Cell::new(Level::Avx512) };
+    }
+
+    /// The widest kernels the calling thread may run.
+    pub(crate) fn cap() -> Level {
+        CAP.with(Cell::get)
+    }
+
+    /// Runs `check` once for each kernel level this CPU has (portable included), with the dispatch held to it
+    /// on this thread; `check` gets the level for its messages.
+    pub(crate) fn with_each_level(mut check: impl FnMut(Level)) {
+        let levels = [Level::Portable, Level::Avx2, Level::Avx512];
+        for level in levels.into_iter().filter(|&l| l <= detected_level()) {
+            CAP.with(|cap| cap.set(level));
+            check(level);
+        }
+        CAP.with(|cap| cap.set(Level::Avx512));
+    }
+
     #[test]
     fn hsv_equals_the_portable_code_for_every_colour() {
         let n = 1usize << 24;
@@ -309,13 +470,15 @@ mod tests {
         let bgr = [&planes[0][..], &planes[1][..], &planes[2][..]];
         // An odd length covers the tail too.
         let len = n - 7;
-        let mut fast = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
-        let mut portable = fast.clone();
-        let [h, s, v] = &mut fast;
-        planar_bgr_to_hsv(bgr, h, s, v);
+        let mut portable = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
         let [h, s, v] = &mut portable;
         planar_bgr_to_hsv_portable(bgr, h, s, v);
-        assert!(fast == portable, "avx2: {}", avx2());
+        with_each_level(|level| {
+            let mut fast = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
+            let [h, s, v] = &mut fast;
+            planar_bgr_to_hsv(bgr, h, s, v);
+            assert!(fast == portable, "{level:?}");
+        });
     }
 
     #[test]
@@ -324,16 +487,19 @@ mod tests {
         for len in [0, 1, 15, 16, 17, 255, 1000, 70_001] {
             let a: Vec<u8> = (0..len).map(|_| rng.random()).collect();
             let b: Vec<u8> = (0..len).map(|_| rng.random()).collect();
-            assert_eq!(abs_diff_sum(&a, &b), abs_diff_sum_portable(&a, &b), "len {len}");
             // Horizontally filtered values are at most 32640; weights at most 2048.
             let s0: Vec<i16> = (0..len).map(|_| rng.random_range(0..=32640)).collect();
             let s1: Vec<i16> = (0..len).map(|_| rng.random_range(0..=32640)).collect();
-            for (b0, b1) in [(2048, 0), (1024, 1024), (1, 2047), (rng.random_range(0..=2048), 0)] {
-                let (mut fast, mut portable) = (vec![0u8; len], vec![0u8; len]);
-                vertical(&mut fast, &s0, &s1, b0, b1);
-                vertical_portable(&mut portable, &s0, &s1, b0, b1);
-                assert_eq!(fast, portable, "len {len} weights {b0} {b1}");
-            }
+            let weights = [(2048, 0), (1024, 1024), (1, 2047), (rng.random_range(0..=2048), 0)];
+            with_each_level(|level| {
+                assert_eq!(abs_diff_sum(&a, &b), abs_diff_sum_portable(&a, &b), "len {len} {level:?}");
+                for (b0, b1) in weights {
+                    let (mut fast, mut portable) = (vec![0u8; len], vec![0u8; len]);
+                    vertical(&mut fast, &s0, &s1, b0, b1);
+                    vertical_portable(&mut portable, &s0, &s1, b0, b1);
+                    assert_eq!(fast, portable, "len {len} weights {b0} {b1} {level:?}");
+                }
+            });
         }
     }
 
@@ -346,21 +512,24 @@ mod tests {
             assert!(taps.windowed(), "{src_w} -> {dst_w}");
             let stride = src_w + PLANAR_PAD;
             let planes: Vec<u8> = (0..3 * stride).map(|_| rng.random()).collect();
-            let (mut fast, mut portable) = (vec![0i16; 3 * dst_w], vec![0i16; 3 * dst_w]);
-            horizontal_planar(&planes, stride, taps, &mut fast);
+            let mut portable = vec![0i16; 3 * dst_w];
             horizontal_planar_portable(&planes, stride, taps, 0, &mut portable);
-            assert_eq!(fast, portable, "{src_w} -> {dst_w}, avx2: {}", avx2());
             // The packed pass over the same pixels gives the same values.
             let packed: Vec<u8> = (0..src_w).flat_map(|x| [0, 1, 2].map(|c| planes[c * stride + x])).collect();
             let mut from_packed = vec![0i16; 3 * dst_w];
             horizontal_row_portable(&packed, &resizer.row_taps().taps, 0, &mut from_packed);
-            assert_eq!(fast, from_packed, "{src_w} -> {dst_w}");
+            assert_eq!(portable, from_packed, "{src_w} -> {dst_w}");
+            with_each_level(|level| {
+                let mut fast = vec![0i16; 3 * dst_w];
+                horizontal_planar(&planes, stride, taps, &mut fast);
+                assert_eq!(fast, portable, "{src_w} -> {dst_w}, {level:?}");
+            });
         }
     }
 
     #[test]
     fn yuv_conversion_equals_the_tables_for_every_value() {
-        // Every (U, V) pair under a luma row of every value; 261 pixels leave a tail.
+        // Every (U, V) pair under a luma row of every value; 261 pixels leave a tail at every width of step.
         let width = 261;
         let luma: Vec<u8> = (0..width).map(|x| x as u8).collect();
         let stride = width + PLANAR_PAD;
@@ -375,13 +544,16 @@ mod tests {
                     frame.data_mut(1).fill(u);
                     frame.data_mut(2).fill(v);
                     let mut planes = YuvPlanes::new(&frame).expect("4:2:0");
-                    let (mut fast, mut portable) = (vec![0u8; 3 * stride], vec![0u8; 3 * stride]);
-                    if !planes.planar_row(1, width, &mut fast, stride) {
-                        assert!(!avx2());
-                        return;
-                    }
+                    let mut portable = vec![0u8; 3 * stride];
                     planes.planar_row_portable(1, width, 0, &mut portable, stride);
-                    assert!(fast == portable, "u {u} v {v} full range {full_range}");
+                    with_each_level(|level| {
+                        let mut fast = vec![0u8; 3 * stride];
+                        if planes.planar_row(1, width, &mut fast, stride) {
+                            assert!(fast == portable, "u {u} v {v} full range {full_range} {level:?}");
+                        } else {
+                            assert_eq!(level, Level::Portable, "only the portable level converts pixel by pixel");
+                        }
+                    });
                 }
             }
         }
@@ -398,10 +570,13 @@ mod tests {
             assert!(taps.adjacent);
             for padding in [0, 1, 7] {
                 let row: Vec<u8> = (0..3 * src_w + padding).map(|_| rng.random()).collect();
-                let (mut fast, mut portable) = (vec![0i16; 3 * dst_w], vec![0i16; 3 * dst_w]);
-                horizontal_row(&row, taps, &mut fast);
+                let mut portable = vec![0i16; 3 * dst_w];
                 horizontal_row_portable(&row, &taps.taps, 0, &mut portable);
-                assert_eq!(fast, portable, "{src_w} -> {dst_w}, padding {padding}, avx2: {}", avx2());
+                with_each_level(|level| {
+                    let mut fast = vec![0i16; 3 * dst_w];
+                    horizontal_row(&row, taps, &mut fast);
+                    assert_eq!(fast, portable, "{src_w} -> {dst_w}, padding {padding}, {level:?}");
+                });
             }
         }
     }

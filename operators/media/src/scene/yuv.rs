@@ -160,7 +160,7 @@ impl<'a> YuvPlanes<'a> {
 
 impl BgrRows for YuvPlanes<'_> {
     fn planar_row(&mut self, y: usize, width: usize, out: &mut [u8], stride: usize) -> bool {
-        if !simd::avx2() {
+        if !simd::wide() {
             return false;
         }
         let (luma, u_row, v_row) = self.rows(y);
