@@ -94,6 +94,12 @@ pub struct VideoDecoder {
 impl VideoDecoder {
     /// Opens `path`; `threads` = 0 lets ffmpeg choose, 1 decodes on the calling thread only.
     pub fn open(path: &Path, threads: usize) -> Result<Self, MediaError> {
+        Self::open_with(path, |_, _| threads)
+    }
+
+    /// [`Self::open`] with the decoder threads chosen from the frame size (`threads(width, height)`), which is
+    /// known only once the stream's decoder is open: it is opened a first time with one thread to ask.
+    pub fn open_with(path: &Path, threads: impl FnOnce(u32, u32) -> usize) -> Result<Self, MediaError> {
         init();
         let input = crate::open::open_input(path)?;
         let stream =
@@ -108,8 +114,11 @@ impl VideoDecoder {
             codec: format!("{:?}", stream.parameters().id()).to_lowercase(),
             source,
         };
-        let mut context =
-            ffmpeg_next::codec::context::Context::from_parameters(stream.parameters()).map_err(codec_error)?;
+        let context = || ffmpeg_next::codec::context::Context::from_parameters(stream.parameters());
+        let sized = context().and_then(|c| c.decoder().video()).map_err(codec_error)?;
+        let threads = threads(sized.width(), sized.height());
+        drop(sized);
+        let mut context = context().map_err(codec_error)?;
         context.set_threading(threading::Config { kind: threading::Type::Frame, count: threads, ..Default::default() });
         let decoder = context.decoder().video().map_err(codec_error)?;
         let limits = DecodeLimits::NONE;

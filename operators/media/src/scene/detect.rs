@@ -234,21 +234,28 @@ fn detect_pipelined(
     })
 }
 
-/// Decoder threads for a pipelined pass: `threads` when given; for 0 (automatic) one per core but the one the
-/// scoring thread needs (measured on 2 cores: ffmpeg's own choice, frame threads on every core, competed with scoring
-/// and took 1.6x the wall time of one decoder thread beside the scoring thread on a 480x352 video).
-fn decoder_threads(threads: usize) -> usize {
+/// Decoder threads for a pass over `width`x`height` frames: `threads` when given; for 0 (automatic) one per core,
+/// but one fewer when scoring is about as heavy as decoding (the resizer reads a third of the pixels or more), so
+/// the scoring thread has a core of its own. Measured on 2 cores: a 480x352 video (every pixel read) took 1.7x the
+/// wall time with two frame threads beside the scoring thread than with one; a 1280x720 one (1 pixel in 25) 0.7x.
+fn decoder_threads(threads: usize, downscale: u32, width: u32, height: u32) -> usize {
     if threads != 0 {
         return threads;
     }
-    std::thread::available_parallelism().map_or(1, |cores| cores.get().saturating_sub(1).max(1))
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let factor = downscale_factor(downscale, width, height);
+    let (dw, dh) = downscaled_size(width as usize, height as usize, factor);
+    let sampled = Resizer::new(width as usize, height as usize, dw.max(1), dh.max(1)).sampled_pixels();
+    let heavy = 3 * sampled >= (width as usize) * (height as usize);
+    if heavy { cores.saturating_sub(1).max(1) } else { cores }
 }
 
 /// [`detect_scenes`] with explicit [`DetectOptions`]. With one thread everything runs on the calling thread;
 /// otherwise scoring runs on a thread of its own, overlapping decoding.
 pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOptions) -> Result<SceneList, MediaError> {
     let detector = ContentDetector::from_config(config)?;
-    let mut decoder = VideoDecoder::open(path, decoder_threads(options.threads))?.with_limits(options.limits);
+    let threads = |width, height| decoder_threads(options.threads, config.downscale, width, height);
+    let mut decoder = VideoDecoder::open_with(path, threads)?.with_limits(options.limits);
     let fps = normalize_fps(decoder.fps()?);
     let (stats, scored) = if options.threads == 1 {
         let pipeline = FramePipeline::new(options.color, config.downscale);
