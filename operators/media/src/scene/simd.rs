@@ -1,11 +1,12 @@
-//! The scene detector's per-pixel kernels with runtime CPU-feature dispatch: on x86-64 CPUs with AVX2 the same
-//! portable bodies are compiled for 256-bit vectors, and the horizontal resize pass (irregular taps, which the
-//! compiler leaves scalar) uses AVX2 gathers. Elsewhere, or without AVX2, the portable code runs. Every kernel is
-//! integer arithmetic or correctly rounded `f32` division, so each path gives the same bytes (tested below against
-//! the portable code, on every path the CPU running the tests has).
+//! The scene detector's per-pixel kernels with run-time CPU-feature dispatch: on x86-64 CPUs with AVX-512 (F and
+//! BW) or AVX2, 4:2:0 rows convert to planar B/G/R with swscale's arithmetic, the horizontal resize pass reads
+//! them with byte shuffles and `madd` (packed rows with gathers), the vertical pass runs OpenCV's 16-bit lanes, and
+//! HSV and the frame deltas are their portable bodies compiled for the wider vectors. Elsewhere the portable code
+//! runs. Every kernel is integer arithmetic or correctly rounded `f32` division, so each level gives the same
+//! bytes: tests run every level the CPU has against the portable code ([`tests::with_each_level`]).
 //!
-//! The only module of the crate with `unsafe`: calling a `#[target_feature]` function (sound once the feature is
-//! detected) and the pointer-based loads, gathers and stores of the AVX2 horizontal pass (bounds checked before).
+//! The only module of the crate with `unsafe`: calling `#[target_feature]` functions (sound once the feature is
+//! detected) and the pointer-based loads, gathers and stores of the kernels (bounds asserted before each).
 #![allow(unsafe_code)]
 
 use crate::scene::content::abs_diff_sum_portable;
@@ -26,7 +27,8 @@ pub enum Level {
     Avx512,
 }
 
-/// The widest kernels this CPU runs (in tests, at most [`tests::with_level`]'s cap on the calling thread).
+/// The widest kernels this CPU runs (in tests, at most the level [`tests::with_each_level`] holds the calling
+/// thread to).
 pub fn level() -> Level {
     let detected = detected_level();
     #[cfg(test)]
