@@ -3,7 +3,7 @@
 //! them with byte shuffles and `madd` (packed rows with gathers), the vertical pass runs OpenCV's 16-bit lanes, and
 //! HSV and the frame deltas are their portable bodies compiled for the wider vectors. Elsewhere the portable code
 //! runs. Every kernel is integer arithmetic or correctly rounded `f32` division, so each level gives the same
-//! bytes: tests run every level the CPU has against the portable code ([`tests::with_each_level`]).
+//! bytes: tests run every level the CPU has against the portable code (`tests::with_each_level`).
 //!
 //! The only module of the crate with `unsafe`: calling `#[target_feature]` functions (sound once the feature is
 //! detected) and the pointer-based loads, gathers and stores of the kernels (bounds asserted before each).
@@ -27,7 +27,7 @@ pub enum Level {
     Avx512,
 }
 
-/// The widest kernels this CPU runs (in tests, at most the level [`tests::with_each_level`] holds the calling
+/// The widest kernels this CPU runs (in tests, at most the level `tests::with_each_level` holds the calling
 /// thread to).
 pub fn level() -> Level {
     let detected = detected_level();
