@@ -9,21 +9,15 @@ pub(crate) const PLANAR_PAD: usize = 32;
 /// Output pixels per 16-byte window.
 pub(crate) const GROUP: usize = 4;
 
+use crate::scene::resize::Tap;
+
 /// A shuffle index that yields a zero byte.
 const ZERO: u8 = 0x80;
-
-/// One output pixel: its two source columns (the same one when the second weight is 0) and their weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tap {
-    first: usize,
-    second: usize,
-    w0: i32,
-    w1: i32,
-}
 
 /// The taps of a row's output pixels, and their SIMD layout per group of [`GROUP`] output pixels.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PlanarTaps {
+    /// Per output pixel: its two source columns (the same one when the second weight is 0) and their weights.
     taps: Vec<Tap>,
     /// Per full group: the column its 16-byte window starts at.
     pub bases: Vec<u32>,
@@ -37,11 +31,11 @@ pub(crate) struct PlanarTaps {
 }
 
 impl PlanarTaps {
-    /// Taps `(first, second, w0, w1)` per output pixel, with columns ascending.
-    pub fn new(taps: impl Iterator<Item = (usize, usize, i32, i32)>) -> Self {
-        let taps: Vec<Tap> = taps
-            .map(|(first, second, w0, w1)| Tap { first, second: if w1 == 0 { first } else { second }, w0, w1 })
-            .collect();
+    /// The layout of a row's taps (source columns ascending).
+    pub fn new(taps: &[Tap]) -> Self {
+        // A tap without a second weight reads its first column twice (times 0), inside its window.
+        let taps: Vec<Tap> =
+            taps.iter().map(|&t| Tap { second: if t.w1 == 0 { t.first } else { t.second }, ..t }).collect();
         let mut layout = Self { windowed: true, ..Self::default() };
         for group in taps.chunks_exact(GROUP) {
             let base = group[0].first;
@@ -102,13 +96,14 @@ mod tests {
 
     #[test]
     fn groups_lay_out_windows_shuffles_and_weights() {
-        let taps = PlanarTaps::new([(0, 1, 1024, 1024), (2, 3, 2048, 0), (5, 6, 1, 2047), (7, 8, 3, 2045)].into_iter());
+        let tap = |first, w0, w1| Tap { first, second: first + 1, w0, w1 };
+        let taps = PlanarTaps::new(&[tap(0, 1024, 1024), tap(2, 2048, 0), tap(5, 1, 2047), tap(7, 3, 2045)]);
         assert!(taps.windowed());
         assert_eq!(taps.bases, vec![0]);
         assert_eq!(taps.controls[0], [0, ZERO, 1, ZERO, 2, ZERO, 2, ZERO, 5, ZERO, 6, ZERO, 7, ZERO, 8, ZERO]);
         assert_eq!(taps.weights[0], [1024, 1024, 2048, 0, 1, 2047, 3, 2045]);
         // A 6x downscale spreads 4 pixels over more than 16 bytes.
-        let wide = PlanarTaps::new((0..8).map(|i| (6 * i, 6 * i + 1, 1024, 1024)));
+        let wide = PlanarTaps::new(&(0..8).map(|i| tap(6 * i, 1024, 1024)).collect::<Vec<_>>());
         assert!(!wide.windowed());
     }
 }

@@ -84,11 +84,11 @@ impl BgrRows for PackedBgr<'_> {
 /// One output coordinate of the linear filter: source index (into the gathered columns, or a row) and the two
 /// fixed-point weights of it and its successor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tap {
-    first: usize,
-    second: usize,
-    w0: i32,
-    w1: i32,
+pub(crate) struct Tap {
+    pub first: usize,
+    pub second: usize,
+    pub w0: i32,
+    pub w1: i32,
 }
 
 /// OpenCV's per-coordinate linear taps (`resize.cpp`, fixed-point branch) for `src` -> `dst` samples.
@@ -199,7 +199,7 @@ impl Resizer {
             Mode::Area2x => ((0..2 * dst_w).collect(), RowTaps::default(), RowTaps::default(), Vec::new()),
             Mode::Linear => {
                 let taps = linear_taps(src_w, dst_w);
-                planar_taps = PlanarTaps::new(taps.iter().map(|t| (t.first, t.second, t.w0, t.w1)));
+                planar_taps = PlanarTaps::new(&taps);
                 let mut cols: Vec<usize> =
                     taps.iter().flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)]).flatten().collect();
                 cols.sort_unstable();

@@ -193,6 +193,19 @@ mod x86 {
     /// Output pixels per step.
     const LANES: usize = 8;
 
+    /// The output pixels of a planar pass and how many of them whole blocks of `block` cover, after checking
+    /// what the kernels' unchecked loads and stores rely on.
+    fn planar_blocks(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &[i16], block: usize) -> (usize, usize) {
+        let n = taps.len();
+        let body = n - n % block;
+        let groups = body / GROUP;
+        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
+        assert!(taps.bases.len() >= groups && taps.controls.len() >= groups && taps.weights.len() >= groups);
+        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`).
+        assert!(groups == 0 || taps.bases[groups - 1] as usize + 16 <= stride);
+        (n, body)
+    }
+
     /// Output pixels per step of the planar pass: 4 groups, two per 256-bit shuffle.
     const BLOCK: usize = 4 * GROUP;
 
@@ -201,13 +214,7 @@ mod x86 {
     /// `(first, second)` pairs, one `madd` with the weight pairs.
     #[target_feature(enable = "avx2")]
     pub fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
-        let n = taps.len();
-        let body = n - n % BLOCK;
-        let groups = body / GROUP;
-        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
-        assert!(taps.bases.len() >= groups && taps.controls.len() >= groups && taps.weights.len() >= groups);
-        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`).
-        assert!(groups == 0 || taps.bases[groups - 1] as usize + 16 <= stride);
+        let (n, body) = planar_blocks(planes, stride, taps, out, BLOCK);
         for channel in 0..3 {
             let plane = &planes[channel * stride..(channel + 1) * stride];
             let half = |g: usize| {
@@ -244,13 +251,7 @@ mod x86 {
     /// [`horizontal_planar`] on 512-bit vectors: 32 output pixels per step.
     #[target_feature(enable = "avx512f,avx512bw")]
     pub fn horizontal_planar_512(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
-        let n = taps.len();
-        let body = n - n % BLOCK_512;
-        let groups = body / GROUP;
-        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
-        assert!(taps.bases.len() >= groups && taps.controls.len() >= groups && taps.weights.len() >= groups);
-        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`).
-        assert!(groups == 0 || taps.bases[groups - 1] as usize + 16 <= stride);
+        let (n, body) = planar_blocks(planes, stride, taps, out, BLOCK_512);
         // packs leaves [low 0-3, high 0-3] per 128-bit lane; these 64-bit lanes put the pixels back in order.
         let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
         for channel in 0..3 {
@@ -292,10 +293,8 @@ mod x86 {
         stride: usize,
     ) -> usize {
         const STEP: usize = 32;
+        let body = yuv_blocks(rows, width, out, stride, STEP);
         let [luma, u, v] = rows;
-        let body = (width - width % STEP).min(luma.len() - luma.len() % STEP);
-        let body = body.min(2 * u.len().min(v.len()) / STEP * STEP);
-        assert!(out.len() >= 2 * stride + body && stride >= body);
         let (y_offset, y_coeff) = (_mm512_set1_epi16(c.y_offset), _mm512_set1_epi16(c.y_coeff));
         let (ub, ug, vg, vr) =
             (_mm512_set1_epi16(c.ub), _mm512_set1_epi16(c.ug), _mm512_set1_epi16(c.vg), _mm512_set1_epi16(c.vr));
@@ -332,6 +331,16 @@ mod x86 {
         body
     }
 
+    /// The leading pixels of a 4:2:0 row that whole steps of `step` pixels convert: within `width`, the luma row
+    /// and twice the chroma rows (each sample serves two pixels), and `out`'s planes `stride` bytes apart.
+    fn yuv_blocks(rows: [&[u8]; 3], width: usize, out: &[u8], stride: usize, step: usize) -> usize {
+        let [luma, u, v] = rows;
+        let pixels = width.min(luma.len()).min(2 * u.len().min(v.len()));
+        let body = pixels - pixels % step;
+        assert!(out.len() >= 2 * stride + body && stride >= body);
+        body
+    }
+
     /// Pixels per step of the 4:2:0 conversion.
     const PIXELS: usize = 16;
 
@@ -346,10 +355,8 @@ mod x86 {
         out: &mut [u8],
         stride: usize,
     ) -> usize {
+        let body = yuv_blocks(rows, width, out, stride, PIXELS);
         let [luma, u, v] = rows;
-        let body = (width - width % PIXELS).min(luma.len() - luma.len() % PIXELS);
-        let body = body.min(2 * u.len().min(v.len()) / PIXELS * PIXELS);
-        assert!(out.len() >= 2 * stride + body && stride >= body);
         let (y_offset, y_coeff) = (_mm256_set1_epi16(c.y_offset), _mm256_set1_epi16(c.y_coeff));
         let (ub, ug, vg, vr) =
             (_mm256_set1_epi16(c.ub), _mm256_set1_epi16(c.ug), _mm256_set1_epi16(c.vg), _mm256_set1_epi16(c.vr));
