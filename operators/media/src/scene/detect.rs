@@ -50,10 +50,10 @@ impl SceneList {
 /// How decoded frames become BGR before downscaling.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ColorPath {
-    /// `yuv420p` frames are converted only at the pixels the resizer samples when that is under a third of the
-    /// frame (large downscales, e.g. 1 pixel in 25 at 720p); 4:4:4 and 4:2:2 frames only at the rows it reads
-    /// (swscale on a frame of those rows); otherwise swscale converts the whole frame (its SIMD beats per-pixel
-    /// conversion when most pixels are needed anyway).
+    /// 4:2:0 frames of even height are converted only at the rows the resizer reads, in full with AVX2/AVX-512
+    /// (`simd`), else only at the pixels it samples when that is under a third of the frame (large downscales,
+    /// e.g. 1 pixel in 25 at 720p); 4:4:4 frames only at the rows it reads (swscale on a frame of those rows);
+    /// otherwise swscale converts the whole frame (its SIMD beats per-pixel conversion when most pixels are needed).
     #[default]
     Sampled,
     /// Every frame is converted in full by swscale (bicubic, like OpenCV's capture), then downscaled.
@@ -138,7 +138,8 @@ impl FramePipeline {
         if self.color == ColorPath::Sampled {
             let sparse = 3 * resizer.sampled_pixels() < (width * height) as usize;
             // With AVX2 whole rows convert faster than swscale's converter, sparse or not.
-            if let Some(mut planes) = YuvPlanes::new(frame).filter(|_| sparse || simd::wide()) {
+            let rows = simd::wide() && resizer.reads_planar_rows();
+            if let Some(mut planes) = YuvPlanes::new(frame).filter(|_| sparse || rows) {
                 resizer.run_rows(&mut planes, to_hsv);
                 return Ok(Some(&mut self.hsv));
             }

@@ -277,6 +277,16 @@ impl Resizer {
         }
     }
 
+    /// Whether the resizer takes whole planar rows from sources that convert them ([`BgrRows::planar_row`]):
+    /// without a resize, and for linear downscales narrow enough for the planar kernels' windows.
+    pub fn reads_planar_rows(&self) -> bool {
+        match self.mode {
+            Mode::Copy => true,
+            Mode::Area2x => false,
+            Mode::Linear => self.planar_taps.windowed(),
+        }
+    }
+
     /// How many source pixels one frame reads (the cost driver of the YUV -> BGR step).
     pub fn sampled_pixels(&self) -> usize {
         self.source_rows().len() * self.cols.len()
