@@ -35,6 +35,12 @@ pub struct DecodeStats {
     pub bad_packets: u64,
 }
 
+/// How a decoder's thread count is chosen: given, or from the frame size.
+enum DecoderThreads<'a> {
+    Fixed(usize),
+    BySize(&'a dyn Fn(u32, u32) -> usize),
+}
+
 /// Bounds on one decode pass, for files that cannot be trusted to be what their header says.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeLimits {
@@ -94,12 +100,16 @@ pub struct VideoDecoder {
 impl VideoDecoder {
     /// Opens `path`; `threads` = 0 lets ffmpeg choose, 1 decodes on the calling thread only.
     pub fn open(path: &Path, threads: usize) -> Result<Self, MediaError> {
-        Self::open_with(path, |_, _| threads)
+        Self::open_inner(path, DecoderThreads::Fixed(threads))
     }
 
     /// [`Self::open`] with the decoder threads chosen from the frame size (`threads(width, height)`), which is
     /// known only once the stream's decoder is open: it is opened a first time with one thread to ask.
-    pub fn open_with(path: &Path, threads: impl FnOnce(u32, u32) -> usize) -> Result<Self, MediaError> {
+    pub fn open_with(path: &Path, threads: impl Fn(u32, u32) -> usize) -> Result<Self, MediaError> {
+        Self::open_inner(path, DecoderThreads::BySize(&threads))
+    }
+
+    fn open_inner(path: &Path, threads: DecoderThreads<'_>) -> Result<Self, MediaError> {
         init();
         let input = crate::open::open_input(path)?;
         let stream =
@@ -115,9 +125,13 @@ impl VideoDecoder {
             source,
         };
         let context = || ffmpeg_next::codec::context::Context::from_parameters(stream.parameters());
-        let sized = context().and_then(|c| c.decoder().video()).map_err(codec_error)?;
-        let threads = threads(sized.width(), sized.height());
-        drop(sized);
+        let threads = match threads {
+            DecoderThreads::Fixed(threads) => threads,
+            DecoderThreads::BySize(threads) => {
+                let sized = context().and_then(|c| c.decoder().video()).map_err(codec_error)?;
+                threads(sized.width(), sized.height())
+            }
+        };
         let mut context = context().map_err(codec_error)?;
         context.set_threading(threading::Config { kind: threading::Type::Frame, count: threads, ..Default::default() });
         let decoder = context.decoder().video().map_err(codec_error)?;
