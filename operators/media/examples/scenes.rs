@@ -2,7 +2,7 @@
 //! decode-inclusive speed (the fastest of `--repeat` runs): `cargo run --release -p clipstream-media --example scenes
 //! -- [--threads N] [--repeat N] [--swscale] [--scores] [--threshold T] [--min-scene-len N] VIDEO...`.
 //! Each entry also holds `decode_cpu_s`/`decode_wall_s`: the same video only decoded (same decoder, same threads,
-//! frames discarded), the physical limit of a bit-exact detector.
+//! frames discarded), the physical limit of a bit-exact detector; `kernels` is the SIMD level the detector ran.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -75,6 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "decode_wall_s": decode_wall,
             "decode_cpu_s": decode_cpu,
             "format": format!("{format:?}"),
+            "kernels": format!("{:?}", clipstream_media::scene::simd::level()),
         });
         if with_scores {
             entry["scores"] = serde_json::json!(scenes.scores);
