@@ -134,74 +134,114 @@ enum Use {
     Fine { clip: usize, slot: usize },
 }
 
-/// Decodes the video at `path` once and returns, for every span (in order), its `config.count` sample frames, its
-/// middle frame and, with `fine`, its fine-caption frames as JPEGs, spilled to a new anonymous file in the system's
-/// temporary folder (a frame several clips share is stored once). A span needing a frame past the last decodable
-/// one fails the whole video with `decode.missing_frames` (the spans come from a decode of the same file, so this
-/// means a damaged file).
+/// Collects the JPEG frames of every clip span from frames handed to it in decode order: by the frames stage's own
+/// decode pass ([`sample_frames`]) or by another pass over the same video (the precise cut's,
+/// [`crate::clip::cut_clips`]), so a video is not decoded twice for the two. JPEGs go to a new anonymous
+/// spill file in the system's temporary folder (a frame several clips share is stored once).
+pub struct FrameSampler {
+    wanted: BTreeMap<u64, Vec<Use>>,
+    out: Vec<ClipFrames>,
+    short_side: u32,
+    quality: u8,
+    /// Built at the first wanted frame, at its size.
+    jpeg: Option<JpegEncoder>,
+    spill: std::sync::Arc<SpillFile>,
+    /// Frames seen so far (the next index expected).
+    seen: u64,
+}
+
+impl FrameSampler {
+    /// A sampler for `spans`: `config.count` sample frames, the middle frame and, with `fine`, the fine-caption
+    /// frames of each.
+    pub fn new(spans: &[ClipSpan], config: &FramesConfig, fine: Option<FineSampling>) -> Result<Self, MediaError> {
+        let mut wanted: BTreeMap<u64, Vec<Use>> = BTreeMap::new();
+        let mut out: Vec<ClipFrames> = Vec::with_capacity(spans.len());
+        for (clip, span) in spans.iter().enumerate() {
+            let (samples, middle) = span.sample_indices(config.count);
+            let fine_indices = fine.map(|f| span.rate_indices(f.fps, f.max_frames)).unwrap_or_default();
+            out.push(ClipFrames {
+                middle_jpeg: Jpeg::default(),
+                frames_jpeg: vec![Jpeg::default(); samples.len()],
+                fine_jpeg: vec![Jpeg::default(); fine_indices.len()],
+            });
+            for (slot, index) in samples.into_iter().enumerate() {
+                wanted.entry(index).or_default().push(Use::Sample { clip, slot });
+            }
+            wanted.entry(middle).or_default().push(Use::Middle { clip });
+            for (slot, index) in fine_indices.into_iter().enumerate() {
+                wanted.entry(index).or_default().push(Use::Fine { clip, slot });
+            }
+        }
+        let temp = std::env::temp_dir();
+        let spill = SpillFile::new_in(&temp).map_err(|source| MediaError::Io { path: temp, source })?;
+        let (short_side, quality) = (config.short_side, config.jpeg_quality);
+        Ok(Self { wanted, out, short_side, quality, jpeg: None, spill, seen: 0 })
+    }
+
+    /// The last frame index any clip wants; `None` when there are no clips.
+    pub fn last(&self) -> Option<u64> {
+        self.wanted.keys().next_back().copied()
+    }
+
+    /// Takes decoded frame `index` (called for every frame in order from 0): encodes it if a clip wants it.
+    pub fn visit(&mut self, index: u64, frame: &VideoFrame) -> Result<(), MediaError> {
+        self.seen = self.seen.max(index + 1);
+        let Some(uses) = self.wanted.get(&index) else { return Ok(()) };
+        let (short_side, quality) = (self.short_side, self.quality);
+        let jpeg = self.jpeg.get_or_insert_with(|| {
+            let (width, height) = target_size(frame.width(), frame.height(), short_side);
+            JpegEncoder::new(width, height, quality)
+        });
+        let temp = std::env::temp_dir();
+        let bytes = self.spill.append(&jpeg.encode(frame)?).map_err(|source| MediaError::Io { path: temp, source })?;
+        for use_ in uses {
+            match *use_ {
+                Use::Sample { clip, slot } => self.out[clip].frames_jpeg[slot] = bytes.clone(),
+                Use::Middle { clip } => self.out[clip].middle_jpeg = bytes.clone(),
+                Use::Fine { clip, slot } => self.out[clip].fine_jpeg[slot] = bytes.clone(),
+            }
+        }
+        Ok(())
+    }
+
+    /// The frames of every span, in span order; `decode.missing_frames` when the frames seen ended before the last
+    /// one wanted (the spans come from a decode of the same file, so this means a damaged file).
+    pub fn finish(self, path: &Path) -> Result<Vec<ClipFrames>, MediaError> {
+        if let Some(last) = self.last()
+            && self.seen <= last
+        {
+            let first_missing = self.wanted.keys().find(|&&i| i >= self.seen).copied().unwrap_or(last);
+            return Err(MediaError::MissingFrames { path: path.to_path_buf(), first_missing, decoded: self.seen });
+        }
+        Ok(self.out)
+    }
+}
+
+/// Decodes the video at `path` once (up to the last wanted frame) and returns, for every span (in order), its
+/// `config.count` sample frames, its middle frame and, with `fine`, its fine-caption frames as JPEGs (see
+/// [`FrameSampler`]). A span needing a frame past the last decodable one fails the whole video with
+/// `decode.missing_frames`.
 pub fn sample_frames(
     path: &Path,
     spans: &[ClipSpan],
     config: &FramesConfig,
     fine: Option<FineSampling>,
 ) -> Result<Vec<ClipFrames>, MediaError> {
-    let mut wanted: BTreeMap<u64, Vec<Use>> = BTreeMap::new();
-    let mut out: Vec<ClipFrames> = Vec::with_capacity(spans.len());
-    for (clip, span) in spans.iter().enumerate() {
-        let (samples, middle) = span.sample_indices(config.count);
-        let fine_indices = fine.map(|f| span.rate_indices(f.fps, f.max_frames)).unwrap_or_default();
-        out.push(ClipFrames {
-            middle_jpeg: Jpeg::default(),
-            frames_jpeg: vec![Jpeg::default(); samples.len()],
-            fine_jpeg: vec![Jpeg::default(); fine_indices.len()],
-        });
-        for (slot, index) in samples.into_iter().enumerate() {
-            wanted.entry(index).or_default().push(Use::Sample { clip, slot });
-        }
-        wanted.entry(middle).or_default().push(Use::Middle { clip });
-        for (slot, index) in fine_indices.into_iter().enumerate() {
-            wanted.entry(index).or_default().push(Use::Fine { clip, slot });
-        }
-    }
-    let Some(&last) = wanted.keys().next_back() else { return Ok(out) };
-
+    let mut sampler = FrameSampler::new(spans, config, fine)?;
+    let Some(last) = sampler.last() else { return sampler.finish(path) };
     let mut decoder = VideoDecoder::open(path, 0)?;
-    let (width, height) = target_size(decoder.width(), decoder.height(), config.short_side);
-    let mut jpeg = JpegEncoder::new(width, height, config.jpeg_quality);
-    let temp = std::env::temp_dir();
-    let spill = SpillFile::new_in(&temp).map_err(|source| MediaError::Io { path: temp.clone(), source })?;
     let mut failure = None;
-    let stats = decoder.for_each_frame(|decoded| {
-        if let Some(uses) = wanted.get(&decoded.index) {
-            let spilled = jpeg
-                .encode(decoded.frame)
-                .and_then(|bytes| spill.append(&bytes).map_err(|source| MediaError::Io { path: temp.clone(), source }));
-            match spilled {
-                Ok(bytes) => {
-                    for use_ in uses {
-                        match *use_ {
-                            Use::Sample { clip, slot } => out[clip].frames_jpeg[slot] = bytes.clone(),
-                            Use::Middle { clip } => out[clip].middle_jpeg = bytes.clone(),
-                            Use::Fine { clip, slot } => out[clip].fine_jpeg[slot] = bytes.clone(),
-                        }
-                    }
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    return ControlFlow::Break(());
-                }
-            }
+    decoder.for_each_frame(|decoded| {
+        if let Err(e) = sampler.visit(decoded.index, decoded.frame) {
+            failure = Some(e);
+            return ControlFlow::Break(());
         }
         if decoded.index >= last { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     })?;
-    if let Some(e) = failure {
-        return Err(e);
+    match failure {
+        Some(e) => Err(e),
+        None => sampler.finish(path),
     }
-    if stats.frames <= last {
-        let first_missing = wanted.keys().find(|&&i| i >= stats.frames).copied().unwrap_or(last);
-        return Err(MediaError::MissingFrames { path: path.to_path_buf(), first_missing, decoded: stats.frames });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use clip::cut_clips;
 pub use decode::{DecodeLimits, DecodeStats, DecodedFrame, VideoDecoder};
 pub use encode::{Mp4Settings, Mp4Writer};
 pub use error::MediaError;
-pub use frames::{ClipFrames, FineSampling, sample_frames};
+pub use frames::{ClipFrames, FineSampling, FrameSampler, sample_frames};
 pub use open::open_input;
 pub use probe::{ProbeInfo, check_policy, probe};
 pub use scene::{ClipPlan, DropCounts, SceneList, detect_scenes, plan_clips};

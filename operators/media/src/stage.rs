@@ -19,7 +19,9 @@ use timely::progress::Timestamp;
 
 use crate::scene::{ClipPlan, DetectOptions, detect_scenes_with, plan_clips};
 use crate::segments::segment_text;
-use crate::{ClipSpan, DecodeLimits, FineSampling, MediaError, ProbeInfo, check_policy, probe};
+use crate::{
+    ClipFrames, ClipSpan, DecodeLimits, FineSampling, FrameSampler, MediaError, ProbeInfo, check_policy, probe,
+};
 
 /// Extension trait adding the media stages to a stream of fetched videos.
 pub trait MediaStages<'scope, T: Timestamp + TotalOrder> {
@@ -63,12 +65,14 @@ pub struct PlannedVideo {
     pub fps: f64,
 }
 
-/// A planned video with its clip files cut (when the cut mode writes files).
+/// A planned video with its clip files cut (when the cut mode writes files), and the clips' frames when the cut
+/// decoded the video anyway (precise cutting samples them in the same pass).
 #[derive(Clone)]
 pub struct CutVideo {
     pub planned: PlannedVideo,
     pub scratch: Option<Scratch>,
     pub files: Vec<Option<PathBuf>>,
+    pub frames: Option<Vec<ClipFrames>>,
 }
 
 /// probe: container facts and the policy check.
@@ -94,22 +98,33 @@ pub fn cut_video(config: &Config, planned: PlannedVideo) -> Result<CutVideo, Err
     let spans: &[ClipSpan] = &planned.plan.kept;
     if config.cut.mode == CutMode::None || spans.is_empty() {
         let files = vec![None; spans.len()];
-        return Ok(CutVideo { planned, scratch: None, files });
+        return Ok(CutVideo { planned, scratch: None, files, frames: None });
     }
     let dir = tempfile::Builder::new().prefix(&clipstream_core::scratch_prefix("clips")).tempdir().map_err(|e| {
         ErrorRecord::for_request(Stage::Clip, request, &MediaError::Io { path: std::env::temp_dir(), source: e })
     })?;
-    let files = crate::clip::cut_clips(&planned.probed.video.fetched.path, spans, &config.cut, dir.path())
-        .map_err(|e| ErrorRecord::for_request(Stage::Clip, request, &e))?;
-    Ok(CutVideo { planned, scratch: Some(Scratch::new(dir)), files: files.into_iter().map(Some).collect() })
+    let path = &planned.probed.video.fetched.path;
+    let cut = || -> Result<_, MediaError> {
+        let mut sampler = FrameSampler::new(spans, &config.frames, FineSampling::for_caption(&config.caption))?;
+        let (files, sampled) = crate::clip::cut_clips(path, spans, &config.cut, dir.path(), Some(&mut sampler))?;
+        let frames = if sampled { Some(sampler.finish(path)?) } else { None };
+        Ok((files, frames))
+    };
+    let (files, frames) = cut().map_err(|e| ErrorRecord::for_request(Stage::Clip, request, &e))?;
+    let files = files.into_iter().map(Some).collect();
+    Ok(CutVideo { planned, scratch: Some(Scratch::new(dir)), files, frames })
 }
 
-/// frames: samples and encodes the frames of every clip and assembles the records.
-pub fn frame_video(config: &Config, cut: CutVideo) -> Result<CuratedVideo, ErrorRecord> {
+/// frames: samples and encodes the frames of every clip (unless the cut already did in its decode pass) and
+/// assembles the records.
+pub fn frame_video(config: &Config, mut cut: CutVideo) -> Result<CuratedVideo, ErrorRecord> {
+    let sampled = cut.frames.take();
     let planned = &cut.planned;
     let video = &planned.probed.video;
     let spans = &planned.plan.kept;
-    let frames = if spans.is_empty() {
+    let frames = if let Some(frames) = sampled {
+        frames
+    } else if spans.is_empty() {
         Vec::new()
     } else {
         let fine = FineSampling::for_caption(&config.caption);

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use clipstream_input::fetch::{Downloaded, Fetched, Fetcher, YtDlp};
 use clipstream_media::{
-    ClipSpan, FineSampling, MediaError, ProbeInfo, VideoFacts, clip_record, cut_clips, probe, sample_frames,
+    ClipSpan, FineSampling, FrameSampler, MediaError, ProbeInfo, VideoFacts, clip_record, cut_clips, probe,
+    sample_frames,
 };
 use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
 use clipstream_schemas::error::StageError;
@@ -216,13 +217,15 @@ fn cut_and_sample(
     if spans.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let files = if context.cut.mode == CutMode::None {
-        vec![None; spans.len()]
-    } else {
-        cut_clips(path, &spans, &context.cut, dir)?.into_iter().map(Some).collect()
-    };
-    let frames = sample_frames(path, &spans, &context.frames, context.fine)?;
-    Ok((files, frames))
+    if context.cut.mode == CutMode::None {
+        return Ok((vec![None; spans.len()], sample_frames(path, &spans, &context.frames, context.fine)?));
+    }
+    // A precise cut decodes the video: the frames come from the same pass.
+    let mut sampler = FrameSampler::new(&spans, &context.frames, context.fine)?;
+    let (files, sampled) = cut_clips(path, &spans, &context.cut, dir, Some(&mut sampler))?;
+    let frames =
+        if sampled { sampler.finish(path)? } else { sample_frames(path, &spans, &context.frames, context.fine)? };
+    Ok((files.into_iter().map(Some).collect(), frames))
 }
 
 /// Whether a failure record means the video itself is unavailable (deleted, private, unreachable).

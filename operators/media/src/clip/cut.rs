@@ -6,6 +6,7 @@ use clipstream_schemas::config::{CutConfig, CutMode};
 
 use crate::clip::{cut_keyframe, cut_precise};
 use crate::error::MediaError;
+use crate::frames::FrameSampler;
 use crate::span::ClipSpan;
 
 /// Where clip `index` of a video goes: `out_dir/{index:04}.mp4`.
@@ -16,15 +17,18 @@ pub fn clip_path(out_dir: &Path, index: usize) -> PathBuf {
 /// Cuts every span of the video at `path` into `out_dir/{i:04}.mp4` (i = the span's position in `spans`) reading
 /// the video once, and returns the paths in span order. `keyframe` copies the streams (a clip may start up to one
 /// GOP early and end a few frames late), `precise` re-encodes exactly the span's frames, `none` writes nothing and
-/// returns no path.
+/// returns no path. With a `sampler`, every frame the cut decodes goes to it too; the flag says whether the cut
+/// decoded (precise cutting, or keyframe mode falling back to it), i.e. whether `sampler` saw the video and needs
+/// no pass of its own.
 pub fn cut_clips(
     path: &Path,
     spans: &[ClipSpan],
     config: &CutConfig,
     out_dir: &Path,
-) -> Result<Vec<PathBuf>, MediaError> {
+    sampler: Option<&mut FrameSampler>,
+) -> Result<(Vec<PathBuf>, bool), MediaError> {
     if config.mode == CutMode::None || spans.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     if let Some(bad) = spans
         .iter()
@@ -34,19 +38,23 @@ pub fn cut_clips(
     }
     std::fs::create_dir_all(out_dir).map_err(|source| MediaError::Io { path: out_dir.to_path_buf(), source })?;
     let paths: Vec<PathBuf> = (0..spans.len()).map(|i| clip_path(out_dir, i)).collect();
+    let sampled = sampler.is_some();
     match config.mode {
         CutMode::Keyframe => match cut_keyframe(path, spans, &paths) {
             // The stream cannot be copied into mp4 (e.g. MS-MPEG4 from AVI): re-encode instead of losing the video.
             Err(MediaError::CopyRefused { .. }) => {
                 tracing::debug!(path = %path.display(), "stream copy into mp4 refused; cutting precisely");
-                cut_precise(path, spans, &paths, config)?
+                cut_precise(path, spans, &paths, config, sampler)?;
+                Ok((paths, sampled))
             }
-            other => other?,
+            other => other.map(|()| (paths, false)),
         },
-        CutMode::Precise => cut_precise(path, spans, &paths, config)?,
-        CutMode::None => {}
+        CutMode::Precise => {
+            cut_precise(path, spans, &paths, config, sampler)?;
+            Ok((paths, sampled))
+        }
+        CutMode::None => Ok((paths, false)),
     }
-    Ok(paths)
 }
 
 #[cfg(test)]
@@ -74,7 +82,7 @@ mod tests {
         let video = dir.path().join("in.mp4");
         barcode_video(&video, 200, Some(25), false).expect("fixture");
         let config = CutConfig { mode: CutMode::Precise, crf: 20, preset: "ultrafast".into() };
-        let paths = cut_clips(&video, &spans(), &config, &dir.path().join("clips")).expect("cut");
+        let paths = cut_clips(&video, &spans(), &config, &dir.path().join("clips"), None).expect("cut").0;
         assert_eq!(paths.len(), 4);
         assert_eq!(paths[3], dir.path().join("clips/0003.mp4"));
         for (span, path) in spans().iter().zip(&paths) {
@@ -88,13 +96,44 @@ mod tests {
     }
 
     #[test]
+    fn a_precise_cut_samples_the_frames_of_a_frames_pass() {
+        use clipstream_schemas::config::FramesConfig;
+
+        use crate::frames::{FineSampling, sample_frames};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let video = dir.path().join("in.mp4");
+        barcode_video(&video, 200, Some(25), false).expect("fixture");
+        let frames = FramesConfig { count: 4, short_side: 48, jpeg_quality: 90 };
+        let fine = Some(FineSampling { fps: 2.0, max_frames: 5 });
+        let alone = sample_frames(&video, &spans(), &frames, fine).expect("frames pass");
+        let bytes = |clips: &[crate::frames::ClipFrames]| -> Vec<Vec<u8>> {
+            let all =
+                clips.iter().flat_map(|c| std::iter::once(&c.middle_jpeg).chain(&c.frames_jpeg).chain(&c.fine_jpeg));
+            all.map(|jpeg| jpeg.bytes().expect("read back").into_owned()).collect()
+        };
+        let precise = CutConfig { mode: CutMode::Precise, crf: 20, preset: "ultrafast".into() };
+        let mut sampler = FrameSampler::new(&spans(), &frames, fine).expect("sampler");
+        let (paths, sampled) =
+            cut_clips(&video, &spans(), &precise, &dir.path().join("p"), Some(&mut sampler)).expect("cut");
+        assert_eq!((paths.len(), sampled), (4, true));
+        assert_eq!(bytes(&sampler.finish(&video).expect("every frame seen")), bytes(&alone));
+        // A stream copy decodes nothing: the sampler is left to a pass of its own.
+        let keyframe = CutConfig { mode: CutMode::Keyframe, ..CutConfig::default() };
+        let mut sampler = FrameSampler::new(&spans(), &frames, fine).expect("sampler");
+        let (_, sampled) =
+            cut_clips(&video, &spans(), &keyframe, &dir.path().join("k"), Some(&mut sampler)).expect("cut");
+        assert!(!sampled);
+        assert_eq!(sampler.finish(&video).expect_err("nothing seen").code(), "decode.missing_frames");
+    }
+
+    #[test]
     fn keyframe_clips_start_at_the_keyframe_before_the_span() {
         let dir = tempfile::tempdir().expect("tempdir");
         let video = dir.path().join("in.mp4");
         let gop = 25u64;
         barcode_video(&video, 200, Some(gop as u32), false).expect("fixture");
         let config = CutConfig { mode: CutMode::Keyframe, ..CutConfig::default() };
-        let paths = cut_clips(&video, &spans(), &config, &dir.path().join("clips")).expect("cut");
+        let paths = cut_clips(&video, &spans(), &config, &dir.path().join("clips"), None).expect("cut").0;
         for (span, path) in spans().iter().zip(&paths) {
             let codes = read_barcodes(path);
             let first = codes[0];
@@ -124,7 +163,7 @@ mod tests {
         }
         let spans = [ClipSpan::from_frames(30, 80, FPS, 1.0), ClipSpan::from_frames(100, 150, FPS, 1.0)];
         let config = CutConfig { mode: CutMode::Keyframe, ..CutConfig::default() };
-        let paths = cut_clips(&video, &spans, &config, dir.path()).expect("cut");
+        let paths = cut_clips(&video, &spans, &config, dir.path(), None).expect("cut").0;
         for path in &paths {
             let info = probe(path).expect("probe");
             assert_eq!(info.audio_codec.as_deref(), Some("aac"));
@@ -137,19 +176,22 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = CutConfig { mode: CutMode::None, ..CutConfig::default() };
         let missing = dir.path().join("missing.mp4");
-        assert!(cut_clips(&missing, &spans(), &config, dir.path()).expect("none").is_empty());
+        assert!(cut_clips(&missing, &spans(), &config, dir.path(), None).expect("none").0.is_empty());
         let keyframe = CutConfig::default();
         assert_eq!(
-            cut_clips(&missing, &spans(), &keyframe, dir.path()).expect_err("missing").code(),
+            cut_clips(&missing, &spans(), &keyframe, dir.path(), None).expect_err("missing").code(),
             "probe.not_a_video"
         );
         let empty = [ClipSpan::from_frames(5, 5, FPS, 0.0)];
-        assert_eq!(cut_clips(&missing, &empty, &keyframe, dir.path()).expect_err("empty").code(), "media.invalid");
+        assert_eq!(
+            cut_clips(&missing, &empty, &keyframe, dir.path(), None).expect_err("empty").code(),
+            "media.invalid"
+        );
         let video = dir.path().join("in.mp4");
         barcode_video(&video, 50, None, false).expect("fixture");
         let late = [ClipSpan::from_frames(40, 80, FPS, 0.0)];
         let precise = CutConfig { mode: CutMode::Precise, ..CutConfig::default() };
-        let err = cut_clips(&video, &late, &precise, &dir.path().join("p")).expect_err("past the end");
+        let err = cut_clips(&video, &late, &precise, &dir.path().join("p"), None).expect_err("past the end");
         assert_eq!(err.code(), "decode.missing_frames");
     }
 }

@@ -12,6 +12,7 @@ use ffmpeg_next::media::Type;
 use crate::decode::VideoDecoder;
 use crate::encode::{Mp4Settings, Mp4Writer};
 use crate::error::MediaError;
+use crate::frames::FrameSampler;
 use crate::probe::init;
 use crate::span::ClipSpan;
 
@@ -26,12 +27,14 @@ fn frame_rate(path: &Path) -> Result<Rational, MediaError> {
 
 /// Re-encodes each span of the video at `path` into the matching file of `out_paths` with x264 at the config's
 /// crf and preset, in one decode pass; encoders of overlapping spans run side by side. A span reaching past the
-/// last decodable frame is an error (`decode.missing_frames`).
+/// last decodable frame is an error (`decode.missing_frames`). With a `sampler` (whose wanted frames lie inside
+/// the spans), every decoded frame is handed to it too, so the clips' JPEG frames come from the same pass.
 pub fn cut_precise(
     path: &Path,
     spans: &[ClipSpan],
     out_paths: &[PathBuf],
     config: &CutConfig,
+    mut sampler: Option<&mut FrameSampler>,
 ) -> Result<(), MediaError> {
     if spans.len() != out_paths.len() {
         return Err(MediaError::Invalid(format!("{} spans but {} output paths", spans.len(), out_paths.len())));
@@ -65,6 +68,9 @@ pub fn cut_precise(
                     writer.finish()?;
                     done[i] = true;
                 }
+            }
+            if let Some(sampler) = sampler.as_deref_mut() {
+                sampler.visit(decoded.index, decoded.frame)?;
             }
             Ok(())
         };
