@@ -46,13 +46,6 @@ pub trait Captioner: Send {
             Scale::Fine => self.fine(clips),
         }
     }
-
-    /// The captions of `scale` of several videos' clips: one result list per video, in order, each as
-    /// [`Captioner::caption`] gives it (a failure stops the rest of its own video only). The default captions the
-    /// videos one after the other; a backend that waits on a server interleaves the requests of all of them.
-    fn caption_videos(&mut self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
-        videos.iter().map(|clips| self.caption(scale, clips)).collect()
-    }
 }
 
 /// The frames a fine caption reads: the clip's `fine_frames_jpeg`, else its stored uniform frames; empty images

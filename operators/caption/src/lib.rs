@@ -16,6 +16,6 @@ mod fixtures;
 
 pub use captioner::{Captioner, Scale};
 pub use error::CaptionError;
-pub use stage::{Captioners, caption_video, caption_videos};
+pub use stage::{Captioners, caption_video};
 pub use tags::{TagsCaptioner, ZeroShot};
 pub use vlm_http::VlmHttpCaptioner;

@@ -1,8 +1,8 @@
-//! The caption stage: `caption_videos` runs the configured captioners over all clips of a batch of videos at once
-//! (so a server backend keeps the requests of all of them in flight) and fills each clip record's `caption_coarse`,
-//! `caption_fine` and `caption` (fine, else coarse, else the request's). One failed clip fails its video with one
-//! `ErrorRecord` (stage `caption`), like every other stage; the other videos go on. [`Captioners::start`] is the
-//! curate stage's entry: a video captioned in the background when every captioned scale is `vlm-http`.
+//! The caption stage: `caption_video` runs the configured captioners over all clips of a video and fills each clip
+//! record's `caption_coarse`, `caption_fine` and `caption` (fine, else coarse, else the request's). One failed clip
+//! fails its video with one `ErrorRecord` (stage `caption`), like every other stage; the other videos go on.
+//! [`Captioners::start`] is the curate stage's entry: a video captioned in the background when every captioned
+//! scale is `vlm-http` (so the requests of many videos are in flight together), else on the calling thread.
 
 use clipstream_schemas::config::{CaptionBackend, CaptionConfig};
 use clipstream_schemas::error::{StageError, error_chain};
@@ -22,51 +22,17 @@ pub fn caption_video(
     coarse: Option<&mut dyn Captioner>,
     fine: Option<&mut dyn Captioner>,
 ) -> Result<CuratedVideo, ErrorRecord> {
-    caption_videos(vec![video], coarse, fine).pop().expect("one result per video")
-}
-
-/// [`caption_video`] for several videos at once: each scale captions the clips of all of them in one call, so a
-/// backend that waits on a server keeps the requests of all the videos in flight together. One result per video,
-/// in order; a failed video does not affect the others.
-pub fn caption_videos(
-    videos: Vec<CuratedVideo>,
-    coarse: Option<&mut dyn Captioner>,
-    fine: Option<&mut dyn Captioner>,
-) -> Vec<Result<CuratedVideo, ErrorRecord>> {
-    let mut captions: Vec<Captions> = videos.iter().map(|_| Ok([None, None])).collect();
-    if let Some(captioner) = coarse {
-        run_scale(captioner, Scale::Coarse, &videos, &mut captions);
+    if video.clips.is_empty() {
+        return Ok(video);
     }
-    if let Some(captioner) = fine {
-        run_scale(captioner, Scale::Fine, &videos, &mut captions);
-    }
-    videos.into_iter().zip(captions).map(|(video, captions)| captions.map(|[c, f]| apply(video, c, f))).collect()
-}
-
-/// A video's captions so far ([coarse, fine]), or its error record.
-type Captions = Result<[Option<Vec<String>>; 2], ErrorRecord>;
-
-/// Captions, at `scale`, the clips of the videos that have clips and have not failed, in one call.
-fn run_scale(captioner: &mut dyn Captioner, scale: Scale, videos: &[CuratedVideo], captions: &mut [Captions]) {
-    let wanted: Vec<usize> =
-        (0..videos.len()).filter(|&i| captions[i].is_ok() && !videos[i].clips.is_empty()).collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let clips: Vec<Vec<&ClipPayload>> = wanted.iter().map(|&i| videos[i].clips.iter().collect()).collect();
-    let mut results = captioner.caption_videos(scale, &clips).into_iter();
-    let slot = match scale {
-        Scale::Coarse => 0,
-        Scale::Fine => 1,
+    let clips: Vec<&ClipPayload> = video.clips.iter().collect();
+    let at = |captioner: Option<&mut dyn Captioner>, scale: Scale| {
+        captioner.map(|c| checked(c.backend(), scale, &video, c.caption(scale, &clips))).transpose()
     };
-    for &i in &wanted {
-        let outcome = checked(captioner.backend(), scale, &videos[i], results.next().unwrap_or_default());
-        match (outcome, &mut captions[i]) {
-            (Ok(texts), Ok(both)) => both[slot] = Some(texts),
-            (Err(failure), entry) => *entry = Err(failure),
-            (Ok(_), Err(_)) => {}
-        }
-    }
+    let coarse = at(coarse, Scale::Coarse)?;
+    let fine = at(fine, Scale::Fine)?;
+    drop(clips);
+    Ok(apply(video, coarse, fine))
 }
 
 /// Writes the captions of each scale into the video's records.
@@ -186,13 +152,6 @@ impl Captioners {
         self.coarse.is_none() && self.fine.is_none()
     }
 
-    /// [`caption_videos`] with these captioners.
-    pub fn caption_videos(&mut self, videos: Vec<CuratedVideo>) -> Vec<Result<CuratedVideo, ErrorRecord>> {
-        let coarse = self.coarse.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
-        let fine = self.fine.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
-        caption_videos(videos, coarse, fine)
-    }
-
     /// Captions `video` and calls `answer` with the result: in the background when every captioned scale is
     /// `vlm-http` (both scales' requests at once, under the process's request limit, so the calling worker goes on
     /// while the server answers), else at once on the calling thread (`tags` runs a model on this worker).
@@ -202,7 +161,9 @@ impl Captioners {
         answer: impl FnOnce(Result<CuratedVideo, ErrorRecord>) + Send + 'static,
     ) {
         let Some(vlm) = &self.background else {
-            return answer(self.caption_videos(vec![video]).pop().expect("one result per video"));
+            let coarse = self.coarse.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
+            let fine = self.fine.as_mut().map(|c| c.as_mut() as &mut dyn Captioner);
+            return answer(caption_video(video, coarse, fine));
         };
         let scales = (self.coarse.is_some(), self.fine.is_some());
         vlm.spawn(|requests| async move { answer(caption_in_background(&requests, video, scales).await) });

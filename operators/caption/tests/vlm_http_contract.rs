@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use clipstream_caption::{CaptionError, Captioner, Captioners, VlmHttpCaptioner, caption_video, caption_videos};
+use clipstream_caption::{CaptionError, Captioner, Captioners, VlmHttpCaptioner, caption_video};
 use clipstream_core::SpillFile;
 use clipstream_schemas::config::VlmHttpConfig;
 use clipstream_schemas::error::StageError;
@@ -397,9 +397,16 @@ fn contract_the_requests_of_several_videos_interleave() {
     let server = TestServer::start(Duration::from_millis(150), |_, seen| {
         if seen.subject == "c2-mid" { Reply::Status(400) } else { Reply::Caption }
     });
-    let mut vlm = captioner(&VlmHttpConfig { concurrency: 5, ..config(&server) });
-    let videos = vec![video(&[0, 0]), video(&[0, 0]), video(&[0, 0, 0])];
-    let results = caption_videos(videos, Some(&mut vlm), None);
+    let vlm = captioner(&VlmHttpConfig { concurrency: 5, ..config(&server) });
+    let mut captioners = Captioners::with_vlm(vlm, true, false);
+    let (answers, answered) = std::sync::mpsc::channel();
+    for (index, input) in [video(&[0, 0]), video(&[0, 0]), video(&[0, 0, 0])].into_iter().enumerate() {
+        let answers = answers.clone();
+        captioners.start(input, move |result| answers.send((index, result)).expect("send"));
+    }
+    let mut answers: Vec<_> = (0..3).map(|_| answered.recv_timeout(Duration::from_secs(30)).expect("answer")).collect();
+    answers.sort_by_key(|(index, _)| *index);
+    let results: Vec<_> = answers.into_iter().map(|(_, result)| result).collect();
     let (seen, max_in_flight) = server.finish();
     assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
     let failed = results[2].as_ref().expect_err("clip c2 failed");

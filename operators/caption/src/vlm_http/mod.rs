@@ -165,21 +165,8 @@ impl VlmHttpCaptioner {
 
     /// Captions every clip at `scale` on the runtime; once a clip has failed, the others send nothing more.
     fn run(&self, scale: Scale, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
-        let inner = &*self.requests.inner;
         let stop = AtomicBool::new(false);
-        self.runtime.block_on(join_all(clips.iter().map(|clip| inner.caption_clip(scale, clip, &stop))))
-    }
-
-    /// Captions the clips of all `videos` at `scale` at once, their requests interleaved under the request limit;
-    /// a failed clip stops the rest of its own video only.
-    fn run_videos(&self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
-        let inner = &*self.requests.inner;
-        let stops: Vec<AtomicBool> = videos.iter().map(|_| AtomicBool::new(false)).collect();
-        let per_video = videos
-            .iter()
-            .zip(&stops)
-            .map(|(clips, stop)| join_all(clips.iter().map(move |clip| inner.caption_clip(scale, clip, stop))));
-        self.runtime.block_on(join_all(per_video))
+        self.runtime.block_on(self.requests.caption_async(scale, clips, &stop))
     }
 }
 
@@ -208,10 +195,6 @@ impl Captioner for VlmHttpCaptioner {
 
     fn fine(&mut self, clips: &[&ClipPayload]) -> Vec<Result<String, CaptionError>> {
         self.run(Scale::Fine, clips)
-    }
-
-    fn caption_videos(&mut self, scale: Scale, videos: &[Vec<&ClipPayload>]) -> Vec<Vec<Result<String, CaptionError>>> {
-        self.run_videos(scale, videos)
     }
 }
 
