@@ -192,8 +192,10 @@ impl FrameSampler {
             let (width, height) = target_size(frame.width(), frame.height(), short_side);
             JpegEncoder::new(width, height, quality)
         });
-        let temp = std::env::temp_dir();
-        let bytes = self.spill.append(&jpeg.encode(frame)?).map_err(|source| MediaError::Io { path: temp, source })?;
+        let bytes = self
+            .spill
+            .append(&jpeg.encode(frame)?)
+            .map_err(|source| MediaError::Io { path: std::env::temp_dir(), source })?;
         for use_ in uses {
             match *use_ {
                 Use::Sample { clip, slot } => self.out[clip].frames_jpeg[slot] = bytes.clone(),

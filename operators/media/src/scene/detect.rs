@@ -145,7 +145,7 @@ impl FramePipeline {
             }
             let compact = match &mut self.compact {
                 Some(compact) => compact,
-                slot => slot.insert(CompactRows::new(frame.format(), width, height, resizer.source_rows())?),
+                slot => slot.insert(CompactRows::new(frame.format(), width, height, resizer.source_rows().to_vec())?),
             };
             if let Some(compact) = compact.as_mut().filter(|c| c.format() == frame.format()) {
                 resizer.run_rows(&mut compact.convert(frame)?, to_hsv);

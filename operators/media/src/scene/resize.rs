@@ -163,6 +163,8 @@ pub struct Resizer {
     mode: Mode,
     /// Source columns the filter reads, ascending, each once.
     cols: Vec<usize>,
+    /// Source rows the filter reads, ascending, each once.
+    rows: Vec<usize>,
     /// Horizontal taps per output pixel into the gathered BGR bytes of `cols`.
     gathered_taps: RowTaps,
     /// The same taps into a whole source row (for sources that lend their rows, [`BgrRows::row`]).
@@ -220,10 +222,22 @@ impl Resizer {
                 (cols, gathered_taps, row_taps, linear_taps(src_h, dst_h))
             }
         };
+        let rows = match mode {
+            Mode::Copy => (0..src_h).collect(),
+            Mode::Area2x => (0..2 * dst_h).collect(),
+            Mode::Linear => {
+                let mut rows: Vec<usize> =
+                    ytaps.iter().flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)]).flatten().collect();
+                rows.sort_unstable();
+                rows.dedup();
+                rows
+            }
+        };
         Self {
             src: (src_w, src_h),
             dst: (dst_w, dst_h),
             mode,
+            rows,
             // Padded: the SIMD horizontal pass loads 4 bytes from each pixel's channel.
             gathered: vec![0; cols.len() * 3 + simd::LOAD_PAD],
             cols,
@@ -259,22 +273,8 @@ impl Resizer {
     }
 
     /// The source rows one frame reads, ascending.
-    pub fn source_rows(&self) -> Vec<usize> {
-        match self.mode {
-            Mode::Copy => (0..self.src.1).collect(),
-            Mode::Area2x => (0..2 * self.dst.1).collect(),
-            Mode::Linear => {
-                let mut rows: Vec<usize> = self
-                    .ytaps
-                    .iter()
-                    .flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)])
-                    .flatten()
-                    .collect();
-                rows.sort_unstable();
-                rows.dedup();
-                rows
-            }
-        }
+    pub fn source_rows(&self) -> &[usize] {
+        &self.rows
     }
 
     /// Whether the resizer takes whole planar rows from sources that convert them ([`BgrRows::planar_row`]):
@@ -289,7 +289,7 @@ impl Resizer {
 
     /// How many source pixels one frame reads (the cost driver of the YUV -> BGR step).
     pub fn sampled_pixels(&self) -> usize {
-        self.source_rows().len() * self.cols.len()
+        self.rows.len() * self.cols.len()
     }
 
     /// Resizes one frame from `src` into `out` (packed BGR24, `dst_w * dst_h * 3` bytes).
