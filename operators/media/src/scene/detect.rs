@@ -13,13 +13,13 @@ use ffmpeg_next::util::frame::Video as VideoFrame;
 use crate::decode::{DecodeLimits, DecodeStats, VideoDecoder};
 use crate::error::MediaError;
 use crate::scaler::CachedScaler;
-use crate::scene::compact::CompactRows;
 use crate::scene::content::ContentDetector;
 use crate::scene::hsv::HsvFrame;
 use crate::scene::resize::{PackedBgr, Resizer, downscale_factor, downscaled_size};
 use crate::scene::simd;
 use crate::scene::stride::stride_cuts;
 use crate::scene::yuv::YuvPlanes;
+use crate::scene::yuv444::Yuv444Planes;
 
 /// The scenes of a video: where new scenes start, and the content score of every frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,9 +94,6 @@ struct FramePipeline {
     downscale: u32,
     size: Option<(u32, u32)>,
     resizer: Option<Resizer>,
-    /// Converts only the rows the resizer reads, for formats that convert row by row (built once, `None` inside
-    /// when that does not apply).
-    compact: Option<Option<CompactRows>>,
     /// Converts whole frames (sized at the first frame; rebuilt if the pixel format changes).
     scaler: Option<CachedScaler>,
     converted: VideoFrame,
@@ -110,7 +107,6 @@ impl FramePipeline {
             downscale,
             size: None,
             resizer: None,
-            compact: None,
             scaler: None,
             converted: VideoFrame::empty(),
             hsv: HsvFrame::default(),
@@ -143,12 +139,9 @@ impl FramePipeline {
                 resizer.run_rows(&mut planes, to_hsv);
                 return Ok(Some(&mut self.hsv));
             }
-            let compact = match &mut self.compact {
-                Some(compact) => compact,
-                slot => slot.insert(CompactRows::new(frame.format(), width, height, resizer.source_rows().to_vec())?),
-            };
-            if let Some(compact) = compact.as_mut().filter(|c| c.format() == frame.format()) {
-                resizer.run_rows(&mut compact.convert(frame)?, to_hsv);
+            // swscale's path for 4:4:4 (its general scaler) is slower than this one, sparse or dense.
+            if let Some(mut planes) = Yuv444Planes::new(frame) {
+                resizer.run_rows(&mut planes, to_hsv);
                 return Ok(Some(&mut self.hsv));
             }
         }
@@ -305,10 +298,10 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
         // Dense and sparse linear downscales, a downscale too wide for the planar windows, an exact 2x (INTER_AREA),
-        // no downscale (a copy), odd widths; 4:2:0 limited and full range (the sampled/planar paths), 4:4:4 (the
-        // compacted rows) and 4:2:2 (swscale alone).
+        // no downscale (a copy), odd widths; 4:2:0 limited and full range (the sampled/planar paths), 4:4:4 limited
+        // and full range (swscale's full-chroma arithmetic per pixel) and 4:2:2 (swscale alone).
         let sizes = [(480, 352), (1280, 720), (768, 576), (1920, 1080), (512, 288), (176, 144), (722, 406), (333, 20)];
-        let formats = [Pixel::YUV420P, Pixel::YUVJ420P, Pixel::YUV444P, Pixel::YUV422P];
+        let formats = [Pixel::YUV420P, Pixel::YUVJ420P, Pixel::YUV444P, Pixel::YUVJ444P, Pixel::YUV422P];
         for (width, height) in sizes {
             for format in formats {
                 let mut frame = VideoFrame::new(format, width, height);

@@ -1,7 +1,6 @@
 //! scene_cut: PySceneDetect 0.7 ContentDetector semantics (OpenCV-exact downscale and HSV), the fixed-stride
 //! splitter, and the clip planner that turns scenes into clips.
 
-pub mod compact;
 pub mod content;
 pub mod detect;
 pub mod hsv;
@@ -11,6 +10,7 @@ pub mod resize;
 pub mod simd;
 pub mod stride;
 pub mod yuv;
+pub mod yuv444;
 
 pub use content::{Components, ContentDetector};
 pub use detect::{ColorPath, DetectOptions, SceneList, detect_scenes, detect_scenes_with, normalize_fps};

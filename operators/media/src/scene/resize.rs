@@ -272,11 +272,6 @@ impl Resizer {
         &self.row_taps
     }
 
-    /// The source rows one frame reads, ascending.
-    pub fn source_rows(&self) -> &[usize] {
-        &self.rows
-    }
-
     /// Whether the resizer takes whole planar rows from sources that convert them ([`BgrRows::planar_row`]):
     /// without a resize, and for linear downscales narrow enough for the planar kernels' windows.
     pub fn reads_planar_rows(&self) -> bool {

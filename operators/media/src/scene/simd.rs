@@ -14,6 +14,7 @@ use crate::scene::hsv::planar_bgr_to_hsv_portable;
 use crate::scene::planar::{GROUP, PlanarTaps, horizontal_planar_portable};
 use crate::scene::resize::{RowTaps, horizontal_row_portable, vertical_portable};
 use crate::scene::yuv::Coefficients;
+use crate::scene::yuv444::{FullCoefficients, yuv444_row_to_planar_portable};
 
 /// Bytes the SIMD horizontal pass may read past a pixel's first byte: it loads 4 bytes from each channel.
 pub(crate) const LOAD_PAD: usize = 4;
@@ -143,6 +144,28 @@ pub(crate) fn yuv420_row_to_planar(
     0
 }
 
+/// Converts pixels `0..width` of a 4:4:4 row (its Y, U and V rows) to planar B, G and R bytes (`out[0..]`,
+/// `out[stride..]`, `out[2 * stride..]`) with swscale's full-chroma arithmetic.
+pub(crate) fn yuv444_row_to_planar(
+    coefficients: &FullCoefficients,
+    rows: [&[u8]; 3],
+    width: usize,
+    out: &mut [u8],
+    stride: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx512 {
+        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
+        return unsafe { x86::yuv444_row_to_planar_512(coefficients, rows, width, out, stride) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx2 {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        return unsafe { x86::yuv444_row_to_planar(coefficients, rows, width, out, stride) };
+    }
+    yuv444_row_to_planar_portable(coefficients, rows, width, out, stride);
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
@@ -157,6 +180,22 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bw")]
     pub fn planar_bgr_to_hsv_512(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
         planar_bgr_to_hsv_portable(bgr, hue, sat, val);
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub fn yuv444_row_to_planar(c: &FullCoefficients, rows: [&[u8]; 3], width: usize, out: &mut [u8], stride: usize) {
+        yuv444_row_to_planar_portable(c, rows, width, out, stride);
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub fn yuv444_row_to_planar_512(
+        c: &FullCoefficients,
+        rows: [&[u8]; 3],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+    ) {
+        yuv444_row_to_planar_portable(c, rows, width, out, stride);
     }
 
     #[target_feature(enable = "avx2")]

@@ -12,10 +12,10 @@ use crate::scene::resize::BgrRows;
 use crate::scene::simd;
 
 /// swscale's default (`SWS_CS_DEFAULT` = BT.601) inverse table: V->R, U->B, U->G, V->G in 16.16 fixed point.
-const INV_TABLE: [i64; 4] = [104_597, 132_201, 25_675, 53_279];
+pub(crate) const INV_TABLE: [i64; 4] = [104_597, 132_201, 25_675, 53_279];
 
 /// swscale's `roundToInt16`.
-const fn round_to_int16(f: i64) -> i32 {
+pub(crate) const fn round_to_int16(f: i64) -> i32 {
     let r = (f + (1 << 15)) >> 16;
     if r < -0x7FFF {
         -0x8000
