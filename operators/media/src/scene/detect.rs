@@ -15,6 +15,7 @@ use crate::error::MediaError;
 use crate::scaler::CachedScaler;
 use crate::scene::content::ContentDetector;
 use crate::scene::hsv::HsvFrame;
+use crate::scene::odd_height::OddHeight;
 use crate::scene::resize::{PackedBgr, Resizer, downscale_factor, downscaled_size};
 use crate::scene::simd;
 use crate::scene::stride::stride_cuts;
@@ -94,6 +95,9 @@ struct FramePipeline {
     downscale: u32,
     size: Option<(u32, u32)>,
     resizer: Option<Resizer>,
+    /// swscale's vertical chroma filter for 4:2:0 frames of odd height (built at the first frame; `None` inside
+    /// for other sizes).
+    odd_height: Option<Option<OddHeight>>,
     /// Converts whole frames (sized at the first frame; rebuilt if the pixel format changes).
     scaler: Option<CachedScaler>,
     converted: VideoFrame,
@@ -107,6 +111,7 @@ impl FramePipeline {
             downscale,
             size: None,
             resizer: None,
+            odd_height: None,
             scaler: None,
             converted: VideoFrame::empty(),
             hsv: HsvFrame::default(),
@@ -139,8 +144,14 @@ impl FramePipeline {
                 resizer.run_rows(&mut planes, to_hsv);
                 return Ok(Some(&mut self.hsv));
             }
-            // swscale's path for 4:4:4 (its general scaler) is slower than this one, sparse or dense.
+            // swscale's paths for 4:4:4 and for odd heights (its general scaler) are slower than these, sparse or
+            // dense.
             if let Some(mut planes) = Yuv444Planes::new(frame) {
+                resizer.run_rows(&mut planes, to_hsv);
+                return Ok(Some(&mut self.hsv));
+            }
+            let odd_height = self.odd_height.get_or_insert_with(|| OddHeight::new(width, height));
+            if let Some(mut planes) = odd_height.as_mut().and_then(|odd| odd.planes(frame)) {
                 resizer.run_rows(&mut planes, to_hsv);
                 return Ok(Some(&mut self.hsv));
             }
@@ -299,8 +310,22 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
         // Dense and sparse linear downscales, a downscale too wide for the planar windows, an exact 2x (INTER_AREA),
         // no downscale (a copy), odd widths; 4:2:0 limited and full range (the sampled/planar paths), 4:4:4 limited
-        // and full range (swscale's full-chroma arithmetic per pixel) and 4:2:2 (swscale alone).
-        let sizes = [(480, 352), (1280, 720), (768, 576), (1920, 1080), (512, 288), (176, 144), (722, 406), (333, 20)];
+        // and full range (swscale's full-chroma arithmetic per pixel) and 4:2:2 (swscale alone); odd heights (4:2:0:
+        // swscale's general scaler ported; odd width too: swscale alone).
+        let sizes = [
+            (480, 352),
+            (1280, 720),
+            (768, 576),
+            (1920, 1080),
+            (512, 288),
+            (176, 144),
+            (722, 406),
+            (333, 20),
+            (720, 405),
+            (640, 361),
+            (1280, 9),
+            (333, 21),
+        ];
         let formats = [Pixel::YUV420P, Pixel::YUVJ420P, Pixel::YUV444P, Pixel::YUVJ444P, Pixel::YUV422P];
         for (width, height) in sizes {
             for format in formats {

@@ -4,6 +4,7 @@
 pub mod content;
 pub mod detect;
 pub mod hsv;
+pub mod odd_height;
 pub mod plan;
 pub mod planar;
 pub mod resize;

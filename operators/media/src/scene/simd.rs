@@ -11,6 +11,7 @@
 
 use crate::scene::content::abs_diff_sum_portable;
 use crate::scene::hsv::planar_bgr_to_hsv_portable;
+use crate::scene::odd_height::mmx_row_to_planar_portable;
 use crate::scene::planar::{GROUP, PlanarTaps, horizontal_planar_portable};
 use crate::scene::resize::{RowTaps, horizontal_row_portable, vertical_portable};
 use crate::scene::yuv::Coefficients;
@@ -166,6 +167,36 @@ pub(crate) fn yuv444_row_to_planar(
     yuv444_row_to_planar_portable(coefficients, rows, width, out, stride);
 }
 
+/// Converts pixels `0..width` (even) of an odd-height 4:2:0 frame's row with swscale's MMX output stage (see
+/// [`mmx_row_to_planar_portable`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn odd_height_row_to_planar(
+    coefficients: &Coefficients,
+    luma: &[u8],
+    chroma: [&[&[u8]]; 2],
+    weights: &[i16],
+    width: usize,
+    out: &mut [u8],
+    stride: usize,
+    scratch: &mut [i16],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx512 {
+        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
+        return unsafe {
+            x86::odd_height_row_to_planar_512(coefficients, luma, chroma, weights, width, out, stride, scratch)
+        };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx2 {
+        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
+        return unsafe {
+            x86::odd_height_row_to_planar(coefficients, luma, chroma, weights, width, out, stride, scratch)
+        };
+    }
+    mmx_row_to_planar_portable(coefficients, luma, chroma, weights, width, out, stride, scratch);
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
@@ -196,6 +227,36 @@ mod x86 {
         stride: usize,
     ) {
         yuv444_row_to_planar_portable(c, rows, width, out, stride);
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn odd_height_row_to_planar(
+        k: &Coefficients,
+        luma: &[u8],
+        chroma: [&[&[u8]]; 2],
+        weights: &[i16],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+        scratch: &mut [i16],
+    ) {
+        mmx_row_to_planar_portable(k, luma, chroma, weights, width, out, stride, scratch);
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn odd_height_row_to_planar_512(
+        k: &Coefficients,
+        luma: &[u8],
+        chroma: [&[&[u8]]; 2],
+        weights: &[i16],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+        scratch: &mut [i16],
+    ) {
+        mmx_row_to_planar_portable(k, luma, chroma, weights, width, out, stride, scratch);
     }
 
     #[target_feature(enable = "avx2")]

@@ -28,7 +28,7 @@ pub(crate) const fn round_to_int16(f: i64) -> i32 {
 
 /// `pmulhw`: the high 16 bits of a signed 16x16 product.
 #[inline(always)]
-const fn mulhi(a: i32, b: i32) -> i32 {
+pub(crate) const fn mulhi(a: i32, b: i32) -> i32 {
     (a * b) >> 16
 }
 
@@ -95,7 +95,7 @@ impl Tables {
 
 /// `packuswb` of a 16-bit sum.
 #[inline(always)]
-fn saturate(value: i32) -> u8 {
+pub(crate) fn saturate(value: i32) -> u8 {
     value.clamp(0, 255) as u8
 }
 
@@ -104,6 +104,11 @@ pub struct YuvPlanes<'a> {
     planes: [&'a [u8]; 3],
     strides: [usize; 3],
     tables: &'static Tables,
+}
+
+/// swscale's 16-bit SIMD constants for limited or full range input.
+pub(crate) fn coefficients(full_range: bool) -> &'static Coefficients {
+    &tables(full_range).coefficients
 }
 
 fn tables(full_range: bool) -> &'static Tables {

@@ -70,6 +70,7 @@ pub(crate) fn bgr(c: &FullCoefficients, y: u8, u: u8, v: u8) -> [u8; 3] {
 
 /// Converts pixels `0..width` of a row (its Y, U and V rows) into planar B, G and R (`out[0..]`, `out[stride..]`,
 /// `out[2 * stride..]`).
+#[inline(always)] // compiled into each SIMD level's wrapper, with its target features
 pub(crate) fn yuv444_row_to_planar_portable(
     c: &FullCoefficients,
     [luma, u_row, v_row]: [&[u8]; 3],
