@@ -3,11 +3,15 @@
 //! window of the plane, and a shuffle puts each pixel's two source bytes side by side as 16-bit lanes for a
 //! multiply-add with its two weights — and the portable pass.
 
-/// Bytes after each plane of a planar row: the SIMD kernels read 16-byte windows that may start at the last pixel.
-pub(crate) const PLANAR_PAD: usize = 32;
+/// Bytes after each plane of a planar row: the SIMD kernels read windows of up to 64 bytes that may start at the
+/// last pixel.
+pub(crate) const PLANAR_PAD: usize = 64;
 
 /// Output pixels per 16-byte window.
 pub(crate) const GROUP: usize = 4;
+
+/// Output pixels per 64-byte window (the AVX-512 VBMI kernel's byte permutes).
+pub(crate) const WIDE_GROUP: usize = 16;
 
 use crate::scene::resize::Tap;
 
@@ -28,6 +32,13 @@ pub(crate) struct PlanarTaps {
     /// Every full group's source bytes fit its window (downscales up to about 5x; not wider ones), and the windows
     /// start at ascending columns.
     windowed: bool,
+    /// The same per group of [`WIDE_GROUP`] output pixels and a 64-byte window: bases, byte permutes into
+    /// `(first, 0, second, 0)` per pixel (the zero bytes are masked), and the weight pairs.
+    pub wide_bases: Vec<u32>,
+    pub wide_controls: Vec<[u8; 64]>,
+    pub wide_weights: Vec<[i16; 32]>,
+    /// Every full wide group fits its window (downscales up to about 3.9x), windows at ascending columns.
+    wide_windowed: bool,
 }
 
 impl PlanarTaps {
@@ -55,8 +66,32 @@ impl PlanarTaps {
             layout.controls.push(control);
             layout.weights.push(weights);
         }
+        layout.wide_windowed = true;
+        for group in taps.chunks_exact(WIDE_GROUP) {
+            let base = group[0].first;
+            let (mut control, mut weights) = ([0u8; 64], [0i16; 32]);
+            for (j, tap) in group.iter().enumerate() {
+                let (a, b) = (tap.first.wrapping_sub(base), tap.second.wrapping_sub(base));
+                if a > 63 || b > 63 {
+                    layout.wide_windowed = false;
+                }
+                (control[4 * j], control[4 * j + 2]) = (a as u8 & 63, b as u8 & 63);
+                (weights[2 * j], weights[2 * j + 1]) = (tap.w0 as i16, tap.w1 as i16);
+            }
+            if layout.wide_bases.last().is_some_and(|&last| last as usize > base) {
+                layout.wide_windowed = false;
+            }
+            layout.wide_bases.push(base as u32);
+            layout.wide_controls.push(control);
+            layout.wide_weights.push(weights);
+        }
         layout.taps = taps;
         layout
+    }
+
+    /// Whether the 64-byte layout holds (see [`Self::wide_windowed`]'s field).
+    pub fn wide_windowed(&self) -> bool {
+        self.wide_windowed && !self.taps.is_empty()
     }
 
     /// Output pixels per row.

@@ -12,7 +12,7 @@
 use crate::scene::content::abs_diff_sum_portable;
 use crate::scene::hsv::planar_bgr_to_hsv_portable;
 use crate::scene::odd_height::mmx_row_to_planar_portable;
-use crate::scene::planar::{GROUP, PlanarTaps, horizontal_planar_portable};
+use crate::scene::planar::{GROUP, PlanarTaps, WIDE_GROUP, horizontal_planar_portable};
 use crate::scene::resize::{RowTaps, horizontal_row_portable, vertical_portable};
 use crate::scene::yuv::Coefficients;
 use crate::scene::yuv444::{FullCoefficients, yuv444_row_to_planar_portable};
@@ -27,6 +27,8 @@ pub enum Level {
     Avx2,
     /// AVX-512 F and BW.
     Avx512,
+    /// AVX-512 F, BW and VBMI (byte permutes across a whole vector).
+    Avx512Vbmi,
 }
 
 /// The widest kernels this CPU runs (in tests, at most the level `tests::with_each_level` holds the calling
@@ -43,6 +45,9 @@ fn detected_level() -> Level {
     {
         use std::arch::is_x86_feature_detected;
         if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+            if is_x86_feature_detected!("avx512vbmi") {
+                return Level::Avx512Vbmi;
+            }
             return Level::Avx512;
         }
         if is_x86_feature_detected!("avx2") {
@@ -106,6 +111,12 @@ pub(crate) fn horizontal_row(src: &[u8], taps: &RowTaps, out: &mut [i16]) {
 
 /// The horizontal resize pass of a planar row (see [`horizontal_planar_portable`]).
 pub(crate) fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) {
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx512Vbmi && taps.wide_windowed() {
+        // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked just above), the only precondition of this function.
+        let done = unsafe { x86::horizontal_planar_vbmi(planes, stride, taps, out) };
+        return horizontal_planar_portable(planes, stride, taps, done, out);
+    }
     #[cfg(target_arch = "x86_64")]
     if level() >= Level::Avx512 && taps.windowed() {
         // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
@@ -383,6 +394,49 @@ mod x86 {
         body
     }
 
+    /// Output pixels per step of the VBMI planar pass: two 64-byte windows.
+    const BLOCK_VBMI: usize = 2 * WIDE_GROUP;
+
+    /// The planar horizontal pass with whole-vector byte permutes: per 16 output pixels one 64-byte load at the
+    /// group's base column, one `vpermb` into `(first, second)` 16-bit pairs (high bytes zeroed by the mask), one
+    /// `madd` with the weight pairs; 32 output pixels per step. Returns how many it did.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    pub fn horizontal_planar_vbmi(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
+        let n = taps.len();
+        let body = n - n % BLOCK_VBMI;
+        let groups = body / WIDE_GROUP;
+        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
+        assert!(
+            taps.wide_bases.len() >= groups && taps.wide_controls.len() >= groups && taps.wide_weights.len() >= groups
+        );
+        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::wide_windowed`).
+        assert!(groups == 0 || taps.wide_bases[groups - 1] as usize + 64 <= stride);
+        let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
+        for channel in 0..3 {
+            let plane = &planes[channel * stride..(channel + 1) * stride];
+            let group = |g: usize| {
+                // SAFETY: `base + 64 <= stride = plane.len()` (asserted above, bases ascending); `g < groups` indexes
+                // `wide_controls` (64 bytes each) and `wide_weights` (32 i16 each). Unaligned loads are allowed.
+                unsafe {
+                    let window = _mm512_loadu_si512(plane.as_ptr().add(taps.wide_bases[g] as usize).cast());
+                    let control = _mm512_loadu_si512(taps.wide_controls.as_ptr().add(g).cast());
+                    let weights = _mm512_loadu_si512(taps.wide_weights.as_ptr().add(g).cast());
+                    let pairs = _mm512_maskz_permutexvar_epi8(0x5555_5555_5555_5555, control, window);
+                    _mm512_srai_epi32::<4>(_mm512_madd_epi16(pairs, weights))
+                }
+            };
+            for block in (0..body).step_by(BLOCK_VBMI) {
+                let g = block / WIDE_GROUP;
+                let values = _mm512_permutexvar_epi64(order, _mm512_packs_epi32(group(g), group(g + 1)));
+                let at = channel * n + block;
+                assert!(at + BLOCK_VBMI <= out.len());
+                // SAFETY: 32 i16 (64 bytes) at `at`, checked just above to be inside `out`; unaligned store.
+                unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(at).cast(), values) };
+            }
+        }
+        body
+    }
+
     /// [`yuv420_row_to_planar`] on 512-bit vectors: 32 pixels per step.
     #[target_feature(enable = "avx512f,avx512bw")]
     pub fn yuv420_row_to_planar_512(
@@ -553,7 +607,7 @@ pub(crate) mod tests {
     use crate::scene::yuv::YuvPlanes;
 
     thread_local! {
-        static CAP: Cell<Level> = const { Cell::new(Level::Avx512) };
+        static CAP: Cell<Level> = const { Cell::new(Level::Avx512Vbmi) };
     }
 
     /// The widest kernels the calling thread may run.
@@ -564,12 +618,12 @@ pub(crate) mod tests {
     /// Runs `check` once for each kernel level this CPU has (portable included), with the dispatch held to it
     /// on this thread; `check` gets the level for its messages.
     pub(crate) fn with_each_level(mut check: impl FnMut(Level)) {
-        let levels = [Level::Portable, Level::Avx2, Level::Avx512];
+        let levels = [Level::Portable, Level::Avx2, Level::Avx512, Level::Avx512Vbmi];
         for level in levels.into_iter().filter(|&l| l <= detected_level()) {
             CAP.with(|cap| cap.set(level));
             check(level);
         }
-        CAP.with(|cap| cap.set(Level::Avx512));
+        CAP.with(|cap| cap.set(Level::Avx512Vbmi));
     }
 
     #[test]
@@ -619,6 +673,8 @@ pub(crate) mod tests {
             let resizer = Resizer::new(src_w, 4, dst_w, 2);
             let taps = resizer.planar_taps();
             assert!(taps.windowed(), "{src_w} -> {dst_w}");
+            // 64-byte windows hold 16 output pixels up to a downscale of about 3.9x.
+            assert_eq!(taps.wide_windowed(), src_w < 4 * dst_w, "{src_w} -> {dst_w}");
             let stride = src_w + PLANAR_PAD;
             let planes: Vec<u8> = (0..3 * stride).map(|_| rng.random()).collect();
             let mut portable = vec![0i16; 3 * dst_w];
