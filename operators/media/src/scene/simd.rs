@@ -40,7 +40,13 @@ pub fn level() -> Level {
     detected
 }
 
+/// The widest kernels this CPU runs, detected once.
 fn detected_level() -> Level {
+    static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(detect)
+}
+
+fn detect() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected;
