@@ -1,5 +1,5 @@
 //! Prints clipstream's scene cuts of videos as JSON, shaped like `scripts/pyscenedetect_cuts.py`'s output, with the
-//! decode-inclusive speed (the fastest of `--repeat` runs): `cargo run --release -p clipstream-media --example scenes
+//! decode-inclusive speed (the fastest of `--repeat` runs, taking turns with the decode-only runs): `cargo run --release -p clipstream-media --example scenes
 //! -- [--threads N] [--repeat N] [--swscale] [--scores] [--threshold T] [--min-scene-len N] VIDEO...`.
 //! Each entry also holds `decode_cpu_s`/`decode_wall_s`: the same video only decoded (same decoder, same threads,
 //! frames discarded), the physical limit of a bit-exact detector; `kernels` is the SIMD level the detector ran.
@@ -23,20 +23,28 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Runs `work` `repeat` times (at least once): its last result, and the fastest wall and CPU seconds.
-fn best_of<T>(
-    repeat: usize,
-    mut work: impl FnMut() -> Result<T, clipstream_media::MediaError>,
-) -> Result<(T, f64, f64), clipstream_media::MediaError> {
-    let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
-    let mut last = None;
-    for _ in 0..repeat.max(1) {
-        let (wall0, cpu0) = (Instant::now(), cpu_seconds());
-        last = Some(work()?);
-        wall = wall.min(wall0.elapsed().as_secs_f64());
-        cpu = cpu.min(cpu_seconds() - cpu0);
+/// The fastest wall and CPU seconds of the runs of one piece of work.
+struct Best {
+    wall: f64,
+    cpu: f64,
+}
+
+impl Best {
+    fn new() -> Self {
+        Self { wall: f64::INFINITY, cpu: f64::INFINITY }
     }
-    Ok((last.expect("ran at least once"), wall, cpu))
+
+    /// Runs `work` once, keeping its time if it is the fastest so far.
+    fn time<T>(
+        &mut self,
+        work: impl FnOnce() -> Result<T, clipstream_media::MediaError>,
+    ) -> Result<T, clipstream_media::MediaError> {
+        let (wall0, cpu0) = (Instant::now(), cpu_seconds());
+        let result = work()?;
+        self.wall = self.wall.min(wall0.elapsed().as_secs_f64());
+        self.cpu = self.cpu.min(cpu_seconds() - cpu0);
+        Ok(result)
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -60,12 +68,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut out = serde_json::Map::new();
     for video in videos {
-        let (scenes, wall, cpu) = best_of(repeat, || detect_scenes_with(&video, &config, options))?;
-        let (format, decode_wall, decode_cpu) = best_of(repeat, || {
-            let mut decoder = VideoDecoder::open(&video, options.threads)?;
-            decoder.for_each_frame(|_| ControlFlow::Continue(()))?;
-            Ok(decoder.format())
-        })?;
+        // Detection and decoding alone take turns, so a machine whose speed drifts slows both alike.
+        let (mut detect, mut decode) = (Best::new(), Best::new());
+        let (mut scenes, mut format) = (None, None);
+        for _ in 0..repeat {
+            scenes = Some(detect.time(|| detect_scenes_with(&video, &config, options))?);
+            format = Some(decode.time(|| {
+                let mut decoder = VideoDecoder::open(&video, options.threads)?;
+                decoder.for_each_frame(|_| ControlFlow::Continue(()))?;
+                Ok(decoder.format())
+            })?);
+        }
+        let (scenes, format) = (scenes.expect("ran at least once"), format.expect("ran at least once"));
+        let (wall, cpu, decode_wall, decode_cpu) = (detect.wall, detect.cpu, decode.wall, decode.cpu);
         let mut entry = serde_json::json!({
             "cut_frames": scenes.cuts,
             "fps": scenes.fps,
