@@ -16,7 +16,7 @@ use ffmpeg_next::util::frame::Video as VideoFrame;
 
 use crate::scene::resize::BgrRows;
 use crate::scene::simd;
-use crate::scene::yuv::{Coefficients, INV_TABLE, coefficients, mulhi, saturate};
+use crate::scene::yuv::{Coefficients, Matrix, coefficients, mulhi, saturate};
 
 /// swscale's `SWS_MAX_REDUCE_CUTOFF`: filter taps whose weights sum below this share are dropped.
 const MAX_REDUCE_CUTOFF: f64 = 0.002;
@@ -188,16 +188,7 @@ struct CTables {
 impl CTables {
     fn new(full_range: bool) -> Self {
         const HEADROOM: i64 = 512;
-        let [mut crv, mut cbu, mut cgu, mut cgv] = [INV_TABLE[0], INV_TABLE[1], -INV_TABLE[2], -INV_TABLE[3]];
-        let (cy, oy) = if full_range {
-            crv = crv * 224 / 255;
-            cbu = cbu * 224 / 255;
-            cgu = cgu * 224 / 255;
-            cgv = cgv * 224 / 255;
-            (1i64 << 16, 0i64)
-        } else {
-            ((1i64 << 16) * 255 / 219, 16i64 << 16)
-        };
+        let Matrix { crv, cbu, cgu, cgv, cy, oy } = Matrix::new(full_range);
         let [crv, cbu, cgu, cgv] = [crv, cbu, cgu, cgv].map(|c| ((c << 16) + 0x8000) / cy.max(1));
         let mut yb = -(384 << 16) - HEADROOM * cy - oy;
         let ramp = (0..1024 + 2 * HEADROOM)

@@ -18,45 +18,35 @@ use crate::scene::resize::Tap;
 /// A shuffle index that yields a zero byte.
 const ZERO: u8 = 0x80;
 
-/// The taps of a row's output pixels, and their SIMD layout per group of [`GROUP`] output pixels.
+/// The SIMD layout of a row's taps in groups of `BYTES / 4` output pixels, each reading one `BYTES`-byte window
+/// of the plane: a byte shuffle (or permute) puts each pixel's two source bytes side by side as 16-bit lanes for a
+/// multiply-add with its two weights.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct PlanarTaps {
-    /// Per output pixel: its two source columns (the same one when the second weight is 0) and their weights.
-    taps: Vec<Tap>,
-    /// Per full group: the column its 16-byte window starts at.
+pub(crate) struct Windows<const BYTES: usize, const LANES: usize> {
+    /// Per full group: the column its window starts at.
     pub bases: Vec<u32>,
-    /// Per full group: the shuffle that turns the window into `(first, second)` 16-bit pairs, one per pixel.
-    pub controls: Vec<[u8; 16]>,
+    /// Per full group: the byte indices into the window that make the `(first, second)` 16-bit pairs.
+    pub controls: Vec<[u8; BYTES]>,
     /// Per full group: the pixels' weights as 16-bit pairs `(w0, w1)`.
-    pub weights: Vec<[i16; 8]>,
-    /// Every full group's source bytes fit its window (downscales up to about 5x; not wider ones), and the windows
-    /// start at ascending columns.
+    pub weights: Vec<[i16; LANES]>,
+    /// Every full group's source bytes fit its window, and the windows start at ascending columns.
     windowed: bool,
-    /// The same per group of [`WIDE_GROUP`] output pixels and a 64-byte window: bases, byte permutes into
-    /// `(first, 0, second, 0)` per pixel (the zero bytes are masked), and the weight pairs.
-    pub wide_bases: Vec<u32>,
-    pub wide_controls: Vec<[u8; 64]>,
-    pub wide_weights: Vec<[i16; 32]>,
-    /// Every full wide group fits its window (downscales up to about 3.9x), windows at ascending columns.
-    wide_windowed: bool,
 }
 
-impl PlanarTaps {
-    /// The layout of a row's taps (source columns ascending).
-    pub fn new(taps: &[Tap]) -> Self {
-        // A tap without a second weight reads its first column twice (times 0), inside its window.
-        let taps: Vec<Tap> =
-            taps.iter().map(|&t| Tap { second: if t.w1 == 0 { t.first } else { t.second }, ..t }).collect();
+impl<const BYTES: usize, const LANES: usize> Windows<BYTES, LANES> {
+    /// The layout of `taps`; `high` is the control byte of each lane's high byte (a shuffle's zeroing index, or
+    /// anything a masked permute ignores).
+    fn new(taps: &[Tap], high: u8) -> Self {
         let mut layout = Self { windowed: true, ..Self::default() };
-        for group in taps.chunks_exact(GROUP) {
+        for group in taps.chunks_exact(BYTES / 4) {
             let base = group[0].first;
-            let (mut control, mut weights) = ([ZERO; 16], [0i16; 8]);
+            let (mut control, mut weights) = ([high; BYTES], [0i16; LANES]);
             for (j, tap) in group.iter().enumerate() {
                 let (a, b) = (tap.first.wrapping_sub(base), tap.second.wrapping_sub(base));
-                if a > 15 || b > 15 {
+                if a >= BYTES || b >= BYTES {
                     layout.windowed = false;
                 }
-                (control[4 * j], control[4 * j + 2]) = (a as u8 & 15, b as u8 & 15);
+                (control[4 * j], control[4 * j + 2]) = ((a % BYTES) as u8, (b % BYTES) as u8);
                 (weights[2 * j], weights[2 * j + 1]) = (tap.w0 as i16, tap.w1 as i16);
             }
             if layout.bases.last().is_some_and(|&last| last as usize > base) {
@@ -66,32 +56,28 @@ impl PlanarTaps {
             layout.controls.push(control);
             layout.weights.push(weights);
         }
-        layout.wide_windowed = true;
-        for group in taps.chunks_exact(WIDE_GROUP) {
-            let base = group[0].first;
-            let (mut control, mut weights) = ([0u8; 64], [0i16; 32]);
-            for (j, tap) in group.iter().enumerate() {
-                let (a, b) = (tap.first.wrapping_sub(base), tap.second.wrapping_sub(base));
-                if a > 63 || b > 63 {
-                    layout.wide_windowed = false;
-                }
-                (control[4 * j], control[4 * j + 2]) = (a as u8 & 63, b as u8 & 63);
-                (weights[2 * j], weights[2 * j + 1]) = (tap.w0 as i16, tap.w1 as i16);
-            }
-            if layout.wide_bases.last().is_some_and(|&last| last as usize > base) {
-                layout.wide_windowed = false;
-            }
-            layout.wide_bases.push(base as u32);
-            layout.wide_controls.push(control);
-            layout.wide_weights.push(weights);
-        }
-        layout.taps = taps;
         layout
     }
+}
 
-    /// Whether the 64-byte layout holds (see [`Self::wide_windowed`]'s field).
-    pub fn wide_windowed(&self) -> bool {
-        self.wide_windowed && !self.taps.is_empty()
+/// The taps of a row's output pixels, and their SIMD layouts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PlanarTaps {
+    /// Per output pixel: its two source columns (the same one when the second weight is 0) and their weights.
+    taps: Vec<Tap>,
+    /// Groups of [`GROUP`] pixels in 16-byte windows (`pshufb`; downscales up to about 5x).
+    pub narrow: Windows<16, 8>,
+    /// Groups of [`WIDE_GROUP`] pixels in 64-byte windows (`vpermb`, high bytes masked; up to about 3.9x).
+    pub wide: Windows<64, 32>,
+}
+
+impl PlanarTaps {
+    /// The layout of a row's taps (source columns ascending).
+    pub fn new(taps: &[Tap]) -> Self {
+        // A tap without a second weight reads its first column twice (times 0), inside its window.
+        let taps: Vec<Tap> =
+            taps.iter().map(|&t| Tap { second: if t.w1 == 0 { t.first } else { t.second }, ..t }).collect();
+        Self { narrow: Windows::new(&taps, ZERO), wide: Windows::new(&taps, 0), taps }
     }
 
     /// Output pixels per row.
@@ -99,9 +85,14 @@ impl PlanarTaps {
         self.taps.len()
     }
 
-    /// Whether the SIMD layout holds (see [`Self::windowed`]'s field).
+    /// Whether the 16-byte layout holds.
     pub fn windowed(&self) -> bool {
-        self.windowed && !self.taps.is_empty()
+        self.narrow.windowed && !self.taps.is_empty()
+    }
+
+    /// Whether the 64-byte layout holds.
+    pub fn wide_windowed(&self) -> bool {
+        self.wide.windowed && !self.taps.is_empty()
     }
 }
 
@@ -134,9 +125,9 @@ mod tests {
         let tap = |first, w0, w1| Tap { first, second: first + 1, w0, w1 };
         let taps = PlanarTaps::new(&[tap(0, 1024, 1024), tap(2, 2048, 0), tap(5, 1, 2047), tap(7, 3, 2045)]);
         assert!(taps.windowed());
-        assert_eq!(taps.bases, vec![0]);
-        assert_eq!(taps.controls[0], [0, ZERO, 1, ZERO, 2, ZERO, 2, ZERO, 5, ZERO, 6, ZERO, 7, ZERO, 8, ZERO]);
-        assert_eq!(taps.weights[0], [1024, 1024, 2048, 0, 1, 2047, 3, 2045]);
+        assert_eq!(taps.narrow.bases, vec![0]);
+        assert_eq!(taps.narrow.controls[0], [0, ZERO, 1, ZERO, 2, ZERO, 2, ZERO, 5, ZERO, 6, ZERO, 7, ZERO, 8, ZERO]);
+        assert_eq!(taps.narrow.weights[0], [1024, 1024, 2048, 0, 1, 2047, 3, 2045]);
         // A 6x downscale spreads 4 pixels over more than 16 bytes.
         let wide = PlanarTaps::new(&(0..8).map(|i| tap(6 * i, 1024, 1024)).collect::<Vec<_>>());
         assert!(!wide.windowed());

@@ -68,29 +68,75 @@ pub fn wide() -> bool {
     level() >= Level::Avx2
 }
 
-/// HSV of planar BGR bytes (see [`crate::scene::hsv::planar_bgr_to_hsv`]).
-pub(crate) fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx512 {
-        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
-        return unsafe { x86::planar_bgr_to_hsv_512(bgr, hue, sat, val) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx2 {
-        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
-        return unsafe { x86::planar_bgr_to_hsv(bgr, hue, sat, val) };
-    }
-    planar_bgr_to_hsv_portable(bgr, hue, sat, val);
+/// Defines a kernel that is a portable body (`#[inline(always)]`) compiled three times: for AVX-512 (F and BW),
+/// for AVX2 and as it is; the widest the CPU runs is called.
+macro_rules! widened {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $portable:path;) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512bw")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512($($arg: $ty),*) $(-> $ret)? {
+                    $portable($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $portable($($arg),*)
+                }
+                if level() >= Level::Avx512 {
+                    // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of `avx512`.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if level() >= Level::Avx2 {
+                    // SAFETY: the CPU has AVX2 (checked just above), the only precondition of `avx2`.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $portable($($arg),*)
+        }
+    };
 }
 
-/// Sum of `|a - b|` over two equally long byte planes.
-pub(crate) fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx2 {
-        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
-        return unsafe { x86::abs_diff_sum(a, b) };
-    }
-    abs_diff_sum_portable(a, b)
+widened! {
+    /// HSV of planar BGR bytes (see [`crate::scene::hsv::planar_bgr_to_hsv`]).
+    pub(crate) fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8])
+        = planar_bgr_to_hsv_portable;
+}
+
+widened! {
+    /// Sum of `|a - b|` over two equally long byte planes.
+    pub(crate) fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 = abs_diff_sum_portable;
+}
+
+widened! {
+    /// Converts pixels `0..width` of a 4:4:4 row (its Y, U and V rows) to planar B, G and R bytes (`out[0..]`,
+    /// `out[stride..]`, `out[2 * stride..]`) with swscale's full-chroma arithmetic.
+    pub(crate) fn yuv444_row_to_planar(
+        coefficients: &FullCoefficients,
+        rows: [&[u8]; 3],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+    ) = yuv444_row_to_planar_portable;
+}
+
+widened! {
+    /// Converts pixels `0..width` (even) of an odd-height 4:2:0 frame's row with swscale's MMX output stage (see
+    /// [`mmx_row_to_planar_portable`]).
+    pub(crate) fn odd_height_row_to_planar(
+        coefficients: &Coefficients,
+        luma: &[u8],
+        chroma: [&[&[u8]]; 2],
+        weights: &[i16],
+        width: usize,
+        out: &mut [u8],
+        stride: usize,
+        scratch: &mut [i16],
+    ) = mmx_row_to_planar_portable;
 }
 
 /// OpenCV's vertical resize pass of one output row (see [`vertical_portable`]).
@@ -162,124 +208,11 @@ pub(crate) fn yuv420_row_to_planar(
     0
 }
 
-/// Converts pixels `0..width` of a 4:4:4 row (its Y, U and V rows) to planar B, G and R bytes (`out[0..]`,
-/// `out[stride..]`, `out[2 * stride..]`) with swscale's full-chroma arithmetic.
-pub(crate) fn yuv444_row_to_planar(
-    coefficients: &FullCoefficients,
-    rows: [&[u8]; 3],
-    width: usize,
-    out: &mut [u8],
-    stride: usize,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx512 {
-        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
-        return unsafe { x86::yuv444_row_to_planar_512(coefficients, rows, width, out, stride) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx2 {
-        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
-        return unsafe { x86::yuv444_row_to_planar(coefficients, rows, width, out, stride) };
-    }
-    yuv444_row_to_planar_portable(coefficients, rows, width, out, stride);
-}
-
-/// Converts pixels `0..width` (even) of an odd-height 4:2:0 frame's row with swscale's MMX output stage (see
-/// [`mmx_row_to_planar_portable`]).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn odd_height_row_to_planar(
-    coefficients: &Coefficients,
-    luma: &[u8],
-    chroma: [&[&[u8]]; 2],
-    weights: &[i16],
-    width: usize,
-    out: &mut [u8],
-    stride: usize,
-    scratch: &mut [i16],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx512 {
-        // SAFETY: the CPU has AVX-512 F and BW (checked just above), the only precondition of this function.
-        return unsafe {
-            x86::odd_height_row_to_planar_512(coefficients, luma, chroma, weights, width, out, stride, scratch)
-        };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx2 {
-        // SAFETY: the CPU has AVX2 (checked just above), the only precondition of this target-feature function.
-        return unsafe {
-            x86::odd_height_row_to_planar(coefficients, luma, chroma, weights, width, out, stride, scratch)
-        };
-    }
-    mmx_row_to_planar_portable(coefficients, luma, chroma, weights, width, out, stride, scratch);
-}
-
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
 
     use super::*;
-
-    #[target_feature(enable = "avx2")]
-    pub fn planar_bgr_to_hsv(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
-        planar_bgr_to_hsv_portable(bgr, hue, sat, val);
-    }
-
-    #[target_feature(enable = "avx512f,avx512bw")]
-    pub fn planar_bgr_to_hsv_512(bgr: [&[u8]; 3], hue: &mut [u8], sat: &mut [u8], val: &mut [u8]) {
-        planar_bgr_to_hsv_portable(bgr, hue, sat, val);
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub fn yuv444_row_to_planar(c: &FullCoefficients, rows: [&[u8]; 3], width: usize, out: &mut [u8], stride: usize) {
-        yuv444_row_to_planar_portable(c, rows, width, out, stride);
-    }
-
-    #[target_feature(enable = "avx512f,avx512bw")]
-    pub fn yuv444_row_to_planar_512(
-        c: &FullCoefficients,
-        rows: [&[u8]; 3],
-        width: usize,
-        out: &mut [u8],
-        stride: usize,
-    ) {
-        yuv444_row_to_planar_portable(c, rows, width, out, stride);
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn odd_height_row_to_planar(
-        k: &Coefficients,
-        luma: &[u8],
-        chroma: [&[&[u8]]; 2],
-        weights: &[i16],
-        width: usize,
-        out: &mut [u8],
-        stride: usize,
-        scratch: &mut [i16],
-    ) {
-        mmx_row_to_planar_portable(k, luma, chroma, weights, width, out, stride, scratch);
-    }
-
-    #[target_feature(enable = "avx512f,avx512bw")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn odd_height_row_to_planar_512(
-        k: &Coefficients,
-        luma: &[u8],
-        chroma: [&[&[u8]]; 2],
-        weights: &[i16],
-        width: usize,
-        out: &mut [u8],
-        stride: usize,
-        scratch: &mut [i16],
-    ) {
-        mmx_row_to_planar_portable(k, luma, chroma, weights, width, out, stride, scratch);
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub fn abs_diff_sum(a: &[u8], b: &[u8]) -> u64 {
-        abs_diff_sum_portable(a, b)
-    }
 
     /// The vertical pass 16 values at a time as OpenCV's SIMD does it (`pmulhw`, add, rounding shift, unsigned
     /// saturation), the tail in portable code. Compiling the portable body for AVX2 loses its `pmulhw` (the
@@ -317,9 +250,13 @@ mod x86 {
         let body = n - n % block;
         let groups = body / GROUP;
         assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
-        assert!(taps.bases.len() >= groups && taps.controls.len() >= groups && taps.weights.len() >= groups);
+        assert!(
+            taps.narrow.bases.len() >= groups
+                && taps.narrow.controls.len() >= groups
+                && taps.narrow.weights.len() >= groups
+        );
         // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`).
-        assert!(groups == 0 || taps.bases[groups - 1] as usize + 16 <= stride);
+        assert!(groups == 0 || taps.narrow.bases[groups - 1] as usize + 16 <= stride);
         (n, body)
     }
 
@@ -340,11 +277,11 @@ mod x86 {
                 // load covers entries `g` and `g + 1`. Unaligned loads are allowed.
                 unsafe {
                     let window = _mm256_loadu2_m128i(
-                        plane.as_ptr().add(taps.bases[g + 1] as usize).cast::<__m128i>(),
-                        plane.as_ptr().add(taps.bases[g] as usize).cast::<__m128i>(),
+                        plane.as_ptr().add(taps.narrow.bases[g + 1] as usize).cast::<__m128i>(),
+                        plane.as_ptr().add(taps.narrow.bases[g] as usize).cast::<__m128i>(),
                     );
-                    let control = _mm256_loadu_si256(taps.controls.as_ptr().add(g).cast::<__m256i>());
-                    let weights = _mm256_loadu_si256(taps.weights.as_ptr().add(g).cast::<__m256i>());
+                    let control = _mm256_loadu_si256(taps.narrow.controls.as_ptr().add(g).cast::<__m256i>());
+                    let weights = _mm256_loadu_si256(taps.narrow.weights.as_ptr().add(g).cast::<__m256i>());
                     _mm256_srai_epi32::<4>(_mm256_madd_epi16(_mm256_shuffle_epi8(window, control), weights))
                 }
             };
@@ -378,13 +315,13 @@ mod x86 {
                 // groups` indexes `controls` and `weights`, whose entries are 16 contiguous bytes each, so each
                 // 64-byte load covers entries `g..g + 4`. Unaligned loads are allowed.
                 unsafe {
-                    let window = |i: usize| plane.as_ptr().add(taps.bases[g + i] as usize).cast::<__m128i>();
+                    let window = |i: usize| plane.as_ptr().add(taps.narrow.bases[g + i] as usize).cast::<__m128i>();
                     let windows = _mm512_inserti64x4::<1>(
                         _mm512_castsi256_si512(_mm256_loadu2_m128i(window(1), window(0))),
                         _mm256_loadu2_m128i(window(3), window(2)),
                     );
-                    let control = _mm512_loadu_si512(taps.controls.as_ptr().add(g).cast());
-                    let weights = _mm512_loadu_si512(taps.weights.as_ptr().add(g).cast());
+                    let control = _mm512_loadu_si512(taps.narrow.controls.as_ptr().add(g).cast());
+                    let weights = _mm512_loadu_si512(taps.narrow.weights.as_ptr().add(g).cast());
                     _mm512_srai_epi32::<4>(_mm512_madd_epi16(_mm512_shuffle_epi8(windows, control), weights))
                 }
             };
@@ -413,10 +350,10 @@ mod x86 {
         let groups = body / WIDE_GROUP;
         assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
         assert!(
-            taps.wide_bases.len() >= groups && taps.wide_controls.len() >= groups && taps.wide_weights.len() >= groups
+            taps.wide.bases.len() >= groups && taps.wide.controls.len() >= groups && taps.wide.weights.len() >= groups
         );
         // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::wide_windowed`).
-        assert!(groups == 0 || taps.wide_bases[groups - 1] as usize + 64 <= stride);
+        assert!(groups == 0 || taps.wide.bases[groups - 1] as usize + 64 <= stride);
         let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
         for channel in 0..3 {
             let plane = &planes[channel * stride..(channel + 1) * stride];
@@ -424,9 +361,9 @@ mod x86 {
                 // SAFETY: `base + 64 <= stride = plane.len()` (asserted above, bases ascending); `g < groups` indexes
                 // `wide_controls` (64 bytes each) and `wide_weights` (32 i16 each). Unaligned loads are allowed.
                 unsafe {
-                    let window = _mm512_loadu_si512(plane.as_ptr().add(taps.wide_bases[g] as usize).cast());
-                    let control = _mm512_loadu_si512(taps.wide_controls.as_ptr().add(g).cast());
-                    let weights = _mm512_loadu_si512(taps.wide_weights.as_ptr().add(g).cast());
+                    let window = _mm512_loadu_si512(plane.as_ptr().add(taps.wide.bases[g] as usize).cast());
+                    let control = _mm512_loadu_si512(taps.wide.controls.as_ptr().add(g).cast());
+                    let weights = _mm512_loadu_si512(taps.wide.weights.as_ptr().add(g).cast());
                     let pairs = _mm512_maskz_permutexvar_epi8(0x5555_5555_5555_5555, control, window);
                     _mm512_srai_epi32::<4>(_mm512_madd_epi16(pairs, weights))
                 }

@@ -12,7 +12,35 @@ use crate::scene::resize::BgrRows;
 use crate::scene::simd;
 
 /// swscale's default (`SWS_CS_DEFAULT` = BT.601) inverse table: V->R, U->B, U->G, V->G in 16.16 fixed point.
-pub(crate) const INV_TABLE: [i64; 4] = [104_597, 132_201, 25_675, 53_279];
+const INV_TABLE: [i64; 4] = [104_597, 132_201, 25_675, 53_279];
+
+/// swscale's YUV->RGB matrix as `ff_yuv2rgb_c_init_tables` derives it from the default table for limited or full
+/// range input (default brightness, contrast and saturation): chroma coefficients V->R, U->B, U->G, V->G, the
+/// luma gain and the luma offset, 16.16 fixed point. Every output stage scales these its own way.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Matrix {
+    pub crv: i64,
+    pub cbu: i64,
+    pub cgu: i64,
+    pub cgv: i64,
+    pub cy: i64,
+    pub oy: i64,
+}
+
+impl Matrix {
+    pub(crate) const fn new(full_range: bool) -> Self {
+        let [crv, cbu, cgu, cgv] = [INV_TABLE[0], INV_TABLE[1], -INV_TABLE[2], -INV_TABLE[3]];
+        if full_range {
+            // Chroma's 224 steps stretched to 255.
+            const fn full(c: i64) -> i64 {
+                c * 224 / 255
+            }
+            Self { crv: full(crv), cbu: full(cbu), cgu: full(cgu), cgv: full(cgv), cy: 1 << 16, oy: 0 }
+        } else {
+            Self { crv, cbu, cgu, cgv, cy: (1 << 16) * 255 / 219, oy: 16 << 16 }
+        }
+    }
+}
 
 /// swscale's `roundToInt16`.
 pub(crate) const fn round_to_int16(f: i64) -> i32 {
@@ -56,16 +84,7 @@ struct Tables {
 
 impl Tables {
     fn new(full_range: bool) -> Self {
-        let [mut crv, mut cbu, mut cgu, mut cgv] = [INV_TABLE[0], INV_TABLE[1], -INV_TABLE[2], -INV_TABLE[3]];
-        let (cy, oy) = if full_range {
-            crv = crv * 224 / 255;
-            cbu = cbu * 224 / 255;
-            cgu = cgu * 224 / 255;
-            cgv = cgv * 224 / 255;
-            (1i64 << 16, 0i64)
-        } else {
-            ((1i64 << 16) * 255 / 219, 16i64 << 16)
-        };
+        let Matrix { crv, cbu, cgu, cgv, cy, oy } = Matrix::new(full_range);
         let y_coeff = round_to_int16(cy * (1 << 13));
         let y_offset = round_to_int16(oy * (1 << 3));
         let [vr, ub, vg, ug] = [crv, cbu, cgv, cgu].map(|c| round_to_int16(c * (1 << 13)));

@@ -11,7 +11,7 @@ use ffmpeg_next::util::frame::Video as VideoFrame;
 
 use crate::scene::resize::BgrRows;
 use crate::scene::simd;
-use crate::scene::yuv::{INV_TABLE, round_to_int16};
+use crate::scene::yuv::{Matrix, round_to_int16};
 
 /// The coefficients of swscale's full-chroma output stage (`c->yuv2rgb_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,16 +27,7 @@ pub(crate) struct FullCoefficients {
 impl FullCoefficients {
     /// BT.601 (swscale's default table), limited or full range, default brightness, contrast and saturation.
     const fn new(full_range: bool) -> Self {
-        let [mut crv, mut cbu, mut cgu, mut cgv] = [INV_TABLE[0], INV_TABLE[1], -INV_TABLE[2], -INV_TABLE[3]];
-        let (cy, oy) = if full_range {
-            crv = crv * 224 / 255;
-            cbu = cbu * 224 / 255;
-            cgu = cgu * 224 / 255;
-            cgv = cgv * 224 / 255;
-            (1i64 << 16, 0i64)
-        } else {
-            ((1i64 << 16) * 255 / 219, 16i64 << 16)
-        };
+        let Matrix { crv, cbu, cgu, cgv, cy, oy } = Matrix::new(full_range);
         Self {
             y_offset: round_to_int16(oy * (1 << 9)),
             y_coeff: round_to_int16(cy * (1 << 13)),
