@@ -37,8 +37,8 @@ impl ScenesArgs {
             let entry =
                 match clipstream_media::probe(file).and_then(|_| detect_scenes(file, &config.scene, self.threads)) {
                     Ok(scenes) => json!({
-                        "cut_frames": scenes.cuts,
-                        "cut_seconds": scenes.cuts.iter().map(|&f| f as f64 / scenes.fps).collect::<Vec<_>>(),
+                        "cut_frames": scenes.cut_frames,
+                        "cut_seconds": scenes.cut_seconds,
                         "fps": scenes.fps,
                         "frames": scenes.frames,
                     }),
@@ -65,9 +65,10 @@ fn print_text(file: &std::path::Path, entry: &Value) -> anyhow::Result<()> {
     }
     let fps = entry["fps"].as_f64().unwrap_or(0.0);
     let cuts = entry["cut_frames"].as_array().cloned().unwrap_or_default();
+    let seconds = entry["cut_seconds"].as_array().cloned().unwrap_or_default();
     outln!("{}: {} frames at {fps:.3} fps, {} cuts", file.display(), entry["frames"], cuts.len())?;
-    for cut in cuts.iter().filter_map(Value::as_u64) {
-        outln!("  frame {cut:>7}  {}", format_timestamp(cut as f64 / fps))?;
+    for (cut, seconds) in cuts.iter().filter_map(Value::as_u64).zip(seconds.iter().filter_map(Value::as_f64)) {
+        outln!("  frame {cut:>7}  {}", format_timestamp(seconds))?;
     }
     Ok(())
 }

@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (scenes, format) = (scenes.expect("ran at least once"), format.expect("ran at least once"));
         let (wall, cpu, decode_wall, decode_cpu) = (detect.wall, detect.cpu, decode.wall, decode.cpu);
         let mut entry = serde_json::json!({
-            "cut_frames": scenes.cuts,
+            "cut_frames": scenes.cut_frames,
             "fps": scenes.fps,
             "frames": scenes.frames,
             "wall_s": wall,

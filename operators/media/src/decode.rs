@@ -154,6 +154,16 @@ impl VideoDecoder {
         self
     }
 
+    /// The stream's start time in its time base (0 when unknown): where frame times count from.
+    pub fn start_pts(&self) -> i64 {
+        self.start_pts
+    }
+
+    /// Seconds per unit of the stream's timestamps (0 when the stream has none).
+    pub fn time_base(&self) -> f64 {
+        self.time_base
+    }
+
     pub fn width(&self) -> u32 {
         self.decoder.width()
     }

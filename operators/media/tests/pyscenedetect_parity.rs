@@ -110,7 +110,7 @@ fn cuts_match_pyscenedetect_on_real_videos() {
         assert_eq!(ours.frames, peer["frames"].as_u64().expect("frames"), "{name}: frame count");
         let their_fps = peer["fps"].as_f64().expect("fps");
         assert!((ours.fps - their_fps).abs() < 1e-6, "{name}: fps {} vs {their_fps}", ours.fps);
-        let (matched, missing, extra) = match_cuts(&ours.cuts, &theirs, 1);
+        let (matched, missing, extra) = match_cuts(&ours.cut_frames, &theirs, 1);
         let (known_missing, known_extra) = KNOWN_DIFFERENCES
             .iter()
             .find(|(file, _, _)| *file == name)
@@ -119,7 +119,7 @@ fn cuts_match_pyscenedetect_on_real_videos() {
         if missing != known_missing || extra != known_extra {
             failures.push(format!(
                 "{name}: {matched} matched, missing {missing:?}, extra {extra:?}\n  ours   {:?}\n  theirs {theirs:?}",
-                ours.cuts
+                ours.cut_frames
             ));
         }
         let worst =
@@ -191,4 +191,62 @@ fn resize_is_bit_exact_with_cv2_inter_linear() {
 #[test]
 fn cut_matching_counts_missing_and_extra() {
     assert_eq!(match_cuts(&[10, 31, 50], &[10, 30, 70], 1), (2, vec![70], vec![50]));
+}
+
+/// Copies the video stream of `src` into the mp4 `dst` unchanged except for its timestamps: from `from_s` on,
+/// every packet is `gap_s` later (a gap in the timestamps, as a dropped-frame capture or a variable-rate video has).
+fn remux_with_gap(src: &Path, dst: &Path, from_s: f64, gap_s: f64) {
+    use ffmpeg_next::{codec, encoder, format, media};
+    let mut input = format::input(src).expect("input opens");
+    let mut output = format::output(dst).expect("output opens");
+    let (index, in_base, parameters) = {
+        let stream = input.streams().best(media::Type::Video).expect("a video stream");
+        (stream.index(), stream.time_base(), stream.parameters())
+    };
+    output.add_stream(encoder::find(codec::Id::None)).expect("stream added").set_parameters(parameters);
+    output.write_header().expect("header");
+    let out_base = output.stream(0).expect("stream").time_base();
+    let units = |s: f64| (s * f64::from(in_base.denominator()) / f64::from(in_base.numerator())).round() as i64;
+    let (from, gap) = (units(from_s), units(gap_s));
+    let later = |t: Option<i64>| t.map(|t| if t >= from { t + gap } else { t });
+    for (stream, mut packet) in input.packets() {
+        if stream.index() != index {
+            continue;
+        }
+        // Decode order is kept: dts only ever moves later from some packet on, and stays at or before pts.
+        packet.set_pts(later(packet.pts()));
+        packet.set_dts(later(packet.dts()));
+        packet.rescale_ts(in_base, out_base);
+        packet.set_stream(0);
+        packet.set_position(-1);
+        packet.write_interleaved(&mut output).expect("packet written");
+    }
+    output.write_trailer().expect("trailer");
+}
+
+/// PySceneDetect numbers frames by their presentation times (OpenCV's `CAP_PROP_POS_MSEC` at the nominal rate)
+/// and measures the minimum scene length in time, so across a gap in the timestamps its frame numbers run ahead
+/// of the decoded frames' count. clipstream follows it: every cut identical, not within one frame.
+#[test]
+fn cuts_match_pyscenedetect_across_a_timestamp_gap() {
+    let Some(python) = python() else { return };
+    let videos = real_videos();
+    let source = videos.iter().find(|v| v.ends_with("bikes.mp4")).expect("bikes.mp4 among the test videos");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gapped = dir.path().join("gapped.mp4");
+    // bikes.mp4: 25 fps, cuts at frames 30, 76, 137, 187, 242; 3 frames' worth of timestamps missing after 4 s.
+    remux_with_gap(source, &gapped, 4.0, 0.12);
+    let script = repo_root().join("scripts/pyscenedetect_cuts.py");
+    let path = gapped.to_str().expect("utf-8 path");
+    let reference: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&run_python(&python, &[script.to_str().expect("utf-8 path"), path]))
+            .expect("script prints JSON");
+    let theirs: Vec<u64> = serde_json::from_value(reference[path]["cut_frames"].clone()).expect("cut_frames");
+    let ours = detect_scenes_with(&gapped, &SceneConfig::default(), DetectOptions::default()).expect("detects");
+    assert_eq!(ours.cut_frames, theirs, "cut frame numbers (decode order: {:?})", ours.cuts);
+    assert_ne!(ours.cut_frames, ours.cuts, "the gap moves the numbers of the later cuts");
+    // The times of the cuts are the frames' own.
+    for (&frame, &seconds) in ours.cut_frames.iter().zip(&ours.cut_seconds) {
+        assert!((seconds * ours.fps - frame as f64).abs() <= 0.5 + 1e-9, "cut {frame} at {seconds} s");
+    }
 }

@@ -9,28 +9,65 @@ use crate::error::MediaError;
 use crate::scene::hsv::HsvFrame;
 use crate::scene::simd;
 
-/// PySceneDetect's `FlashFilter` with a length in frames.
+/// A frame's place in the video: its decode index and its presentation time in microseconds as PySceneDetect reads
+/// it (`scene::detect`'s clock). PySceneDetect counts the distance between two places in frames of the video's
+/// frame rate, `round(seconds * fps)`, so a timestamp gap counts for the frames it spans; for video at a constant
+/// rate without gaps that is the difference of the indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub index: u64,
+    pub us: i64,
+}
+
+impl Position {
+    /// Frame `index` of a video at a constant `fps` without gaps (what PySceneDetect assumes for a frame whose time
+    /// is not positive).
+    pub fn counted(index: u64, fps: f64) -> Self {
+        Self { index, us: (index as f64 / fps * 1e6).round_ties_even() as i64 }
+    }
+
+    /// PySceneDetect's frame number of this place (`FrameTimecode.frame_num`).
+    pub fn frame(&self, fps: f64) -> u64 {
+        frames_in(self.us, fps)
+    }
+}
+
+/// Frames in `us` microseconds at `fps`, as PySceneDetect rounds them (half to even); 0 for negative spans.
+fn frames_in(us: i64, fps: f64) -> u64 {
+    ((us as f64 / 1e6) * fps).round_ties_even().max(0.0) as u64
+}
+
+/// PySceneDetect's `FlashFilter` with a length in frames, on places in time.
 #[derive(Debug, Clone)]
 struct FlashFilter {
     mode: FlashMode,
     length: u64,
-    last_above: Option<u64>,
+    fps: f64,
+    last_above: Option<Position>,
     merge_enabled: bool,
     merge_triggered: bool,
-    merge_start: u64,
+    merge_start: Position,
 }
 
 impl FlashFilter {
-    fn new(mode: FlashMode, length: u64) -> Self {
-        Self { mode, length, last_above: None, merge_enabled: false, merge_triggered: false, merge_start: 0 }
+    fn new(mode: FlashMode, length: u64, fps: f64) -> Self {
+        Self {
+            mode,
+            length,
+            fps,
+            last_above: None,
+            merge_enabled: false,
+            merge_triggered: false,
+            merge_start: Position { index: 0, us: 0 },
+        }
     }
 
     /// `to` is at least the minimum scene length past `from` (timecode subtraction clamps at 0).
-    fn met(&self, from: u64, to: u64) -> bool {
-        to.saturating_sub(from) >= self.length
+    fn met(&self, from: Position, to: Position) -> bool {
+        frames_in((to.us - from.us).max(0), self.fps) >= self.length
     }
 
-    fn filter(&mut self, frame: u64, above: bool) -> Option<u64> {
+    fn filter(&mut self, frame: Position, above: bool) -> Option<Position> {
         if self.length == 0 {
             return above.then_some(frame);
         }
@@ -115,9 +152,15 @@ pub struct ContentDetector {
 }
 
 impl ContentDetector {
-    /// A detector with PySceneDetect's parameters. The edge weight must be 0 (edges are not computed) and the
-    /// weights must not all be 0.
-    pub fn new(threshold: f64, min_scene_len: u32, weights: [f64; 4], mode: FlashMode) -> Result<Self, MediaError> {
+    /// A detector with PySceneDetect's parameters for a video at `fps` (its nominal rate, which counts the minimum
+    /// scene length). The edge weight must be 0 (edges are not computed) and the weights must not all be 0.
+    pub fn new(
+        threshold: f64,
+        min_scene_len: u32,
+        weights: [f64; 4],
+        mode: FlashMode,
+        fps: f64,
+    ) -> Result<Self, MediaError> {
         if weights[3] != 0.0 {
             return Err(MediaError::Invalid(
                 "scene.weights: the edge weight must be 0 (edges are not computed)".into(),
@@ -129,15 +172,15 @@ impl ContentDetector {
         Ok(Self {
             threshold,
             weights,
-            filter: FlashFilter::new(mode, u64::from(min_scene_len)),
+            filter: FlashFilter::new(mode, u64::from(min_scene_len), fps),
             previous: None,
             last_score: 0.0,
             scores: Vec::new(),
         })
     }
 
-    pub fn from_config(config: &SceneConfig) -> Result<Self, MediaError> {
-        Self::new(config.threshold, config.min_scene_len, config.weights, config.flash_filter)
+    pub fn from_config(config: &SceneConfig, fps: f64) -> Result<Self, MediaError> {
+        Self::new(config.threshold, config.min_scene_len, config.weights, config.flash_filter, fps)
     }
 
     /// `content_val` of `current` against the previously pushed frame (0 for the first), summed in Python's order.
@@ -150,9 +193,9 @@ impl ContentDetector {
         weighted / total
     }
 
-    /// Feeds frame number `frame` (sequential); returns the frame where a new scene starts when a cut is confirmed
-    /// (with MERGE this may be an earlier frame than `frame`).
-    pub fn push(&mut self, frame: u64, hsv: &HsvFrame) -> Option<u64> {
+    /// Feeds the frame at `frame` (frames in order); returns the frame where a new scene starts when a cut is
+    /// confirmed (with MERGE this may be an earlier frame than `frame`).
+    pub fn push(&mut self, frame: Position, hsv: &HsvFrame) -> Option<Position> {
         let cut = self.score(frame, hsv);
         match &mut self.previous {
             Some(previous) => previous.clone_from(hsv),
@@ -163,7 +206,7 @@ impl ContentDetector {
 
     /// [`Self::push`] that keeps `hsv` by swapping buffers instead of copying it: `hsv` comes back holding an
     /// earlier frame's planes (of the same size after the first frame), to be overwritten by the caller.
-    pub fn push_swap(&mut self, frame: u64, hsv: &mut HsvFrame) -> Option<u64> {
+    pub fn push_swap(&mut self, frame: Position, hsv: &mut HsvFrame) -> Option<Position> {
         let cut = self.score(frame, hsv);
         match &mut self.previous {
             Some(previous) => std::mem::swap(previous, hsv),
@@ -172,7 +215,7 @@ impl ContentDetector {
         cut
     }
 
-    fn score(&mut self, frame: u64, hsv: &HsvFrame) -> Option<u64> {
+    fn score(&mut self, frame: Position, hsv: &HsvFrame) -> Option<Position> {
         let score = self.frame_score(hsv);
         self.last_score = score;
         self.scores.push(score as f32);
@@ -209,12 +252,15 @@ mod tests {
         HsvFrame { width: 4, height: 4, hue: vec![h; 16], sat: vec![s; 16], val: vec![v; 16] }
     }
 
+    const FPS: f64 = 25.0;
+
     fn run(detector: &mut ContentDetector, frames: &[HsvFrame]) -> Vec<u64> {
-        frames.iter().enumerate().filter_map(|(i, f)| detector.push(i as u64, f)).collect()
+        let cuts = frames.iter().enumerate().filter_map(|(i, f)| detector.push(Position::counted(i as u64, FPS), f));
+        cuts.map(|cut| cut.index).collect()
     }
 
     fn detector(mode: FlashMode) -> ContentDetector {
-        ContentDetector::new(27.0, 15, [1.0, 1.0, 1.0, 0.0], mode).expect("valid")
+        ContentDetector::new(27.0, 15, [1.0, 1.0, 1.0, 0.0], mode, FPS).expect("valid")
     }
 
     /// `n` frames of colour `a`, then frames of colour `b` starting at each index in `switches` (alternating).
@@ -284,7 +330,7 @@ mod tests {
             .filter_map(|(i, f)| {
                 // The caller overwrites whatever the buffer came back with.
                 buffer.clone_from(f);
-                swapped.push_swap(i as u64, &mut buffer)
+                swapped.push_swap(Position::counted(i as u64, FPS), &mut buffer).map(|cut| cut.index)
             })
             .collect();
         assert_eq!((swapped_cuts, swapped.scores()), (cuts, copied.scores()));
@@ -300,17 +346,35 @@ mod tests {
 
     #[test]
     fn disabled_filter_reports_every_frame_above() {
-        let mut d = ContentDetector::new(27.0, 0, [1.0, 1.0, 1.0, 0.0], FlashMode::Merge).expect("valid");
+        let mut d = ContentDetector::new(27.0, 0, [1.0, 1.0, 1.0, 0.0], FlashMode::Merge, FPS).expect("valid");
         assert_eq!(run(&mut d, &shots(10, &[3, 4])), vec![3, 4]);
     }
 
     #[test]
     fn weights_are_validated_and_applied() {
-        assert!(ContentDetector::new(27.0, 15, [1.0, 1.0, 1.0, 1.0], FlashMode::Merge).is_err());
-        assert!(ContentDetector::new(27.0, 15, [0.0; 4], FlashMode::Merge).is_err());
-        let mut luma = ContentDetector::new(27.0, 15, [0.0, 0.0, 1.0, 0.0], FlashMode::Merge).expect("valid");
-        luma.push(0, &flat(0, 0, 0));
-        luma.push(1, &flat(100, 100, 30));
+        assert!(ContentDetector::new(27.0, 15, [1.0, 1.0, 1.0, 1.0], FlashMode::Merge, FPS).is_err());
+        assert!(ContentDetector::new(27.0, 15, [0.0; 4], FlashMode::Merge, FPS).is_err());
+        let mut luma = ContentDetector::new(27.0, 15, [0.0, 0.0, 1.0, 0.0], FlashMode::Merge, FPS).expect("valid");
+        luma.push(Position::counted(0, FPS), &flat(0, 0, 0));
+        luma.push(Position::counted(1, FPS), &flat(100, 100, 30));
         assert_eq!(luma.last_score(), 30.0);
+    }
+
+    #[test]
+    fn a_timestamp_gap_counts_for_the_frames_it_spans() {
+        // A cut 10 frames after the last one, with 1 s of timestamps missing in between: PySceneDetect measures the
+        // minimum scene length (15 frames) in time, so the cut stands and is numbered from its time.
+        let frames = shots(50, &[20, 30]);
+        let gap_us = 1_000_000;
+        let place = |i: usize| {
+            let counted = Position::counted(i as u64, FPS);
+            Position { us: counted.us + if i >= 25 { gap_us } else { 0 }, ..counted }
+        };
+        let mut d = detector(FlashMode::Suppress);
+        let cuts: Vec<Position> = frames.iter().enumerate().filter_map(|(i, f)| d.push(place(i), f)).collect();
+        assert_eq!(cuts.iter().map(|c| (c.index, c.frame(FPS))).collect::<Vec<_>>(), vec![(20, 20), (30, 55)]);
+        // Counted without the gap, the second cut is too close to the first.
+        let mut counted = detector(FlashMode::Suppress);
+        assert_eq!(run(&mut counted, &frames), vec![20]);
     }
 }

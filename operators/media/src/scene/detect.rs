@@ -13,7 +13,7 @@ use ffmpeg_next::util::frame::Video as VideoFrame;
 use crate::decode::{DecodeLimits, DecodeStats, VideoDecoder};
 use crate::error::MediaError;
 use crate::scaler::CachedScaler;
-use crate::scene::content::ContentDetector;
+use crate::scene::content::{ContentDetector, Position};
 use crate::scene::hsv::HsvFrame;
 use crate::scene::odd_height::OddHeight;
 use crate::scene::resize::{PackedBgr, Resizer, downscale_factor, downscaled_size};
@@ -31,8 +31,13 @@ pub struct SceneList {
     pub frames: u64,
     pub width: u32,
     pub height: u32,
-    /// Frame numbers (0-based, decode order) where a new scene starts, ascending; PySceneDetect's cut list.
+    /// Frame numbers (0-based, decode order) where a new scene starts, ascending.
     pub cuts: Vec<u64>,
+    /// The same cuts numbered as PySceneDetect numbers them, from their presentation times at `fps`
+    /// (`round(seconds * fps)`): its cut list. Equal to `cuts` for video at a constant rate without timestamp gaps.
+    pub cut_frames: Vec<u64>,
+    /// Presentation times of the cuts in seconds from the stream's start (PySceneDetect's clock).
+    pub cut_seconds: Vec<f64>,
     /// `content_val` of each frame against the previous one (0 for the first).
     pub scores: Vec<f32>,
 }
@@ -53,8 +58,8 @@ impl SceneList {
 pub enum ColorPath {
     /// 4:2:0 frames of even height are converted only at the rows the resizer reads, in full with AVX2/AVX-512
     /// (`simd`), else only at the pixels it samples when that is under a third of the frame (large downscales,
-    /// e.g. 1 pixel in 25 at 720p); 4:4:4 frames only at the rows it reads (swscale on a frame of those rows);
-    /// otherwise swscale converts the whole frame (its SIMD beats per-pixel conversion when most pixels are needed).
+    /// e.g. 1 pixel in 25 at 720p); 4:4:4 frames and 4:2:0 frames of odd height only where the resizer reads, with
+    /// swscale's general-scaler arithmetic; otherwise swscale converts the whole frame.
     #[default]
     Sampled,
     /// Every frame is converted in full by swscale (bicubic, like OpenCV's capture), then downscaled.
@@ -165,6 +170,31 @@ impl FramePipeline {
     }
 }
 
+/// PySceneDetect's clock (`VideoStreamCv2.position`): OpenCV's `CAP_PROP_POS_MSEC` of a frame — its pts, or its
+/// packet's dts where the pts is missing or 0, counted from the stream's start time — rounded to microseconds; a
+/// frame at or before 0 is placed by its count at the nominal rate instead.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    start: i64,
+    time_base: f64,
+    fps: f64,
+}
+
+impl Clock {
+    fn new(decoder: &VideoDecoder, fps: f64) -> Self {
+        Self { start: decoder.start_pts(), time_base: decoder.time_base(), fps }
+    }
+
+    fn position(&self, index: u64, frame: &VideoFrame) -> Position {
+        let dts = frame.packet().dts;
+        let pts = frame.pts().filter(|&pts| pts != 0).or((dts != ffmpeg_next::ffi::AV_NOPTS_VALUE).then_some(dts));
+        // `POS_MSEC` is 0 without a timestamp; PySceneDetect rounds it to microseconds (half to even).
+        let ms = pts.map_or(0.0, |pts| pts.wrapping_sub(self.start) as f64 * self.time_base * 1000.0);
+        let us = (ms * 1000.0).round_ties_even() as i64;
+        if us > 0 { Position { index, us } } else { Position::counted(index, self.fps) }
+    }
+}
+
 /// Frames handed from the decoding thread to the scoring thread at most at once (pipelined detection).
 const PIPELINE_FRAMES: usize = 4;
 
@@ -172,24 +202,29 @@ const PIPELINE_FRAMES: usize = 4;
 struct FrameScorer {
     pipeline: FramePipeline,
     detector: ContentDetector,
-    cuts: Vec<u64>,
+    clock: Clock,
+    cuts: Vec<Position>,
 }
 
 /// What a detection pass found: the frame size (of the first frame), the detector's scores and the cuts.
 struct Scored {
     size: Option<(u32, u32)>,
     detector: ContentDetector,
-    cuts: Vec<u64>,
+    cuts: Vec<Position>,
 }
 
 impl FrameScorer {
+    fn new(color: ColorPath, downscale: u32, detector: ContentDetector, clock: Clock) -> Self {
+        Self { pipeline: FramePipeline::new(color, downscale), detector, clock, cuts: Vec::new() }
+    }
+
     fn finish(self) -> Scored {
         Scored { size: self.pipeline.size, detector: self.detector, cuts: self.cuts }
     }
 
     fn push(&mut self, index: u64, frame: &VideoFrame) -> Result<(), MediaError> {
         match self.pipeline.process(frame)? {
-            Some(hsv) => self.cuts.extend(self.detector.push_swap(index, hsv)),
+            Some(hsv) => self.cuts.extend(self.detector.push_swap(self.clock.position(index, frame), hsv)),
             None => self.detector.skip(),
         }
         Ok(())
@@ -217,12 +252,13 @@ fn detect_pipelined(
     color: ColorPath,
     downscale: u32,
     detector: ContentDetector,
+    clock: Clock,
 ) -> Result<(DecodeStats, Scored), MediaError> {
     std::thread::scope(|scope| {
         let (frames, received) = std::sync::mpsc::sync_channel::<(u64, VideoFrame)>(PIPELINE_FRAMES);
         let scoring = scope.spawn(move || {
             // Built on this thread: swscale contexts cannot move between threads.
-            let mut scorer = FrameScorer { pipeline: FramePipeline::new(color, downscale), detector, cuts: Vec::new() };
+            let mut scorer = FrameScorer::new(color, downscale, detector, clock);
             for (index, frame) in received {
                 scorer.push(index, &frame)?;
             }
@@ -258,25 +294,34 @@ fn decoder_threads(threads: usize, downscale: u32, width: u32, height: u32) -> u
 /// [`detect_scenes`] with explicit [`DetectOptions`]. With one thread everything runs on the calling thread;
 /// otherwise scoring runs on a thread of its own, overlapping decoding.
 pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOptions) -> Result<SceneList, MediaError> {
-    let detector = ContentDetector::from_config(config)?;
     let threads = |width, height| decoder_threads(options.threads, config.downscale, width, height);
     let mut decoder = VideoDecoder::open_with(path, threads)?.with_limits(options.limits);
     let fps = normalize_fps(decoder.fps()?);
+    let detector = ContentDetector::from_config(config, fps)?;
+    let clock = Clock::new(&decoder, fps);
     let (stats, scored) = if options.threads == 1 {
-        let pipeline = FramePipeline::new(options.color, config.downscale);
-        let mut scorer = FrameScorer { pipeline, detector, cuts: Vec::new() };
+        let mut scorer = FrameScorer::new(options.color, config.downscale, detector, clock);
         (detect_serial(&mut decoder, &mut scorer)?, scorer.finish())
     } else {
-        detect_pipelined(&mut decoder, options.color, config.downscale, detector)?
+        detect_pipelined(&mut decoder, options.color, config.downscale, detector, clock)?
     };
     let Scored { size, detector, mut cuts } = scored;
     let (width, height) = size.unwrap_or((decoder.width(), decoder.height()));
-    cuts.sort_unstable();
-    cuts.dedup();
+    cuts.sort_unstable_by_key(|cut| cut.index);
+    cuts.dedup_by_key(|cut| cut.index);
     if config.detector == Detector::Stride {
-        cuts = stride_cuts(stats.frames, fps, config.stride_s);
+        cuts = stride_cuts(stats.frames, fps, config.stride_s).into_iter().map(|f| Position::counted(f, fps)).collect();
     }
-    Ok(SceneList { fps, frames: stats.frames, width, height, cuts, scores: detector.into_scores() })
+    Ok(SceneList {
+        fps,
+        frames: stats.frames,
+        width,
+        height,
+        cuts: cuts.iter().map(|cut| cut.index).collect(),
+        cut_frames: cuts.iter().map(|cut| cut.frame(fps)).collect(),
+        cut_seconds: cuts.iter().map(|cut| cut.us as f64 / 1e6).collect(),
+        scores: detector.into_scores(),
+    })
 }
 
 #[cfg(test)]
@@ -284,7 +329,17 @@ mod tests {
     use super::*;
 
     fn list(frames: u64, cuts: Vec<u64>) -> SceneList {
-        SceneList { fps: 25.0, frames, width: 64, height: 64, cuts, scores: vec![0.0; frames as usize] }
+        let cut_seconds = cuts.iter().map(|&c| c as f64 / 25.0).collect();
+        SceneList {
+            fps: 25.0,
+            frames,
+            width: 64,
+            height: 64,
+            cut_frames: cuts.clone(),
+            cut_seconds,
+            cuts,
+            scores: vec![0.0; frames as usize],
+        }
     }
 
     #[test]
