@@ -1,6 +1,7 @@
 //! scene_cut: PySceneDetect 0.7 ContentDetector semantics (OpenCV-exact downscale and HSV), the fixed-stride
 //! splitter, and the clip planner that turns scenes into clips.
 
+pub mod chroma_filter;
 pub mod content;
 pub mod detect;
 pub mod hsv;
