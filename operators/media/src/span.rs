@@ -1,7 +1,9 @@
 //! `ClipSpan`: one clip of a video as a half-open frame range with its times and motion score. Produced by the scene
 //! splitters, consumed by clip cutting and frame sampling.
 
-/// Frames `start_frame..end_frame` of a video (end exclusive), `start_s..end_s` in seconds (= frame / fps).
+/// Frames `start_frame..end_frame` of a video (end exclusive) in decode order, `start_s..end_s` their
+/// presentation times in seconds (the clip planner takes them from the frames' timestamps; [`Self::from_frames`]
+/// derives them from the frame numbers).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipSpan {
     pub start_frame: u64,

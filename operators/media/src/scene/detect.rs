@@ -38,11 +38,24 @@ pub struct SceneList {
     pub cut_frames: Vec<u64>,
     /// Presentation times of the cuts in seconds from the stream's start (PySceneDetect's clock).
     pub cut_seconds: Vec<f64>,
+    /// Presentation time of every decoded frame in seconds from the stream's start (the decoder's best-effort
+    /// timestamps), in decode order.
+    pub frame_times: Vec<f64>,
     /// `content_val` of each frame against the previous one (0 for the first).
     pub scores: Vec<f32>,
 }
 
 impl SceneList {
+    /// The presentation time of decoded frame `frame`; past the last frame, the last one's time plus a frame at
+    /// `fps`; without frame times, `frame / fps`.
+    pub fn time_of(&self, frame: u64) -> f64 {
+        match (self.frame_times.get(frame as usize), self.frame_times.last()) {
+            (Some(&time), _) => time,
+            (None, Some(&last)) => last + (frame + 1 - self.frame_times.len() as u64) as f64 / self.fps,
+            (None, None) => frame as f64 / self.fps,
+        }
+    }
+
     /// Half-open frame ranges `start..end` of the scenes, covering `0..frames`.
     pub fn scenes(&self) -> Vec<(u64, u64)> {
         let bounds: Vec<u64> = std::iter::once(0)
@@ -204,6 +217,7 @@ struct FrameScorer {
     detector: ContentDetector,
     clock: Clock,
     cuts: Vec<Position>,
+    times: Vec<f64>,
 }
 
 /// What a detection pass found: the frame size (of the first frame), the detector's scores and the cuts.
@@ -211,18 +225,21 @@ struct Scored {
     size: Option<(u32, u32)>,
     detector: ContentDetector,
     cuts: Vec<Position>,
+    times: Vec<f64>,
 }
 
 impl FrameScorer {
     fn new(color: ColorPath, downscale: u32, detector: ContentDetector, clock: Clock) -> Self {
-        Self { pipeline: FramePipeline::new(color, downscale), detector, clock, cuts: Vec::new() }
+        Self { pipeline: FramePipeline::new(color, downscale), detector, clock, cuts: Vec::new(), times: Vec::new() }
     }
 
     fn finish(self) -> Scored {
-        Scored { size: self.pipeline.size, detector: self.detector, cuts: self.cuts }
+        Scored { size: self.pipeline.size, detector: self.detector, cuts: self.cuts, times: self.times }
     }
 
-    fn push(&mut self, index: u64, frame: &VideoFrame) -> Result<(), MediaError> {
+    /// Scores decoded frame `index`, presented at `time_s`.
+    fn push(&mut self, index: u64, time_s: f64, frame: &VideoFrame) -> Result<(), MediaError> {
+        self.times.push(time_s);
         match self.pipeline.process(frame)? {
             Some(hsv) => self.cuts.extend(self.detector.push_swap(self.clock.position(index, frame), hsv)),
             None => self.detector.skip(),
@@ -234,7 +251,7 @@ impl FrameScorer {
 /// Decodes and scores on the calling thread.
 fn detect_serial(decoder: &mut VideoDecoder, scorer: &mut FrameScorer) -> Result<DecodeStats, MediaError> {
     let mut failure = None;
-    let stats = decoder.for_each_frame(|decoded| match scorer.push(decoded.index, decoded.frame) {
+    let stats = decoder.for_each_frame(|decoded| match scorer.push(decoded.index, decoded.time_s, decoded.frame) {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => {
             failure = Some(e);
@@ -255,19 +272,20 @@ fn detect_pipelined(
     clock: Clock,
 ) -> Result<(DecodeStats, Scored), MediaError> {
     std::thread::scope(|scope| {
-        let (frames, received) = std::sync::mpsc::sync_channel::<(u64, VideoFrame)>(PIPELINE_FRAMES);
+        let (frames, received) = std::sync::mpsc::sync_channel::<(u64, f64, VideoFrame)>(PIPELINE_FRAMES);
         let scoring = scope.spawn(move || {
             // Built on this thread: swscale contexts cannot move between threads.
             let mut scorer = FrameScorer::new(color, downscale, detector, clock);
-            for (index, frame) in received {
-                scorer.push(index, &frame)?;
+            for (index, time_s, frame) in received {
+                scorer.push(index, time_s, &frame)?;
             }
             Ok::<_, MediaError>(scorer.finish())
         });
         let decoded = decoder.for_each_frame(|decoded| {
             let frame = std::mem::replace(decoded.frame, VideoFrame::empty());
             // A closed channel means scoring failed: its error is returned below.
-            if frames.send((decoded.index, frame)).is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+            let sent = frames.send((decoded.index, decoded.time_s, frame));
+            if sent.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
         });
         drop(frames);
         let scorer = scoring.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
@@ -305,7 +323,7 @@ pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOpti
     } else {
         detect_pipelined(&mut decoder, options.color, config.downscale, detector, clock)?
     };
-    let Scored { size, detector, mut cuts } = scored;
+    let Scored { size, detector, mut cuts, times } = scored;
     let (width, height) = size.unwrap_or((decoder.width(), decoder.height()));
     cuts.sort_unstable_by_key(|cut| cut.index);
     cuts.dedup_by_key(|cut| cut.index);
@@ -320,6 +338,7 @@ pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOpti
         cuts: cuts.iter().map(|cut| cut.index).collect(),
         cut_frames: cuts.iter().map(|cut| cut.frame(fps)).collect(),
         cut_seconds: cuts.iter().map(|cut| cut.us as f64 / 1e6).collect(),
+        frame_times: times,
         scores: detector.into_scores(),
     })
 }
@@ -338,6 +357,7 @@ mod tests {
             cut_frames: cuts.clone(),
             cut_seconds,
             cuts,
+            frame_times: Vec::new(),
             scores: vec![0.0; frames as usize],
         }
     }

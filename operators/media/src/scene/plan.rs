@@ -66,7 +66,9 @@ pub fn plan_clips(scenes: &SceneList, filter: &ClipFilter) -> ClipPlan {
             } else if motion > filter.dynamic_min_motion {
                 plan.dropped.dynamic += 1;
             } else {
-                plan.kept.push(ClipSpan::from_frames(start, end, fps, motion));
+                // Times from the frames' own timestamps (exact for variable-rate video too).
+                let (start_s, end_s) = (scenes.time_of(start), scenes.time_of(end));
+                plan.kept.push(ClipSpan { start_frame: start, end_frame: end, start_s, end_s, motion });
             }
         }
     }
@@ -85,7 +87,28 @@ mod tests {
     fn scenes(frames: u64, cuts: Vec<u64>, motion: impl Fn(u64) -> f32) -> SceneList {
         let scores = (0..frames).map(|i| if cuts.contains(&i) { 100.0 } else { motion(i) }).collect();
         let cut_seconds = cuts.iter().map(|&c| c as f64 / 25.0).collect();
-        SceneList { fps: 25.0, frames, width: 64, height: 64, cut_frames: cuts.clone(), cut_seconds, cuts, scores }
+        SceneList {
+            fps: 25.0,
+            frames,
+            width: 64,
+            height: 64,
+            cut_frames: cuts.clone(),
+            cut_seconds,
+            cuts,
+            frame_times: Vec::new(),
+            scores,
+        }
+    }
+
+    #[test]
+    fn clip_times_are_the_frames_own() {
+        // A variable-rate video: frames 0-99 at 25 fps, then a 2 s gap in the timestamps.
+        let mut list = scenes(200, vec![100], |_| 2.0);
+        list.frame_times = (0..200).map(|i| i as f64 / 25.0 + if i >= 100 { 2.0 } else { 0.0 }).collect();
+        let plan = plan_clips(&list, &filter());
+        let times: Vec<(f64, f64)> = plan.kept.iter().map(|s| (s.start_s, s.end_s)).collect();
+        // The last clip ends a frame after the last frame's time.
+        assert_eq!(times, vec![(0.0, 6.0), (6.0, 10.0)]);
     }
 
     #[test]
