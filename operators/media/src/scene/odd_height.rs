@@ -74,7 +74,7 @@ fn wrap16(x: i32) -> i32 {
 
 /// One pixel of the MMX output stage from the filtered luma and chroma (`value * 8` scale, rounder included).
 #[inline(always)]
-pub(crate) fn mmx_bgr(k: &Coefficients, y: i32, u: i32, v: i32) -> [u8; 3] {
+fn mmx_bgr(k: &Coefficients, y: i32, u: i32, v: i32) -> [u8; 3] {
     let (u, v) = (wrap16(u - 0x400), wrap16(v - 0x400));
     let y = mulhi(wrap16(y - i32::from(k.y_offset)), i32::from(k.y_coeff));
     let (ub, ug, vg, vr) =
