@@ -269,25 +269,33 @@ mod x86 {
     #[target_feature(enable = "avx2")]
     pub fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
         let (n, body) = planar_blocks(planes, stride, taps, out, BLOCK);
-        for channel in 0..3 {
-            let plane = &planes[channel * stride..(channel + 1) * stride];
-            let half = |g: usize| {
-                // SAFETY: `base + 16 <= stride = plane.len()` (asserted above) for both windows; `g + 1 < groups`
-                // indexes `controls` and `weights`, whose entries are 16 contiguous bytes each, so each 32-byte
-                // load covers entries `g` and `g + 1`. Unaligned loads are allowed.
-                unsafe {
-                    let window = _mm256_loadu2_m128i(
-                        plane.as_ptr().add(taps.narrow.bases[g + 1] as usize).cast::<__m128i>(),
-                        plane.as_ptr().add(taps.narrow.bases[g] as usize).cast::<__m128i>(),
-                    );
-                    let control = _mm256_loadu_si256(taps.narrow.controls.as_ptr().add(g).cast::<__m256i>());
-                    let weights = _mm256_loadu_si256(taps.narrow.weights.as_ptr().add(g).cast::<__m256i>());
-                    _mm256_srai_epi32::<4>(_mm256_madd_epi16(_mm256_shuffle_epi8(window, control), weights))
-                }
+        // The same taps for the three planes: each pair of groups' shuffle and weights is loaded once.
+        let layout = |g: usize| {
+            // SAFETY: `g + 1 < groups` indexes `controls` and `weights`, whose entries are 16 contiguous bytes each,
+            // so each 32-byte load covers entries `g` and `g + 1`. Unaligned loads are allowed.
+            unsafe {
+                (
+                    _mm256_loadu_si256(taps.narrow.controls.as_ptr().add(g).cast::<__m256i>()),
+                    _mm256_loadu_si256(taps.narrow.weights.as_ptr().add(g).cast::<__m256i>()),
+                )
+            }
+        };
+        let half = |plane: &[u8], g: usize, (control, weights): (__m256i, __m256i)| {
+            // SAFETY: `base + 16 <= stride = plane.len()` (asserted above) for both windows. Unaligned loads.
+            let window = unsafe {
+                _mm256_loadu2_m128i(
+                    plane.as_ptr().add(taps.narrow.bases[g + 1] as usize).cast::<__m128i>(),
+                    plane.as_ptr().add(taps.narrow.bases[g] as usize).cast::<__m128i>(),
+                )
             };
-            for block in (0..body).step_by(BLOCK) {
-                let g = block / GROUP;
-                let (low, high) = (half(g), half(g + 2));
+            _mm256_srai_epi32::<4>(_mm256_madd_epi16(_mm256_shuffle_epi8(window, control), weights))
+        };
+        for block in (0..body).step_by(BLOCK) {
+            let g = block / GROUP;
+            let (low_taps, high_taps) = (layout(g), layout(g + 2));
+            for channel in 0..3 {
+                let plane = &planes[channel * stride..(channel + 1) * stride];
+                let (low, high) = (half(plane, g, low_taps), half(plane, g + 2, high_taps));
                 // packs interleaves 128-bit lanes: [low 0-3, high 0-3 | low 4-7, high 4-7]; reorder to pixel order.
                 let values = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(low, high));
                 let at = channel * n + block;
@@ -308,26 +316,37 @@ mod x86 {
         let (n, body) = planar_blocks(planes, stride, taps, out, BLOCK_512);
         // packs leaves [low 0-3, high 0-3] per 128-bit lane; these 64-bit lanes put the pixels back in order.
         let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
-        for channel in 0..3 {
-            let plane = &planes[channel * stride..(channel + 1) * stride];
-            let quarter = |g: usize| {
-                // SAFETY: `base + 16 <= stride = plane.len()` (asserted above) for the four windows; `g + 3 <
-                // groups` indexes `controls` and `weights`, whose entries are 16 contiguous bytes each, so each
-                // 64-byte load covers entries `g..g + 4`. Unaligned loads are allowed.
-                unsafe {
-                    let window = |i: usize| plane.as_ptr().add(taps.narrow.bases[g + i] as usize).cast::<__m128i>();
-                    let windows = _mm512_inserti64x4::<1>(
-                        _mm512_castsi256_si512(_mm256_loadu2_m128i(window(1), window(0))),
-                        _mm256_loadu2_m128i(window(3), window(2)),
-                    );
-                    let control = _mm512_loadu_si512(taps.narrow.controls.as_ptr().add(g).cast());
-                    let weights = _mm512_loadu_si512(taps.narrow.weights.as_ptr().add(g).cast());
-                    _mm512_srai_epi32::<4>(_mm512_madd_epi16(_mm512_shuffle_epi8(windows, control), weights))
-                }
+        // The same taps for the three planes: each four groups' shuffle and weights are loaded once.
+        let layout = |g: usize| {
+            // SAFETY: `g + 3 < groups` indexes `controls` and `weights`, whose entries are 16 contiguous bytes each,
+            // so each 64-byte load covers entries `g..g + 4`. Unaligned loads are allowed.
+            unsafe {
+                (
+                    _mm512_loadu_si512(taps.narrow.controls.as_ptr().add(g).cast()),
+                    _mm512_loadu_si512(taps.narrow.weights.as_ptr().add(g).cast()),
+                )
+            }
+        };
+        let quarter = |plane: &[u8], g: usize, (control, weights): (__m512i, __m512i)| {
+            // SAFETY: `base + 16 <= stride = plane.len()` (asserted above) for the four windows. Unaligned loads.
+            let windows = unsafe {
+                let window = |i: usize| plane.as_ptr().add(taps.narrow.bases[g + i] as usize).cast::<__m128i>();
+                _mm512_inserti64x4::<1>(
+                    _mm512_castsi256_si512(_mm256_loadu2_m128i(window(1), window(0))),
+                    _mm256_loadu2_m128i(window(3), window(2)),
+                )
             };
-            for block in (0..body).step_by(BLOCK_512) {
-                let g = block / GROUP;
-                let values = _mm512_permutexvar_epi64(order, _mm512_packs_epi32(quarter(g), quarter(g + 4)));
+            _mm512_srai_epi32::<4>(_mm512_madd_epi16(_mm512_shuffle_epi8(windows, control), weights))
+        };
+        for block in (0..body).step_by(BLOCK_512) {
+            let g = block / GROUP;
+            let (low_taps, high_taps) = (layout(g), layout(g + 4));
+            for channel in 0..3 {
+                let plane = &planes[channel * stride..(channel + 1) * stride];
+                let values = _mm512_permutexvar_epi64(
+                    order,
+                    _mm512_packs_epi32(quarter(plane, g, low_taps), quarter(plane, g + 4, high_taps)),
+                );
                 let at = channel * n + block;
                 assert!(at + BLOCK_512 <= out.len());
                 // SAFETY: 32 i16 (64 bytes) at `at`, checked just above to be inside `out`; unaligned store.
@@ -355,22 +374,32 @@ mod x86 {
         // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::wide_windowed`).
         assert!(groups == 0 || taps.wide.bases[groups - 1] as usize + 64 <= stride);
         let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
-        for channel in 0..3 {
-            let plane = &planes[channel * stride..(channel + 1) * stride];
-            let group = |g: usize| {
-                // SAFETY: `base + 64 <= stride = plane.len()` (asserted above, bases ascending); `g < groups` indexes
-                // `wide_controls` (64 bytes each) and `wide_weights` (32 i16 each). Unaligned loads are allowed.
-                unsafe {
-                    let window = _mm512_loadu_si512(plane.as_ptr().add(taps.wide.bases[g] as usize).cast());
-                    let control = _mm512_loadu_si512(taps.wide.controls.as_ptr().add(g).cast());
-                    let weights = _mm512_loadu_si512(taps.wide.weights.as_ptr().add(g).cast());
-                    let pairs = _mm512_maskz_permutexvar_epi8(0x5555_5555_5555_5555, control, window);
-                    _mm512_srai_epi32::<4>(_mm512_madd_epi16(pairs, weights))
-                }
-            };
-            for block in (0..body).step_by(BLOCK_VBMI) {
-                let g = block / WIDE_GROUP;
-                let values = _mm512_permutexvar_epi64(order, _mm512_packs_epi32(group(g), group(g + 1)));
+        // The same taps for the three planes: each group's permute and weights are loaded once.
+        let layout = |g: usize| {
+            // SAFETY: `g < groups` indexes `wide.controls` (64 bytes each) and `wide.weights` (32 i16 each), so each
+            // 64-byte load is inside its entry. Unaligned loads are allowed.
+            unsafe {
+                (
+                    _mm512_loadu_si512(taps.wide.controls.as_ptr().add(g).cast()),
+                    _mm512_loadu_si512(taps.wide.weights.as_ptr().add(g).cast()),
+                )
+            }
+        };
+        let group = |plane: &[u8], g: usize, (control, weights): (__m512i, __m512i)| {
+            // SAFETY: `base + 64 <= stride = plane.len()` (asserted above, bases ascending). Unaligned load.
+            let window = unsafe { _mm512_loadu_si512(plane.as_ptr().add(taps.wide.bases[g] as usize).cast()) };
+            let pairs = _mm512_maskz_permutexvar_epi8(0x5555_5555_5555_5555, control, window);
+            _mm512_srai_epi32::<4>(_mm512_madd_epi16(pairs, weights))
+        };
+        for block in (0..body).step_by(BLOCK_VBMI) {
+            let g = block / WIDE_GROUP;
+            let (first, second) = (layout(g), layout(g + 1));
+            for channel in 0..3 {
+                let plane = &planes[channel * stride..(channel + 1) * stride];
+                let values = _mm512_permutexvar_epi64(
+                    order,
+                    _mm512_packs_epi32(group(plane, g, first), group(plane, g + 1, second)),
+                );
                 let at = channel * n + block;
                 assert!(at + BLOCK_VBMI <= out.len());
                 // SAFETY: 32 i16 (64 bytes) at `at`, checked just above to be inside `out`; unaligned store.
