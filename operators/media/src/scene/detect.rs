@@ -344,22 +344,31 @@ pub fn detect_scenes_with(path: &Path, config: &SceneConfig, options: DetectOpti
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn list(frames: u64, cuts: Vec<u64>) -> SceneList {
+impl SceneList {
+    /// A 64x64 list at 25 fps without frame times, its cuts numbered and timed by their frames (tests).
+    pub(crate) fn at_25_fps(frames: u64, cuts: Vec<u64>, scores: Vec<f32>) -> Self {
         let cut_seconds = cuts.iter().map(|&c| c as f64 / 25.0).collect();
-        SceneList {
+        let cut_frames = cuts.clone();
+        Self {
             fps: 25.0,
             frames,
             width: 64,
             height: 64,
-            cut_frames: cuts.clone(),
-            cut_seconds,
             cuts,
+            cut_frames,
+            cut_seconds,
             frame_times: Vec::new(),
-            scores: vec![0.0; frames as usize],
+            scores,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(frames: u64, cuts: Vec<u64>) -> SceneList {
+        SceneList::at_25_fps(frames, cuts, vec![0.0; frames as usize])
     }
 
     #[test]

@@ -86,18 +86,7 @@ mod tests {
     /// 25 fps; `scores[i]` = `motion` inside every scene, the cut frames carry 100.
     fn scenes(frames: u64, cuts: Vec<u64>, motion: impl Fn(u64) -> f32) -> SceneList {
         let scores = (0..frames).map(|i| if cuts.contains(&i) { 100.0 } else { motion(i) }).collect();
-        let cut_seconds = cuts.iter().map(|&c| c as f64 / 25.0).collect();
-        SceneList {
-            fps: 25.0,
-            frames,
-            width: 64,
-            height: 64,
-            cut_frames: cuts.clone(),
-            cut_seconds,
-            cuts,
-            frame_times: Vec::new(),
-            scores,
-        }
+        SceneList::at_25_fps(frames, cuts, scores)
     }
 
     #[test]
