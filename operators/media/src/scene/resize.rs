@@ -163,8 +163,8 @@ pub struct Resizer {
     mode: Mode,
     /// Source columns the filter reads, ascending, each once.
     cols: Vec<usize>,
-    /// Source rows the filter reads, ascending, each once.
-    rows: Vec<usize>,
+    /// How many source rows the filter reads.
+    rows_read: usize,
     /// Horizontal taps per output pixel into the gathered BGR bytes of `cols`.
     gathered_taps: RowTaps,
     /// The same taps into a whole source row (for sources that lend their rows, [`BgrRows::row`]).
@@ -222,22 +222,22 @@ impl Resizer {
                 (cols, gathered_taps, row_taps, linear_taps(src_h, dst_h))
             }
         };
-        let rows = match mode {
-            Mode::Copy => (0..src_h).collect(),
-            Mode::Area2x => (0..2 * dst_h).collect(),
+        let rows_read = match mode {
+            Mode::Copy => src_h,
+            Mode::Area2x => 2 * dst_h,
             Mode::Linear => {
                 let mut rows: Vec<usize> =
                     ytaps.iter().flat_map(|t| [Some(t.first), (t.w1 != 0).then_some(t.second)]).flatten().collect();
                 rows.sort_unstable();
                 rows.dedup();
-                rows
+                rows.len()
             }
         };
         Self {
             src: (src_w, src_h),
             dst: (dst_w, dst_h),
             mode,
-            rows,
+            rows_read,
             // Padded: the SIMD horizontal pass loads 4 bytes from each pixel's channel.
             gathered: vec![0; cols.len() * 3 + simd::LOAD_PAD],
             cols,
@@ -284,7 +284,7 @@ impl Resizer {
 
     /// How many source pixels one frame reads (the cost driver of the YUV -> BGR step).
     pub fn sampled_pixels(&self) -> usize {
-        self.rows.len() * self.cols.len()
+        self.rows_read * self.cols.len()
     }
 
     /// Resizes one frame from `src` into `out` (packed BGR24, `dst_w * dst_h * 3` bytes).
