@@ -12,7 +12,7 @@
 use crate::scene::content::abs_diff_sum_portable;
 use crate::scene::hsv::planar_bgr_to_hsv_portable;
 use crate::scene::odd_height::mmx_row_to_planar_portable;
-use crate::scene::planar::{GROUP, PlanarTaps, WIDE_GROUP, horizontal_planar_portable};
+use crate::scene::planar::{GROUP, PlanarTaps, WIDE_GROUP, Windows, horizontal_planar_portable};
 use crate::scene::resize::{RowTaps, horizontal_row_portable, vertical_portable};
 use crate::scene::yuv::Coefficients;
 use crate::scene::yuv444::{FullCoefficients, yuv444_row_to_planar_portable};
@@ -243,20 +243,23 @@ mod x86 {
     /// Output pixels per step.
     const LANES: usize = 8;
 
-    /// The output pixels of a planar pass and how many of them whole blocks of `block` cover, after checking
-    /// what the kernels' unchecked loads and stores rely on.
-    fn planar_blocks(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &[i16], block: usize) -> (usize, usize) {
+    /// The output pixels of a planar pass over `windows` (one of `taps`' layouts) and how many of them whole blocks
+    /// of `block` cover, after checking what the kernels' unchecked loads and stores rely on.
+    fn planar_blocks<const BYTES: usize, const LANES: usize>(
+        planes: &[u8],
+        stride: usize,
+        taps: &PlanarTaps,
+        windows: &Windows<BYTES, LANES>,
+        out: &[i16],
+        block: usize,
+    ) -> (usize, usize) {
         let n = taps.len();
         let body = n - n % block;
-        let groups = body / GROUP;
+        let groups = body / (BYTES / 4);
         assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
-        assert!(
-            taps.narrow.bases.len() >= groups
-                && taps.narrow.controls.len() >= groups
-                && taps.narrow.weights.len() >= groups
-        );
-        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`).
-        assert!(groups == 0 || taps.narrow.bases[groups - 1] as usize + 16 <= stride);
+        assert!(windows.bases.len() >= groups && windows.controls.len() >= groups && windows.weights.len() >= groups);
+        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::windowed`/`wide_windowed`).
+        assert!(groups == 0 || windows.bases[groups - 1] as usize + BYTES <= stride);
         (n, body)
     }
 
@@ -268,7 +271,7 @@ mod x86 {
     /// `(first, second)` pairs, one `madd` with the weight pairs.
     #[target_feature(enable = "avx2")]
     pub fn horizontal_planar(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
-        let (n, body) = planar_blocks(planes, stride, taps, out, BLOCK);
+        let (n, body) = planar_blocks(planes, stride, taps, &taps.narrow, out, BLOCK);
         // The same taps for the three planes: each pair of groups' shuffle and weights is loaded once.
         let layout = |g: usize| {
             // SAFETY: `g + 1 < groups` indexes `controls` and `weights`, whose entries are 16 contiguous bytes each,
@@ -313,7 +316,7 @@ mod x86 {
     /// [`horizontal_planar`] on 512-bit vectors: 32 output pixels per step.
     #[target_feature(enable = "avx512f,avx512bw")]
     pub fn horizontal_planar_512(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
-        let (n, body) = planar_blocks(planes, stride, taps, out, BLOCK_512);
+        let (n, body) = planar_blocks(planes, stride, taps, &taps.narrow, out, BLOCK_512);
         // packs leaves [low 0-3, high 0-3] per 128-bit lane; these 64-bit lanes put the pixels back in order.
         let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
         // The same taps for the three planes: each four groups' shuffle and weights are loaded once.
@@ -364,15 +367,7 @@ mod x86 {
     /// `madd` with the weight pairs; 32 output pixels per step. Returns how many it did.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     pub fn horizontal_planar_vbmi(planes: &[u8], stride: usize, taps: &PlanarTaps, out: &mut [i16]) -> usize {
-        let n = taps.len();
-        let body = n - n % BLOCK_VBMI;
-        let groups = body / WIDE_GROUP;
-        assert!(out.len() >= 3 * n && planes.len() >= 3 * stride);
-        assert!(
-            taps.wide.bases.len() >= groups && taps.wide.controls.len() >= groups && taps.wide.weights.len() >= groups
-        );
-        // Every window ends inside its plane's padded row (bases ascend: `PlanarTaps::wide_windowed`).
-        assert!(groups == 0 || taps.wide.bases[groups - 1] as usize + 64 <= stride);
+        let (n, body) = planar_blocks(planes, stride, taps, &taps.wide, out, BLOCK_VBMI);
         let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
         // The same taps for the three planes: each group's permute and weights are loaded once.
         let layout = |g: usize| {
