@@ -17,7 +17,7 @@ pub mod span;
 pub mod stage;
 pub mod synth;
 
-pub use clip::cut_clips;
+pub use clip::{cut_clips, cut_clips_sampling};
 pub use decode::{DecodeLimits, DecodeStats, DecodedFrame, VideoDecoder};
 pub use encode::{Mp4Settings, Mp4Writer};
 pub use error::MediaError;

@@ -19,9 +19,7 @@ use timely::progress::Timestamp;
 
 use crate::scene::{ClipPlan, DetectOptions, detect_scenes_with, plan_clips};
 use crate::segments::segment_text;
-use crate::{
-    ClipFrames, ClipSpan, DecodeLimits, FineSampling, FrameSampler, MediaError, ProbeInfo, check_policy, probe,
-};
+use crate::{ClipFrames, ClipSpan, DecodeLimits, FineSampling, MediaError, ProbeInfo, check_policy, probe};
 
 /// Extension trait adding the media stages to a stream of fetched videos.
 pub trait MediaStages<'scope, T: Timestamp + TotalOrder> {
@@ -104,13 +102,9 @@ pub fn cut_video(config: &Config, planned: PlannedVideo) -> Result<CutVideo, Err
         ErrorRecord::for_request(Stage::Clip, request, &MediaError::Io { path: std::env::temp_dir(), source: e })
     })?;
     let path = &planned.probed.video.fetched.path;
-    let cut = || -> Result<_, MediaError> {
-        let mut sampler = FrameSampler::new(spans, &config.frames, FineSampling::for_caption(&config.caption))?;
-        let (files, sampled) = crate::clip::cut_clips(path, spans, &config.cut, dir.path(), Some(&mut sampler))?;
-        let frames = if sampled { Some(sampler.finish(path)?) } else { None };
-        Ok((files, frames))
-    };
-    let (files, frames) = cut().map_err(|e| ErrorRecord::for_request(Stage::Clip, request, &e))?;
+    let fine = FineSampling::for_caption(&config.caption);
+    let (files, frames) = crate::clip::cut_clips_sampling(path, spans, &config.cut, dir.path(), &config.frames, fine)
+        .map_err(|e| ErrorRecord::for_request(Stage::Clip, request, &e))?;
     let files = files.into_iter().map(Some).collect();
     Ok(CutVideo { planned, scratch: Some(Scratch::new(dir)), files, frames })
 }

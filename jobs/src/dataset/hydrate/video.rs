@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use clipstream_input::fetch::{Downloaded, Fetched, Fetcher, YtDlp};
 use clipstream_media::{
-    ClipSpan, FineSampling, FrameSampler, MediaError, ProbeInfo, VideoFacts, clip_record, cut_clips, probe,
-    sample_frames,
+    ClipSpan, FineSampling, MediaError, ProbeInfo, VideoFacts, clip_record, cut_clips_sampling, probe, sample_frames,
 };
 use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
 use clipstream_schemas::error::StageError;
@@ -221,10 +220,11 @@ fn cut_and_sample(
         return Ok((vec![None; spans.len()], sample_frames(path, &spans, &context.frames, context.fine)?));
     }
     // A precise cut decodes the video: the frames come from the same pass.
-    let mut sampler = FrameSampler::new(&spans, &context.frames, context.fine)?;
-    let (files, sampled) = cut_clips(path, &spans, &context.cut, dir, Some(&mut sampler))?;
-    let frames =
-        if sampled { sampler.finish(path)? } else { sample_frames(path, &spans, &context.frames, context.fine)? };
+    let (files, frames) = cut_clips_sampling(path, &spans, &context.cut, dir, &context.frames, context.fine)?;
+    let frames = match frames {
+        Some(frames) => frames,
+        None => sample_frames(path, &spans, &context.frames, context.fine)?,
+    };
     Ok((files.into_iter().map(Some).collect(), frames))
 }
 

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use clipstream_schemas::config::{CutConfig, CutMode};
+use clipstream_schemas::config::{CutConfig, CutMode, FramesConfig};
 
 use crate::clip::{cut_keyframe, cut_precise};
 use crate::error::MediaError;
-use crate::frames::FrameSampler;
+use crate::frames::{ClipFrames, FineSampling, FrameSampler};
 use crate::span::ClipSpan;
 
 /// Where clip `index` of a video goes: `out_dir/{index:04}.mp4`.
@@ -55,6 +55,23 @@ pub fn cut_clips(
         }
         CutMode::None => Ok((paths, false)),
     }
+}
+
+/// [`cut_clips`] that also samples the spans' frames (`frames`, `fine`: see [`FrameSampler`]) when the cut decodes
+/// the video anyway (precise cutting, or keyframe mode falling back to it): the frames then, `None` when they need
+/// a pass of their own.
+pub fn cut_clips_sampling(
+    path: &Path,
+    spans: &[ClipSpan],
+    config: &CutConfig,
+    out_dir: &Path,
+    frames: &FramesConfig,
+    fine: Option<FineSampling>,
+) -> Result<(Vec<PathBuf>, Option<Vec<ClipFrames>>), MediaError> {
+    let mut sampler = FrameSampler::new(spans, frames, fine)?;
+    let (files, sampled) = cut_clips(path, spans, config, out_dir, Some(&mut sampler))?;
+    let frames = if sampled { Some(sampler.finish(path)?) } else { None };
+    Ok((files, frames))
 }
 
 #[cfg(test)]

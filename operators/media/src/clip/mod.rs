@@ -5,6 +5,6 @@ mod cut;
 mod keyframe;
 mod precise;
 
-pub use cut::{clip_path, cut_clips};
+pub use cut::{clip_path, cut_clips, cut_clips_sampling};
 pub use keyframe::cut_keyframe;
 pub use precise::cut_precise;
