@@ -3,6 +3,8 @@
 
 pub mod chroma_filter;
 pub mod content;
+#[cfg(test)]
+mod conversion_check;
 pub mod detect;
 pub mod hsv;
 pub mod odd_height;

@@ -292,12 +292,11 @@ impl BgrRows for OddHeightPlanes<'_> {
 
 #[cfg(test)]
 mod tests {
-    use ffmpeg_next::software::scaling;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::scene::simd::tests::with_each_level;
+    use crate::scene::conversion_check::{assert_row_converts, swscale_bgr};
 
     /// Random odd-height frames of several sizes (limited and full range), converted by swscale the way OpenCV
     /// does (same size, bicubic) and here: every pixel gathered, and planar rows at every kernel level.
@@ -311,28 +310,13 @@ mod tests {
                 for plane in 0..3 {
                     rng.fill(frame.data_mut(plane));
                 }
-                let mut converted = VideoFrame::empty();
-                scaling::Context::get(format, width, height, Pixel::BGR24, width, height, scaling::Flags::BICUBIC)
-                    .expect("scaler")
-                    .run(&frame, &mut converted)
-                    .expect("converts");
+                let converted = swscale_bgr(&frame);
                 let mut odd = OddHeight::new(width, height).expect("odd height, even width");
                 let mut planes = odd.planes(&frame).expect("4:2:0");
                 let w = width as usize;
-                let cols: Vec<usize> = (0..w).collect();
-                let mut gathered = vec![0u8; 3 * w];
-                let mut planar = vec![0u8; 3 * w];
                 for y in 0..height as usize {
                     let expected = &converted.data(0)[y * converted.stride(0)..][..3 * w];
-                    planes.gather(y, &cols, &mut gathered);
-                    assert!(gathered == expected, "{format:?} {width}x{height} row {y}: gathered pixels differ");
-                    with_each_level(|level| {
-                        planar.fill(0);
-                        if planes.planar_row(y, w, &mut planar, w) {
-                            let packed: Vec<u8> = (0..w).flat_map(|x| [0, 1, 2].map(|c| planar[c * w + x])).collect();
-                            assert!(packed == expected, "{format:?} {width}x{height} row {y} {level:?}");
-                        }
-                    });
+                    assert_row_converts(&mut planes, y, expected, Some(w), &format!("{format:?} {width}x{height}"));
                 }
             }
         }

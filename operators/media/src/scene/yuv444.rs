@@ -44,7 +44,7 @@ const FULL: FullCoefficients = FullCoefficients::new(true);
 
 /// One pixel as swscale writes it: B, G, R.
 #[inline(always)]
-pub(crate) fn bgr(c: &FullCoefficients, y: u8, u: u8, v: u8) -> [u8; 3] {
+fn bgr(c: &FullCoefficients, y: u8, u: u8, v: u8) -> [u8; 3] {
     // The filtered 15-bit values (`value << 7`), times 4, chroma centred; 32-bit arithmetic that wraps like
     // swscale's unsigned casts: the brightest blues (Y and U near 255, limited range) pass 2^31, turn negative
     // and are written as B = 0 by swscale too (the exhaustive test below holds both to it).
@@ -124,10 +124,8 @@ impl BgrRows for Yuv444Planes<'_> {
 
 #[cfg(test)]
 mod tests {
-    use ffmpeg_next::software::scaling;
-
     use super::*;
-    use crate::scene::simd::tests::with_each_level;
+    use crate::scene::conversion_check::{assert_row_converts, swscale_bgr};
 
     #[test]
     fn coefficients_match_swscale() {
@@ -154,32 +152,14 @@ mod tests {
                     data[row * stride + col] = (i >> shift) as u8;
                 }
             }
-            let mut converted = VideoFrame::empty();
-            scaling::Context::get(format, SIDE, SIDE, Pixel::BGR24, SIDE, SIDE, scaling::Flags::BICUBIC)
-                .expect("scaler")
-                .run(&frame, &mut converted)
-                .expect("converts");
+            let converted = swscale_bgr(&frame);
             let width = SIDE as usize;
             let mut planes = Yuv444Planes::new(&frame).expect("4:4:4");
-            let cols: Vec<usize> = (0..width).collect();
-            let mut gathered = vec![0u8; 3 * width];
-            let mut planar = vec![0u8; 3 * width];
             for y in 0..SIDE as usize {
                 let expected = &converted.data(0)[y * converted.stride(0)..][..3 * width];
-                planes.gather(y, &cols, &mut gathered);
-                assert!(gathered == expected, "{format:?} row {y}: gathered pixels differ from swscale");
-                if y % 256 == 0 {
-                    with_each_level(|level| {
-                        // A tail shorter than a vector: width - 5.
-                        let width = width - 5;
-                        planar.fill(0);
-                        if planes.planar_row(y, width, &mut planar, width) {
-                            let packed: Vec<u8> =
-                                (0..width).flat_map(|x| [0, 1, 2].map(|c| planar[c * width + x])).collect();
-                            assert!(packed == expected[..3 * width], "{format:?} row {y} {level:?}");
-                        }
-                    });
-                }
+                // Planar rows on every 256th row, with a tail shorter than a vector: width - 5.
+                let planar_width = (y % 256 == 0).then_some(width - 5);
+                assert_row_converts(&mut planes, y, expected, planar_width, &format!("{format:?}"));
             }
         }
     }
