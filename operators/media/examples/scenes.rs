@@ -1,6 +1,7 @@
 //! Prints clipstream's scene cuts of videos as JSON, shaped like `scripts/pyscenedetect_cuts.py`'s output, with the
-//! decode-inclusive speed (the fastest of `--repeat` runs, taking turns with the decode-only runs): `cargo run --release -p clipstream-media --example scenes
-//! -- [--threads N] [--repeat N] [--swscale] [--scores] [--threshold T] [--min-scene-len N] VIDEO...`.
+//! decode-inclusive speed (the fastest of `--repeat` runs, taking turns with the decode-only runs): `cargo run
+//! --release -p clipstream-media --example scenes -- [--threads N] [--repeat N] [--swscale] [--scores]
+//! [--threshold T] [--min-scene-len N] VIDEO...`.
 //! Each entry also holds `decode_cpu_s`/`decode_wall_s`: the same video only decoded (same decoder, same threads,
 //! frames discarded), the physical limit of a bit-exact detector; `kernels` is the SIMD level the detector ran.
 

@@ -199,8 +199,8 @@ impl Clock {
     }
 
     fn position(&self, index: u64, frame: &VideoFrame) -> Position {
-        let dts = frame.packet().dts;
-        let pts = frame.pts().filter(|&pts| pts != 0).or((dts != ffmpeg_next::ffi::AV_NOPTS_VALUE).then_some(dts));
+        let dts = || Some(frame.packet().dts).filter(|&dts| dts != ffmpeg_next::ffi::AV_NOPTS_VALUE);
+        let pts = frame.pts().filter(|&pts| pts != 0).or_else(dts);
         // `POS_MSEC` is 0 without a timestamp; PySceneDetect rounds it to microseconds (half to even).
         let ms = pts.map_or(0.0, |pts| pts.wrapping_sub(self.start) as f64 * self.time_base * 1000.0);
         let us = (ms * 1000.0).round_ties_even() as i64;
