@@ -2,6 +2,8 @@
 //! commands that run a model (see `clipstream_jobs::torch`); it runs those itself and every other command exactly as
 //! `clipstream` does.
 
+#[allow(unsafe_code)]
+mod allocator;
 mod convert;
 mod eval;
 mod models;
@@ -16,6 +18,7 @@ fn main() -> ExitCode {
     clipstream_jobs::torch::register(models::load);
     let cli = Cli::parse();
     clipstream_jobs::logging::init(cli.verbose);
+    tracing::debug!(allocator = allocator::version(), "clipstream-torch");
     exit_code(match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
