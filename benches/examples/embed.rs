@@ -4,8 +4,7 @@
 //!
 //! `embed --arch viclip-l14 --frames 8 --batch 1,8,32 --device cuda --dtype bf16 --peak-tflops 989 --seconds 20`
 
-use std::time::Instant;
-
+use clipstream_benches::{batches, device, flag_values, number, timed_calls};
 use clipstream_models::{Arch, VideoTextModel, flops};
 use tch::{Device, Kind, Tensor};
 
@@ -29,20 +28,15 @@ fn parse() -> Result<Args, String> {
         peak_tflops: 0.0,
         seconds: 10.0,
     };
-    let mut it = std::env::args().skip(1).filter(|a| a != "--bench");
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<f64>().map_err(|e| format!("{flag} {v}: {e}"));
+    for (flag, value) in flag_values()? {
         match flag.as_str() {
             "--arch" => args.arch = value,
-            "--frames" => args.frames = number(&value)? as i64,
-            "--batch" => {
-                args.batches = value.split(',').map(|b| number(b).map(|n| n as i64)).collect::<Result<_, _>>()?
-            }
-            "--device" => args.device = if value == "cuda" { Device::Cuda(0) } else { Device::Cpu },
+            "--frames" => args.frames = number(&flag, &value)? as i64,
+            "--batch" => args.batches = batches(&flag, &value)?,
+            "--device" => args.device = device(&value)?,
             "--dtype" => args.kind = if value == "bf16" { Kind::BFloat16 } else { Kind::Float },
-            "--peak-tflops" => args.peak_tflops = number(&value)?,
-            "--seconds" => args.seconds = number(&value)?,
+            "--peak-tflops" => args.peak_tflops = number(&flag, &value)?,
+            "--seconds" => args.seconds = number(&flag, &value)?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -51,9 +45,6 @@ fn parse() -> Result<Args, String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse()?;
-    if args.device != Device::Cpu && !tch::Cuda::is_available() {
-        return Err("CUDA is not available".into());
-    }
     let arch = Arch::by_name(&args.arch)?;
     let (vision, frame_mean) = match &arch {
         Arch::Viclip(c) => (c.vision, false),
@@ -68,15 +59,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = model.image_size();
     for &batch in &args.batches {
         let input = Tensor::randn([batch, args.frames, 3, size, size], (args.kind, args.device));
-        let _ = model.embed_clips(&input)?;
-        synchronize(args.device);
-        let (mut clips, started) = (0_i64, Instant::now());
-        while started.elapsed().as_secs_f64() < args.seconds || clips == 0 {
-            let _ = model.embed_clips(&input)?;
-            synchronize(args.device);
-            clips += batch;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
+        let (calls, elapsed) = timed_calls(args.device, args.seconds, 1, || model.embed_clips(&input).map(drop))?;
+        let clips = calls as i64 * batch;
         let clips_per_s = clips as f64 / elapsed;
         let tflops = clips_per_s * per_clip / 1e12;
         let mfu = if args.peak_tflops > 0.0 { tflops / args.peak_tflops } else { f64::NAN };
@@ -91,10 +75,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
-}
-
-fn synchronize(device: Device) {
-    if let Device::Cuda(index) = device {
-        tch::Cuda::synchronize(index as i64);
-    }
 }

@@ -10,8 +10,7 @@
 //! `train_step --arch viclip-b16 --frames 8 --mask 0.9 --batch 64,128 --device cuda --precision bf16
 //!  --peak-tflops 989 --seconds 10`
 
-use std::time::Instant;
-
+use clipstream_benches::{batches, device, flag_values, number, timed_calls};
 use clipstream_models::{Arch, flops};
 use clipstream_schemas::config::{Precision, TrainConfig};
 use clipstream_train::optim::{AdamW, AdamWConfig};
@@ -43,18 +42,13 @@ fn parse() -> Result<Args, String> {
         peak_tflops: 0.0,
         seconds: 10.0,
     };
-    let mut it = std::env::args().skip(1).filter(|a| a != "--bench");
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<f64>().map_err(|e| format!("{flag} {v}: {e}"));
+    for (flag, value) in flag_values()? {
         match flag.as_str() {
             "--arch" => args.arch = value,
-            "--frames" => args.frames = number(&value)? as i64,
-            "--mask" => args.mask = number(&value)?,
-            "--batch" => {
-                args.batches = value.split(',').map(|b| number(b).map(|n| n as i64)).collect::<Result<_, _>>()?
-            }
-            "--device" => args.device = if value == "cuda" { Device::Cuda(0) } else { Device::Cpu },
+            "--frames" => args.frames = number(&flag, &value)? as i64,
+            "--mask" => args.mask = number(&flag, &value)?,
+            "--batch" => args.batches = batches(&flag, &value)?,
+            "--device" => args.device = device(&value)?,
             "--precision" => {
                 args.precision = match value.as_str() {
                     "bf16" => Precision::Bf16,
@@ -69,8 +63,8 @@ fn parse() -> Result<Args, String> {
                     other => return Err(format!("--input {other}: host or device")),
                 }
             }
-            "--peak-tflops" => args.peak_tflops = number(&value)?,
-            "--seconds" => args.seconds = number(&value)?,
+            "--peak-tflops" => args.peak_tflops = number(&flag, &value)?,
+            "--seconds" => args.seconds = number(&flag, &value)?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -79,9 +73,6 @@ fn parse() -> Result<Args, String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse()?;
-    if args.device != Device::Cpu && !tch::Cuda::is_available() {
-        return Err("CUDA is not available".into());
-    }
     let Arch::Viclip(arch) = Arch::by_name(&args.arch)? else {
         return Err(format!("{} is not ViCLIP", args.arch).into());
     };
@@ -102,23 +93,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let frames = if args.on_device { frames.to_device(args.device) } else { frames };
         let ids = Tensor::randint(arch.text.vocab_size, [batch, context], (Kind::Int64, args.device));
         let text = tch::no_grad(|| model.encode_text(&ids, false))?;
-        let mut step = || -> Result<f64, Box<dyn std::error::Error>> {
+        // The loss is read back every step, as the trainer does (which waits for the device).
+        let step = || -> Result<(), Box<dyn std::error::Error>> {
             let video = model.vision.encode_video(&frames.to_device(args.device), args.mask, true)?;
             let embedded = Embedded { video, text: text.shallow_clone(), mask_ids: None };
             let temp = model.temperature();
-            Ok(optimize(embedded, &temp, &mut optimizer, (config.lr, config.grad_clip), None)?.loss)
+            optimize(embedded, &temp, &mut optimizer, (config.lr, config.grad_clip), None)?;
+            Ok(())
         };
-        // Two steps first: kernels are chosen and memory pools grow on the first ones.
-        for _ in 0..2 {
-            step()?;
-        }
-        let (mut samples, started) = (0_i64, Instant::now());
-        while started.elapsed().as_secs_f64() < args.seconds || samples == 0 {
-            // The loss is read back every step, as the trainer does: that synchronises with the device.
-            step()?;
-            samples += batch;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
+        let (steps, elapsed) = timed_calls(args.device, args.seconds, 2, step)?;
+        let samples = steps as i64 * batch;
         let samples_per_s = samples as f64 / elapsed;
         let tflops = samples_per_s * per_sample / 1e12;
         let mfu = (args.peak_tflops > 0.0).then(|| tflops / args.peak_tflops);
