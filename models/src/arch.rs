@@ -19,6 +19,7 @@ pub const ARCH_NAMES: &[&str] = &[
     "viclip-l14",
     "viclip-b16",
     "viclip-small",
+    "viclip-small-t2",
     "viclip-tiny",
     "clip-vit-l14",
     "clip-vit-b16",
@@ -49,7 +50,7 @@ const TINY: Scaled = Scaled { image_size: 56, patch_size: 14, width: 32, layers:
 /// patches a frame), width 128, 4 layers, 4 heads; output 128.
 const SMALL: Scaled = Scaled { image_size: 112, patch_size: 16, width: 128, layers: 4, output_dim: 128 };
 
-fn scaled_vision(size: Scaled, frames: Option<i64>, activation: Activation) -> VisionConfig {
+fn scaled_vision(size: Scaled, frames: Option<i64>, tubelet: i64, activation: Activation) -> VisionConfig {
     VisionConfig {
         image_size: size.image_size,
         patch_size: size.patch_size,
@@ -59,6 +60,7 @@ fn scaled_vision(size: Scaled, frames: Option<i64>, activation: Activation) -> V
         output_dim: size.output_dim,
         activation,
         frames,
+        tubelet,
         drop_path: 0.0,
     }
 }
@@ -75,10 +77,11 @@ fn scaled_text(size: Scaled, context_length: i64, activation: Activation) -> Tex
     }
 }
 
-/// A scaled-down ViCLIP: 4 frames, context 32, QuickGELU, masking 0.9, text frozen unless training asks.
-fn scaled_viclip(size: Scaled) -> ViclipConfig {
+/// A scaled-down ViCLIP: 4 frames, patch tokens spanning `tubelet` frames, context 32, QuickGELU, masking 0.9, text
+/// frozen unless training asks.
+fn scaled_viclip(size: Scaled, tubelet: i64) -> ViclipConfig {
     ViclipConfig {
-        vision: scaled_vision(size, Some(4), Activation::QuickGelu),
+        vision: scaled_vision(size, Some(4), tubelet, Activation::QuickGelu),
         text: scaled_text(size, 32, Activation::QuickGelu),
         mask_ratio: 0.9,
         freeze_text: true,
@@ -90,13 +93,14 @@ impl Arch {
         Ok(match name {
             "viclip-l14" => Self::Viclip(ViclipConfig::released(14, 1024, 24, 768, 768)),
             "viclip-b16" => Self::Viclip(ViclipConfig::released(16, 768, 12, 512, 512)),
-            "viclip-small" => Self::Viclip(scaled_viclip(SMALL)),
-            "viclip-tiny" => Self::Viclip(scaled_viclip(TINY)),
+            "viclip-small" => Self::Viclip(scaled_viclip(SMALL, 1)),
+            "viclip-small-t2" => Self::Viclip(scaled_viclip(SMALL, 2)),
+            "viclip-tiny" => Self::Viclip(scaled_viclip(TINY, 1)),
             "clip-vit-l14" => Self::Clip(ClipConfig::openai(768, 14, 1024, 24, 768)),
             "clip-vit-b16" => Self::Clip(ClipConfig::openai(512, 16, 768, 12, 512)),
             "clip-vit-b32" => Self::Clip(ClipConfig::openai(512, 32, 768, 12, 512)),
             "clip-tiny" => Self::Clip(ClipConfig {
-                vision: scaled_vision(TINY, None, Activation::Gelu),
+                vision: scaled_vision(TINY, None, 1, Activation::Gelu),
                 text: scaled_text(TINY, 77, Activation::Gelu),
             }),
             "aesthetic-mlp" => Self::Aesthetic,

@@ -13,7 +13,7 @@ pub fn vision_forward(config: &VisionConfig, frames: i64, mask_ratio: f64, frame
         let l = patches - (mask_ratio * patches).floor() + 1.0;
         config.layers as f64 * (24.0 * l * w * w + 4.0 * l * l * w) + 2.0 * w * config.output_dim as f64
     };
-    let body = if frame_mean { frames as f64 * sequence(n) } else { sequence(frames as f64 * n) };
+    let body = if frame_mean { frames as f64 * sequence(n) } else { sequence((frames / config.tubelet) as f64 * n) };
     patch + body
 }
 

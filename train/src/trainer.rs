@@ -18,7 +18,7 @@ use tch::{Device, Kind, Tensor};
 use super::checkpoint::{self, TrainState};
 use crate::ddp::DataParallel;
 use crate::step::{Embedded, optimize};
-use clipstream_schemas::config::TrainConfig;
+use clipstream_schemas::config::{PositionInit, TrainConfig};
 
 use super::config::{compute_kind, schedule};
 use super::loader::{self, Batch, LoaderConfig};
@@ -91,6 +91,9 @@ pub fn build_model(config: &TrainConfig, device: Device) -> Result<(VarStore, Vi
         tch::no_grad(|| {
             let _ = model.temp.fill_(config.temperature);
         });
+        if config.position_init == PositionInit::Sincos {
+            model.vision.init_sincos_positions();
+        }
     } else {
         weights::load(&mut vs, std::path::Path::new(&config.init))?;
     }

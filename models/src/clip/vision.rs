@@ -1,6 +1,7 @@
 //! The ViT image encoder. With `frames = Some(T)` it is ViCLIP's video encoder: Conv3d patch embedding with
-//! temporal kernel 1, a learned temporal position embedding, joint space-time attention over all T x HW patch
-//! tokens, and optional random token masking.
+//! temporal kernel `tubelet` (1 in the released ViCLIP; the reference's `kernel_size`), a learned temporal position
+//! embedding, joint space-time attention over all T / tubelet x HW patch tokens, and optional random token
+//! masking.
 
 use tch::nn;
 use tch::{Kind, TchError, Tensor};
@@ -20,6 +21,8 @@ pub struct VisionConfig {
     pub activation: Activation,
     /// Frames of the temporal position embedding (ViCLIP); `None` for a CLIP image tower.
     pub frames: Option<i64>,
+    /// Frames one patch token spans (a video tower's temporal kernel and stride; 1 for an image tower).
+    pub tubelet: i64,
     pub drop_path: f64,
 }
 
@@ -35,6 +38,7 @@ impl VisionConfig {
             output_dim,
             activation: Activation::QuickGelu,
             frames,
+            tubelet: 1,
             drop_path: 0.0,
         }
     }
@@ -62,7 +66,8 @@ impl VisionTower {
     pub fn new(p: &nn::Path, config: VisionConfig) -> Self {
         let (w, k) = (config.width, config.patch_size);
         let scale = (w as f64).powf(-0.5);
-        let conv_shape: Vec<i64> = if config.frames.is_some() { vec![w, 3, 1, k, k] } else { vec![w, 3, k, k] };
+        let conv_shape: Vec<i64> =
+            if config.frames.is_some() { vec![w, 3, config.tubelet, k, k] } else { vec![w, 3, k, k] };
         let ln =
             |name: &str| nn::layer_norm(p / name, vec![w], nn::LayerNormConfig { eps: 1e-5, ..Default::default() });
         let transformer_config =
@@ -75,13 +80,34 @@ impl VisionTower {
                 &[config.grid_tokens() + 1, w],
                 nn::Init::Randn { mean: 0.0, stdev: scale },
             ),
-            temporal_positional_embedding: config.frames.map(|t| p.zeros("temporal_positional_embedding", &[1, t, w])),
+            temporal_positional_embedding: config
+                .frames
+                .map(|t| p.zeros("temporal_positional_embedding", &[1, (t / config.tubelet).max(1), w])),
             ln_pre: ln("ln_pre"),
             transformer: Transformer::new(&(p / "transformer"), &transformer_config),
             ln_post: ln("ln_post"),
             proj: p.var("proj", &[w, config.output_dim], nn::Init::Randn { mean: 0.0, stdev: scale }),
             config,
         }
+    }
+
+    /// Sets the positional embeddings to fixed-pattern starting values for training from scratch: the patch
+    /// positions to MAE's 2D sin-cos embedding (half the width encodes the row, half the column), the class
+    /// token's to zeros, and the temporal embedding (a video tower) to the 1D sin-cos embedding of the frame index.
+    /// The random init (std `width^-0.5`) is small against the patch embeddings, so a model from scratch first
+    /// sees neither where a patch is nor which frame it is from; with these it does from the first step.
+    pub fn init_sincos_positions(&self) {
+        let (w, grid) = (self.config.width, self.config.image_size / self.config.patch_size);
+        let spatial = Tensor::cat(&[Tensor::zeros([1, w], (Kind::Float, tch::Device::Cpu)), sincos_2d(grid, w)], 0);
+        tch::no_grad(|| {
+            self.positional_embedding.shallow_clone().copy_(&spatial);
+            if let Some(temporal) = &self.temporal_positional_embedding {
+                let t = temporal.size()[1];
+                temporal
+                    .shallow_clone()
+                    .copy_(&sincos_1d(&Tensor::arange(t, (Kind::Float, tch::Device::Cpu)), w).unsqueeze(0));
+            }
+        });
     }
 
     /// Mixed precision for the transformer (see [`Transformer::set_compute_kind`]).
@@ -99,8 +125,11 @@ impl VisionTower {
         self.check_frame(c, h, wd)?;
         let x = to_kind_of(images, &self.conv1);
         let x = if self.config.frames.is_some() {
+            // An image fills every frame of a tubelet.
+            let tubelet = self.config.tubelet;
             x.unsqueeze(2)
-                .conv3d(&self.conv1, None::<Tensor>, [1, self.config.patch_size, self.config.patch_size], 0, 1, 1)
+                .expand([-1, -1, tubelet, -1, -1], false)
+                .conv3d(&self.conv1, None::<Tensor>, [tubelet, self.config.patch_size, self.config.patch_size], 0, 1, 1)
                 .squeeze_dim(2)
         } else {
             x.conv2d(&self.conv1, None::<Tensor>, [self.config.patch_size, self.config.patch_size], 0, 1, 1)
@@ -126,9 +155,13 @@ impl VisionTower {
         if t == 1 {
             return self.encode_images(&video.view([b, c, h, wd]));
         }
-        let w = self.config.width;
+        let (w, k, tubelet) = (self.config.width, self.config.patch_size, self.config.tubelet);
+        if t % tubelet != 0 {
+            return Err(TchError::Shape(format!("{t} frames do not split into tubelets of {tubelet}")));
+        }
         let x = to_kind_of(video, &self.conv1).permute([0, 2, 1, 3, 4]);
-        let x = x.conv3d(&self.conv1, None::<Tensor>, [1, self.config.patch_size, self.config.patch_size], 0, 1, 1);
+        let x = x.conv3d(&self.conv1, None::<Tensor>, [tubelet, k, k], 0, 1, 1);
+        let t = t / tubelet;
         let n = self.config.grid_tokens();
         let x = x.flatten(3, -1).permute([0, 3, 2, 1]);
         let x = x + self.positional_embedding.narrow(0, 1, n).view([1, n, 1, w]);
@@ -168,6 +201,24 @@ fn resize_temporal(temporal: &Tensor, t: i64) -> Tensor {
     resized.transpose(1, 2).to_kind(temporal.kind())
 }
 
+/// MAE's 1D sin-cos embedding [N, `width`] of `positions` [N]: `sin(p * f_i)` then `cos(p * f_i)` for the
+/// `width / 2` frequencies `f_i = 10000^(-i / (width / 2))`.
+fn sincos_1d(positions: &Tensor, width: i64) -> Tensor {
+    let half = width / 2;
+    let omega = Tensor::arange(half, (Kind::Double, tch::Device::Cpu)) / half as f64;
+    let omega = (omega * -(10000f64.ln())).exp();
+    let angles = positions.to_kind(Kind::Double).unsqueeze(1) * omega.unsqueeze(0);
+    Tensor::cat(&[angles.sin(), angles.cos()], 1).to_kind(Kind::Float)
+}
+
+/// MAE's 2D sin-cos embedding [grid * grid, `width`] of a row-major patch grid: the first half of the width
+/// encodes the row, the second the column.
+fn sincos_2d(grid: i64, width: i64) -> Tensor {
+    let index = Tensor::arange(grid * grid, (Kind::Int64, tch::Device::Cpu));
+    let (rows, cols) = (index.divide_scalar_mode(grid, "floor"), index.remainder(grid));
+    Tensor::cat(&[sincos_1d(&rows, width / 2), sincos_1d(&cols, width / 2)], 1)
+}
+
 /// Keeps `L - int(ratio * L)` uniformly chosen tokens of each sample of `x` [B, L, W], in random order (the
 /// reference's argsort-of-noise masking).
 pub fn mask_tokens(x: &Tensor, ratio: f64) -> Result<Tensor, TchError> {
@@ -176,4 +227,101 @@ pub fn mask_tokens(x: &Tensor, ratio: f64) -> Result<Tensor, TchError> {
     let noise = Tensor::rand([b, l], (Kind::Float, x.device()));
     let ids = noise.argsort(1, false).narrow(1, 0, keep);
     Ok(x.gather(1, &ids.unsqueeze(-1).expand([b, keep, w], true), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: &Tensor, row: i64, col: i64) -> f64 {
+        t.double_value(&[row, col])
+    }
+
+    fn tower(vs: &nn::VarStore, frames: i64, tubelet: i64) -> VisionTower {
+        let config = VisionConfig {
+            image_size: 32,
+            patch_size: 8,
+            width: 16,
+            layers: 1,
+            heads: 2,
+            output_dim: 8,
+            activation: Activation::QuickGelu,
+            frames: Some(frames),
+            tubelet,
+            drop_path: 0.0,
+        };
+        VisionTower::new(&vs.root(), config)
+    }
+
+    /// A tubelet of 2 frames that are the same image is one frame seen through the kernel's two time slices added:
+    /// a tubelet-2 tower on frames (a, a, b, b) equals a tubelet-1 tower on (a, b) whose patch kernel is that sum
+    /// and whose other weights are the same.
+    #[test]
+    fn tubelets_of_repeated_frames_are_single_frames() {
+        let (vs2, vs1) = (nn::VarStore::new(tch::Device::Cpu), nn::VarStore::new(tch::Device::Cpu));
+        let (t2, t1) = (tower(&vs2, 4, 2), tower(&vs1, 2, 1));
+        assert_eq!(t2.conv1.size(), [16, 3, 2, 8, 8]);
+        assert_eq!(t2.temporal_positional_embedding.as_ref().map(Tensor::size), Some(vec![1, 2, 16]));
+        let _ = t2.temporal_positional_embedding.as_ref().map(|t| tch::no_grad(|| t.shallow_clone().normal_(0.0, 1.0)));
+        tch::no_grad(|| {
+            for (name, var) in vs1.variables() {
+                let source = &vs2.variables()[&name];
+                let value =
+                    if name == "conv1.weight" { source.sum_dim_intlist(2, true, Kind::Float) } else { source.copy() };
+                var.shallow_clone().copy_(&value);
+            }
+        });
+        let pair = Tensor::randn([3, 2, 3, 32, 32], (Kind::Float, tch::Device::Cpu));
+        let repeated = pair.repeat_interleave_self_int(2, 1, None);
+        let (a, b) = (t2.encode_video(&repeated, 0.0, false).unwrap(), t1.encode_video(&pair, 0.0, false).unwrap());
+        assert!(a.allclose(&b, 1e-4, 1e-5, false), "{:?}", (a - b).abs().max());
+        let odd = Tensor::randn([1, 3, 3, 32, 32], (Kind::Float, tch::Device::Cpu));
+        assert!(t2.encode_video(&odd, 0.0, false).is_err(), "3 frames are not tubelets of 2");
+    }
+
+    /// Spot values of MAE's `get_2d_sincos_pos_embed` (its grid puts the column first; here the row is): the
+    /// patch at row 2, column 5 of a width-8 embedding is [sin(2 f), cos(2 f)] for the row's 4 dims, then the
+    /// column's, with f = 1, 1/100 (10000^(-i/2), i = 0, 1).
+    #[test]
+    fn sincos_positions_follow_mae() {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let config = VisionConfig {
+            image_size: 56,
+            patch_size: 8,
+            width: 8,
+            layers: 1,
+            heads: 2,
+            output_dim: 4,
+            activation: Activation::QuickGelu,
+            frames: Some(3),
+            tubelet: 1,
+            drop_path: 0.0,
+        };
+        let tower = VisionTower::new(&vs.root(), config);
+        tower.init_sincos_positions();
+        let pos = &tower.positional_embedding;
+        assert_eq!(pos.size(), [50, 8]);
+        assert_eq!(pos.get(0).abs().sum(Kind::Double).double_value(&[]), 0.0, "the class token has no position");
+        let patch = 1 + 2 * 7 + 5;
+        let expected = [
+            2f64.sin(),
+            (2.0 / 100.0f64).sin(),
+            2f64.cos(),
+            (2.0 / 100.0f64).cos(),
+            5f64.sin(),
+            (5.0 / 100.0f64).sin(),
+            5f64.cos(),
+            (5.0 / 100.0f64).cos(),
+        ];
+        for (col, want) in expected.iter().enumerate() {
+            assert!((at(pos, patch, col as i64) - want).abs() < 1e-6, "dim {col}");
+        }
+        let temporal = tower.temporal_positional_embedding.as_ref().expect("a video tower").get(0);
+        assert_eq!(temporal.size(), [3, 8]);
+        // frame 2, frequency index 1 of 4: 10000^(-1/4) = 0.1
+        assert!((at(&temporal, 2, 1) - (2.0f64 * 0.1).sin()).abs() < 1e-6);
+        assert!((at(&temporal, 2, 5) - (2.0f64 * 0.1).cos()).abs() < 1e-6);
+        assert_eq!(at(&temporal, 0, 0), 0.0);
+        assert_eq!(at(&temporal, 0, 4), 1.0);
+    }
 }

@@ -10,4 +10,4 @@ mod train;
 pub use layer::{ConfigError, DEFAULT_TOML, load};
 pub use models::*;
 pub use sections::*;
-pub use train::{BatchMode, DistBackend, Flip, Precision, TrainConfig};
+pub use train::{BatchMode, DistBackend, Flip, PositionInit, Precision, TrainConfig};

@@ -27,6 +27,20 @@ pub enum Flip {
     SwapWords,
 }
 
+/// The starting values of the video tower's positional embeddings in a run from scratch (`init` weights bring
+/// their own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PositionInit {
+    /// MAE's fixed 2D sin-cos pattern for the patch positions and the 1D one for the frames: the model knows
+    /// where a patch is and which frame it is from at the first step.
+    #[default]
+    Sincos,
+    /// CLIP's random init (std `width^-0.5`, the temporal embedding zero): small next to the patch embeddings,
+    /// so position and frame order must be learned first.
+    Random,
+}
+
 /// The arithmetic of the forward and backward passes. Parameters, optimizer state and the loss are fp32 in
 /// every case; `Bf16` runs the transformers' matrix products and attention in bf16 (mixed precision).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +94,8 @@ pub struct TrainConfig {
     pub mask_ratio: f64,
     /// Initial temperature of the contrastive loss in a run from scratch (`init` weights bring their own).
     pub temperature: f64,
+    /// Positional embeddings of the video tower at the start of a run from scratch (a resumed run loads its own).
+    pub position_init: PositionInit,
     pub lr: f64,
     pub min_lr: f64,
     pub warmup: u64,
@@ -127,6 +143,7 @@ impl Default for TrainConfig {
             unmasked_steps: 100,
             mask_ratio: 0.9,
             temperature: 0.07,
+            position_init: PositionInit::Sincos,
             lr: 4e-4,
             min_lr: 1e-6,
             warmup: 100,
