@@ -57,8 +57,13 @@ fn curate_writes_tags_captions_and_viclip_scores_and_filters() -> anyhow::Result
         assert!(row["aesthetic_score"].is_null(), "no aesthetic model configured");
         sims.push(sim);
     }
+    // The threshold sits in the widest gap between neighbouring scores of the middle half: a clip's score may move
+    // in the last bits between two runs (clips meet in other batches), which must not move it across.
     sims.sort_by(f64::total_cmp);
-    let threshold = sims[sims.len() / 2];
+    let middle = (sims.len() / 4).max(1)..=3 * sims.len() / 4;
+    let (gap, i) = middle.map(|i| (sims[i] - sims[i - 1], i)).max_by(|a, b| a.0.total_cmp(&b.0)).context("scores")?;
+    assert!(gap > 1e-4, "no gap between the middle scores {sims:?}");
+    let threshold = (sims[i] + sims[i - 1]) / 2.0;
     let filtered = dir.path().join("filtered");
     curate(&input, &filtered, &[&format!("score.min_similarity={threshold}")])?;
     let kept = self::rows(&filtered)?;
