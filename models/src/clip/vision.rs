@@ -237,11 +237,12 @@ mod tests {
         t.double_value(&[row, col])
     }
 
-    fn tower(vs: &nn::VarStore, frames: i64, tubelet: i64) -> VisionTower {
+    /// A one-layer video tower with patches of 8 px.
+    fn tower(vs: &nn::VarStore, image_size: i64, width: i64, frames: i64, tubelet: i64) -> VisionTower {
         let config = VisionConfig {
-            image_size: 32,
+            image_size,
             patch_size: 8,
-            width: 16,
+            width,
             layers: 1,
             heads: 2,
             output_dim: 8,
@@ -259,7 +260,7 @@ mod tests {
     #[test]
     fn tubelets_of_repeated_frames_are_single_frames() {
         let (vs2, vs1) = (nn::VarStore::new(tch::Device::Cpu), nn::VarStore::new(tch::Device::Cpu));
-        let (t2, t1) = (tower(&vs2, 4, 2), tower(&vs1, 2, 1));
+        let (t2, t1) = (tower(&vs2, 32, 16, 4, 2), tower(&vs1, 32, 16, 2, 1));
         assert_eq!(t2.conv1.size(), [16, 3, 2, 8, 8]);
         assert_eq!(t2.temporal_positional_embedding.as_ref().map(Tensor::size), Some(vec![1, 2, 16]));
         let _ = t2.temporal_positional_embedding.as_ref().map(|t| tch::no_grad(|| t.shallow_clone().normal_(0.0, 1.0)));
@@ -285,19 +286,7 @@ mod tests {
     #[test]
     fn sincos_positions_follow_mae() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let config = VisionConfig {
-            image_size: 56,
-            patch_size: 8,
-            width: 8,
-            layers: 1,
-            heads: 2,
-            output_dim: 4,
-            activation: Activation::QuickGelu,
-            frames: Some(3),
-            tubelet: 1,
-            drop_path: 0.0,
-        };
-        let tower = VisionTower::new(&vs.root(), config);
+        let tower = tower(&vs, 56, 8, 3, 1);
         tower.init_sincos_positions();
         let pos = &tower.positional_embedding;
         assert_eq!(pos.size(), [50, 8]);
