@@ -38,6 +38,9 @@ pub struct SynthArgs {
     min_shots: u32,
     #[arg(long, default_value_t = SynthSpec::default().max_shots)]
     max_shots: u32,
+    /// Videos rendered and encoded at once (default: the CPU cores); what the videos show does not depend on it.
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 impl SynthArgs {
@@ -59,7 +62,10 @@ impl SynthArgs {
             max_shots: self.max_shots,
             ..SynthSpec::default()
         };
-        let videos = write_dataset(&spec, &self.out).with_context(|| format!("writing to {}", self.out.display()))?;
+        let workers = self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        anyhow::ensure!(workers >= 1, "--workers must be at least 1");
+        let videos =
+            write_dataset(&spec, &self.out, workers).with_context(|| format!("writing to {}", self.out.display()))?;
         let shots: usize = videos.iter().map(|v| v.shots.len()).sum();
         let requests = self.out.join("requests.jsonl");
         let lines: Vec<String> = videos.iter().map(|video| request_line(&self.out, video).to_string()).collect();

@@ -26,7 +26,7 @@ fn tiny_viclip() -> PathBuf {
 /// A synthetic video cut at its true shots, with 8 stored frames per clip and a caption per clip.
 fn video(dir: &Path) -> anyhow::Result<CuratedVideo> {
     let spec = SynthSpec { videos: 1, min_shots: 3, max_shots: 3, ..SynthSpec::default() };
-    let truth = write_dataset(&spec, dir)?.remove(0);
+    let truth = write_dataset(&spec, dir, 1)?.remove(0);
     let spans: Vec<ClipSpan> = truth
         .shots
         .iter()

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::encode::{Mp4Settings, Mp4Writer};
 use crate::error::MediaError;
@@ -30,15 +31,38 @@ pub fn write_video(plan: &VideoPlan, spec: &SynthSpec, path: &Path) -> Result<()
 }
 
 /// Writes `out_dir/{name}.mp4` for every video of `spec` and `out_dir/ground_truth.jsonl`; returns the ground
-/// truth in video order.
-pub fn write_dataset(spec: &SynthSpec, out_dir: &Path) -> Result<Vec<SynthVideo>, MediaError> {
+/// truth in video order. Videos are rendered and encoded on `workers` threads (at least one), each taking the next
+/// video not yet started; what a video shows depends only on the spec and its index, not on the number of workers.
+pub fn write_dataset(spec: &SynthSpec, out_dir: &Path, workers: usize) -> Result<Vec<SynthVideo>, MediaError> {
     std::fs::create_dir_all(out_dir).map_err(|source| MediaError::Io { path: out_dir.to_path_buf(), source })?;
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || -> Result<Vec<(usize, SynthVideo)>, MediaError> {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= spec.videos {
+                break;
+            }
+            let plan = plan_video(spec, index);
+            if let Err(e) = write_video(&plan, spec, &out_dir.join(&plan.truth.path)) {
+                failed.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+            done.push((index, plan.truth));
+        }
+        Ok(done)
+    };
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.clamp(1, spec.videos.max(1))).map(|_| scope.spawn(work)).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
     let mut videos = Vec::with_capacity(spec.videos);
-    for index in 0..spec.videos {
-        let plan = plan_video(spec, index);
-        write_video(&plan, spec, &out_dir.join(&plan.truth.path))?;
-        videos.push(plan.truth);
+    for result in results {
+        videos.extend(result?);
     }
+    videos.sort_by_key(|(index, _)| *index);
+    let videos: Vec<SynthVideo> = videos.into_iter().map(|(_, video)| video).collect();
     let path = out_dir.join(GROUND_TRUTH_FILE);
     let io = |source| MediaError::Io { path: path.clone(), source };
     let mut lines = Vec::new();
