@@ -17,7 +17,7 @@ pub struct SynthArgs {
     /// Number of videos.
     #[arg(long, default_value_t = 8)]
     videos: usize,
-    /// Seed; the same seed writes the same videos.
+    /// Seed; the same seed renders the same videos (the encoded files may differ slightly, see the README).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Frame width and height in pixels (even; small sizes make fast test data).

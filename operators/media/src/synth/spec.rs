@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Parameters of a synthetic dataset; the same spec always produces the same videos.
+/// Parameters of a synthetic dataset; the same spec always plans and renders the same videos (their encoded bytes
+/// may differ a little: libx264 is not bit-reproducible here, see the README).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SynthSpec {
