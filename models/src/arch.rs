@@ -20,6 +20,7 @@ pub const ARCH_NAMES: &[&str] = &[
     "viclip-b16",
     "viclip-small",
     "viclip-small-t2",
+    "viclip-small-t2-p28",
     "viclip-tiny",
     "clip-vit-l14",
     "clip-vit-b16",
@@ -49,6 +50,10 @@ const TINY: Scaled = Scaled { image_size: 56, patch_size: 14, width: 32, layers:
 /// ViCLIP for training from scratch on a CPU or one small GPU (the synthetic benchmark): 112 px, patch 16 (7 x 7
 /// patches a frame), width 128, 4 layers, 4 heads; output 128.
 const SMALL: Scaled = Scaled { image_size: 112, patch_size: 16, width: 128, layers: 4, output_dim: 128 };
+
+/// `SMALL` with 28-pixel patches (4 x 4 a frame): a third of the tokens, each seeing more of the frame (on the
+/// synthetic benchmark, 2 x 2 cells of a checkered background or two bands of a striped one).
+const SMALL_P28: Scaled = Scaled { patch_size: 28, ..SMALL };
 
 fn scaled_vision(size: Scaled, frames: Option<i64>, tubelet: i64, activation: Activation) -> VisionConfig {
     VisionConfig {
@@ -95,6 +100,7 @@ impl Arch {
             "viclip-b16" => Self::Viclip(ViclipConfig::released(16, 768, 12, 512, 512)),
             "viclip-small" => Self::Viclip(scaled_viclip(SMALL, 1)),
             "viclip-small-t2" => Self::Viclip(scaled_viclip(SMALL, 2)),
+            "viclip-small-t2-p28" => Self::Viclip(scaled_viclip(SMALL_P28, 2)),
             "viclip-tiny" => Self::Viclip(scaled_viclip(TINY, 1)),
             "clip-vit-l14" => Self::Clip(ClipConfig::openai(768, 14, 1024, 24, 768)),
             "clip-vit-b16" => Self::Clip(ClipConfig::openai(512, 16, 768, 12, 512)),
