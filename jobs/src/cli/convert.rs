@@ -8,8 +8,8 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Architecture the file must fit: viclip-l14, viclip-b16, viclip-small, viclip-small-t2, viclip-small-t2-p28, viclip-tiny,
-    /// clip-vit-l14, clip-vit-b16, clip-vit-b32, clip-tiny, aesthetic-mlp.
+    /// Architecture the file must fit: viclip-l14, viclip-b16, viclip-small, viclip-small-t2, viclip-small-t2-p28,
+    /// viclip-tiny, clip-vit-l14, clip-vit-b16, clip-vit-b32, clip-tiny, aesthetic-mlp.
     #[arg(long)]
     pub arch: String,
     /// The converted checkpoint (.safetensors).

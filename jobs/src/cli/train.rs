@@ -19,7 +19,8 @@ pub struct TrainArgs {
     /// Shorthand for train.data: output root of `clipstream curate` with the training shards.
     #[arg(long)]
     data: Option<String>,
-    /// Shorthand for train.arch: viclip-tiny, viclip-small, viclip-small-t2, viclip-small-t2-p28, viclip-b16, viclip-l14.
+    /// Shorthand for train.arch: viclip-tiny, viclip-small, viclip-small-t2, viclip-small-t2-p28, viclip-b16,
+    /// viclip-l14.
     #[arg(long)]
     arch: Option<String>,
     /// Shorthand for train.init: start from these weights (safetensors).

@@ -134,8 +134,8 @@ pub enum DeviceChoice {
 #[serde(default, deny_unknown_fields)]
 pub struct ScoreConfig {
     pub similarity: SimilarityModel,
-    /// Architecture of `weights`: viclip-l14, viclip-b16, viclip-small, viclip-small-t2, viclip-small-t2-p28, viclip-tiny, clip-vit-l14,
-    /// clip-vit-b16, clip-vit-b32, clip-tiny (`clipstream convert --arch` lists them).
+    /// Architecture of `weights`: viclip-l14, viclip-b16, viclip-small, viclip-small-t2, viclip-small-t2-p28,
+    /// viclip-tiny, clip-vit-l14, clip-vit-b16, clip-vit-b32, clip-tiny (`clipstream convert --arch` lists them).
     pub arch: String,
     /// Safetensors file of the similarity model (converted with `scripts/convert_checkpoint.py`).
     pub weights: String,

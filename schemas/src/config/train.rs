@@ -70,7 +70,8 @@ pub enum DistBackend {
 pub struct TrainConfig {
     /// Output root of `clipstream curate` (local dir or object_store URL) holding the training shards.
     pub data: String,
-    /// ViCLIP architecture name (viclip-tiny, viclip-small, viclip-small-t2, viclip-small-t2-p28, viclip-b16, viclip-l14).
+    /// ViCLIP architecture name (viclip-tiny, viclip-small, viclip-small-t2, viclip-small-t2-p28, viclip-b16,
+    /// viclip-l14).
     pub arch: String,
     /// Safetensors weights to start from ("" = random init).
     pub init: String,
