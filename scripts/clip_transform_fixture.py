@@ -8,6 +8,7 @@ Images are made by a formula the Rust test repeats: pixel (x, y) channel c of a 
 
 Writes OUT (safetensors, fp32):
   eval-{W}x{H}-{S}          image_transform(S, is_train=False)(image)            [3, S, S]
+  squash-{W}x{H}-{S}        image_transform(S, is_train=False, resize_mode="squash")(image)  [3, S, S]
   train-{W}x{H}-{S}-{seed}  image_transform(S, is_train=True)(image) under torch.manual_seed(seed)  [3, S, S]
   box-{W}x{H}-{S}-{seed}    the RandomResizedCrop box of that call: top, left, height, width  [4] (as f32)
 Usage: .venv/bin/python scripts/clip_transform_fixture.py models/tests/fixtures/clip_transform.safetensors
@@ -34,6 +35,8 @@ def main(out):
     tensors = {}
     for width, height, size in EVAL:
         tensors[f"eval-{width}x{height}-{size}"] = open_clip.image_transform(size, is_train=False)(image(width, height))
+        squash = open_clip.image_transform(size, is_train=False, resize_mode="squash")
+        tensors[f"squash-{width}x{height}-{size}"] = squash(image(width, height))
     for width, height, size, seed in TRAIN:
         transform = open_clip.image_transform(size, is_train=True)
         crop = transform.transforms[0]

@@ -19,6 +19,8 @@ use clipstream_schemas::{CuratedVideo, ErrorRecord};
 pub const BINARY_ENV: &str = "CLIPSTREAM_TORCH";
 /// Set on the handed-over process, so that a misconfigured [`BINARY_ENV`] cannot loop.
 const HANDED_OVER_ENV: &str = "CLIPSTREAM_HANDED_OVER";
+/// libgomp's wait policy (libtorch's CPU threads), read once when the library loads.
+const OMP_WAIT_POLICY: &str = "OMP_WAIT_POLICY";
 /// The libtorch binary's file name, next to `clipstream`.
 const BINARY_NAME: &str = "clipstream-torch";
 /// What needs libtorch in a curate or hydrate run, for the errors.
@@ -92,11 +94,15 @@ fn exec(what: &str, binary: &std::path::Path) -> anyhow::Error {
         );
     }
     tracing::debug!(binary = %binary.display(), "handing over to the libtorch binary");
-    let error = std::process::Command::new(binary)
-        .arg0("clipstream")
-        .args(std::env::args_os().skip(1))
-        .env(HANDED_OVER_ENV, "1")
-        .exec();
+    let mut command = std::process::Command::new(binary);
+    command.arg0("clipstream").args(std::env::args_os().skip(1)).env(HANDED_OVER_ENV, "1");
+    if std::env::var_os(OMP_WAIT_POLICY).is_none() {
+        // libtorch's CPU threads sleep between parallel regions instead of spinning, so that the loader's decode
+        // threads and the shard readers in the same process get the cores: CPU training 9% faster on 2 cores
+        // (docs/benchmark.md). `OMP_WAIT_POLICY=active` brings the spinning back.
+        command.env(OMP_WAIT_POLICY, "passive");
+    }
+    let error = command.exec();
     anyhow::anyhow!("{what} needs libtorch: starting {} failed: {error}", binary.display())
 }
 

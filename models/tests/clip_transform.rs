@@ -1,12 +1,12 @@
 //! The CLIP transform (`clipstream_models::preprocess`) against open_clip's `image_transform` outputs in
-//! `fixtures/clip_transform.safetensors` (made by `scripts/clip_transform_fixture.py`): the eval variant on images
-//! shrunk, enlarged, left alone, tall and wide; the train variant with the crop box open_clip drew, unflipped and
-//! flipped; all within 1e-4.
+//! `fixtures/clip_transform.safetensors` (made by `scripts/clip_transform_fixture.py`): the eval variant (shortest
+//! side and squash) on images shrunk, enlarged, left alone, tall and wide; the train variant with the crop box
+//! open_clip drew, unflipped and flipped; all within 1e-4.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use clipstream_models::preprocess::{ClipTransform, CropBox, RgbImage};
+use clipstream_models::preprocess::{ClipTransform, CropBox, Resize, RgbImage};
 use tch::{Kind, Tensor};
 
 /// The fixture script's image: (7 (c + 1) x^2 + 13 (c + 2) y + 3 x y + 71 c) mod 256.
@@ -41,20 +41,24 @@ fn max_difference(ours: &[f32], theirs: &Tensor) -> f64 {
 }
 
 #[test]
-fn eval_matches_open_clip() {
+fn eval_matches_open_clip_shortest_and_squash() {
     let fixtures = fixtures();
     let mut checked = 0;
     for (name, want) in &fixtures {
-        let Some(spec) = name.strip_prefix("eval-") else { continue };
+        let (spec, resize) = match (name.strip_prefix("eval-"), name.strip_prefix("squash-")) {
+            (Some(spec), _) => (spec, Resize::Shortest),
+            (_, Some(spec)) => (spec, Resize::Squash),
+            _ => continue,
+        };
         let (width, height, size) = parse(spec);
-        let transform = ClipTransform::new(size);
+        let transform = ClipTransform::new(size).with_resize(resize);
         let mut out = vec![0f32; transform.image_len()];
         transform.eval(&image(width, height), &mut out);
         let difference = max_difference(&out, want);
         assert!(difference < 1e-4, "{name}: max |difference| {difference}");
         checked += 1;
     }
-    assert_eq!(checked, 6);
+    assert_eq!(checked, 12);
 }
 
 #[test]

@@ -73,3 +73,28 @@ fn model_commands_are_handed_to_clipstream_torch() -> anyhow::Result<()> {
     assert!(stderr.contains("already handed the command"), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn the_handover_keeps_the_arguments_and_makes_libtorch_threads_sleep_when_idle() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir()?;
+    // A stand-in for clipstream-torch that prints what it was started with.
+    let torch = dir.path().join("clipstream-torch");
+    std::fs::write(&torch, "#!/bin/sh\necho \"args: $*\"\necho \"wait: ${OMP_WAIT_POLICY-unset}\"\n")?;
+    std::fs::set_permissions(&torch, std::fs::Permissions::from_mode(0o755))?;
+    let handed = |policy: Option<&str>| -> anyhow::Result<String> {
+        let mut command = clipstream();
+        command.env("CLIPSTREAM_TORCH", &torch).env_remove("OMP_WAIT_POLICY");
+        if let Some(policy) = policy {
+            command.env("OMP_WAIT_POLICY", policy);
+        }
+        Ok(String::from_utf8(run_ok(command.args(["train", "--data", "d", "--train-text"]))?.stdout)?)
+    };
+    let out = handed(None)?;
+    assert!(out.contains("args: train --data d --train-text"), "{out}");
+    assert!(out.contains("wait: passive"), "{out}");
+    // The user's choice wins.
+    let out = handed(Some("active"))?;
+    assert!(out.contains("wait: active"), "{out}");
+    Ok(())
+}

@@ -1,12 +1,12 @@
 //! A clip's stored JPEG frames as one model input `[T, 3, size, size]`: `T` frames picked uniformly (empty stored
-//! frames skipped), decoded, and put through the CLIP transform: eval for scoring and evaluation, train (one random
-//! resized crop for the whole clip, drawn from the first frame's size, as ViCLIP/UMT augment per video) for
-//! training. Deterministic given the caller's RNG.
+//! frames skipped), decoded, and put through the CLIP transform: eval (the whole frame squashed to the square, as
+//! ViCLIP/UMT test) for scoring and evaluation, train (one random resized crop for the whole clip, drawn from the
+//! first frame's size, as ViCLIP/UMT augment per video) for training. Deterministic given the caller's RNG.
 
 use rand::Rng;
 
 use super::image::decode_jpeg;
-use super::transform::{ClipTransform, CropBox};
+use super::transform::{ClipTransform, CropBox, Resize};
 use super::uniform_indices;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,9 +25,11 @@ pub struct FrameTransform {
 }
 
 impl FrameTransform {
-    /// `frames` frames of `size` x `size`, normalised with CLIP's mean and std.
+    /// `frames` frames of `size` x `size`, normalised with CLIP's mean and std; the eval variant squashes the whole
+    /// frame to `size` x `size` as ViCLIP's own test transform does (UMT's `Resize((size, size))`), the same
+    /// geometry as the train variant's near-whole-frame crops.
     pub fn new(size: usize, frames: usize) -> Self {
-        Self { image: ClipTransform::new(size), frames }
+        Self { image: ClipTransform::new(size).with_resize(Resize::Squash), frames }
     }
 
     /// Floats of one clip: `frames * 3 * size * size`.
@@ -128,16 +130,20 @@ mod tests {
     }
 
     #[test]
-    fn eval_center_crops_and_is_deterministic() {
+    fn eval_squashes_each_whole_frame_and_is_deterministic() {
         let transform = FrameTransform::new(8, 3);
         let jpegs = vec![HALVES.to_vec(); 2];
         let out = transform.eval(&jpegs).unwrap();
         assert_eq!(out.len(), transform.clip_len());
-        // The centre 16x16 square spans x 8..24: its left half red, right half blue.
+        // The whole 32x16 frame to 8x8: its left half red, right half blue.
         for t in 0..3 {
             assert!(close(pixel(&out, 8, t, 1, 4), [255.0, 0.0, 0.0], 8.0), "{:?}", pixel(&out, 8, t, 1, 4));
             assert!(close(pixel(&out, 8, t, 6, 4), [0.0, 0.0, 255.0], 8.0));
         }
+        // Each frame is the squash eval of the image (checked against open_clip in tests/clip_transform.rs).
+        let mut frame = vec![0f32; 3 * 8 * 8];
+        ClipTransform::new(8).with_resize(Resize::Squash).eval(&decode_jpeg(HALVES).unwrap(), &mut frame);
+        assert_eq!(out[..frame.len()], frame[..]);
         assert_eq!(out, transform.eval(&jpegs).unwrap());
     }
 

@@ -9,7 +9,7 @@ mod transform;
 
 pub use frames::{FrameError, FrameTransform};
 pub use image::{DecodeError, RgbImage, decode_jpeg};
-pub use transform::{ClipTransform, CropBox, TRAIN_CROP_RATIO, TRAIN_CROP_SCALE};
+pub use transform::{ClipTransform, CropBox, Resize, TRAIN_CROP_RATIO, TRAIN_CROP_SCALE};
 
 /// CLIP's per-channel pixel mean and std (RGB, 0..1 scale), as open_clip's `OPENAI_DATASET_MEAN`/`_STD`.
 pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];

@@ -82,37 +82,44 @@ pub fn resample(image: &RgbImage, window: Window, flip: bool, map: impl Fn(usize
     let row_lo = rows.iter().map(|t| t.first).min().unwrap_or(0);
     let row_hi = rows.iter().map(|t| t.first + t.weights.len()).max().unwrap_or(0);
 
-    // The width pass over the source rows that the height pass reads: [row, x, channel], 0..1 floats.
-    let mut horizontal = vec![0f32; (row_hi - row_lo) * keep_w * 3];
+    // The width pass over the source rows that the height pass reads: [row, x, channel], in 0..255 (the weights
+    // are linear, so the scale to 0..1 is applied once, at the end).
+    let span = keep_w * 3;
+    let mut horizontal = vec![0f32; (row_hi - row_lo) * span];
+    let mut source = vec![0f32; crop_w * 3];
     for (r, y) in (row_lo..row_hi).enumerate() {
         let start = ((crop_top + y) * image.width + crop_left) * 3;
-        let source = &image.pixels[start..start + crop_w * 3];
-        let target = &mut horizontal[r * keep_w * 3..(r + 1) * keep_w * 3];
-        for (x, tap) in columns.iter().enumerate() {
+        for (to, &from) in source.iter_mut().zip(&image.pixels[start..start + crop_w * 3]) {
+            *to = f32::from(from);
+        }
+        let target = &mut horizontal[r * span..(r + 1) * span];
+        for (pixel, tap) in target.chunks_exact_mut(3).zip(&columns) {
+            let read = &source[tap.first * 3..(tap.first + tap.weights.len()) * 3];
             let mut acc = [0f32; 3];
-            for (k, w) in tap.weights.iter().enumerate() {
-                let p = &source[(tap.first + k) * 3..(tap.first + k) * 3 + 3];
-                for c in 0..3 {
-                    acc[c] += w * (f32::from(p[c]) / 255.0);
-                }
+            for (w, p) in tap.weights.iter().zip(read.chunks_exact(3)) {
+                acc[0] += w * p[0];
+                acc[1] += w * p[1];
+                acc[2] += w * p[2];
             }
-            target[x * 3..x * 3 + 3].copy_from_slice(&acc);
+            pixel.copy_from_slice(&acc);
         }
     }
 
-    // The height pass, then `map`, channel-planar.
+    // The height pass, one output row at a time over contiguous rows of the width pass, then `map`,
+    // channel-planar.
     let plane = keep_h * keep_w;
+    let mut row = vec![0f32; span];
     for (y, tap) in rows.iter().enumerate() {
-        for x in 0..keep_w {
-            let mut acc = [0f32; 3];
-            for (k, w) in tap.weights.iter().enumerate() {
-                let at = ((tap.first + k - row_lo) * keep_w + x) * 3;
-                for c in 0..3 {
-                    acc[c] += w * horizontal[at + c];
-                }
+        row.fill(0.0);
+        for (k, w) in tap.weights.iter().enumerate() {
+            let from = (tap.first + k - row_lo) * span;
+            for (acc, v) in row.iter_mut().zip(&horizontal[from..from + span]) {
+                *acc += w * v;
             }
-            for (c, value) in acc.into_iter().enumerate() {
-                out[c * plane + y * keep_w + x] = map(c, value);
+        }
+        for (x, pixel) in row.chunks_exact(3).enumerate() {
+            for (c, &value) in pixel.iter().enumerate() {
+                out[c * plane + y * keep_w + x] = map(c, value / 255.0);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! open_clip's `image_transform` for one image, with CLIP's mean and std: the eval variant (`Resize(size)` of the
-//! shorter side, `CenterCrop(size)`, `Normalize`) and the train variant (`RandomResizedCrop(size, scale=(0.9, 1))`,
+//! shorter side and `CenterCrop(size)`, or with `resize_mode="squash"` the whole image to `Resize((size, size))`;
+//! then `Normalize`) and the train variant (`RandomResizedCrop(size, scale=(0.9, 1))`,
 //! `Normalize`), both bicubic with antialiasing as torchvision resizes tensors; plus an optional horizontal flip
 //! after the crop (open_clip has none: the caller decides, see the trainer's `flip`).
 
@@ -75,18 +76,34 @@ fn shorter_side_to(size: usize, width: usize, height: usize) -> (usize, usize) {
     if width <= height { (longer(height, width), size) } else { (size, longer(width, height)) }
 }
 
+/// How the eval variant fits an image into the square input (open_clip's `resize_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resize {
+    /// The shorter side to `size`, then the centre `size` x `size` (open_clip's default, `"shortest"`).
+    Shortest,
+    /// The whole image to `size` x `size`, the aspect ratio not kept (`"squash"`).
+    Squash,
+}
+
 /// One image to a `[3, size, size]` model input.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipTransform {
     pub size: usize,
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// The eval variant's resize.
+    pub resize: Resize,
 }
 
 impl ClipTransform {
-    /// `size` x `size` with CLIP's mean and std.
+    /// `size` x `size` with CLIP's mean and std, the eval variant resizing the shorter side and cropping.
     pub fn new(size: usize) -> Self {
-        Self { size, mean: CLIP_MEAN, std: CLIP_STD }
+        Self { size, mean: CLIP_MEAN, std: CLIP_STD, resize: Resize::Shortest }
+    }
+
+    /// The same with `resize` for the eval variant.
+    pub fn with_resize(self, resize: Resize) -> Self {
+        Self { resize, ..self }
     }
 
     /// Floats of one image: `3 * size * size`.
@@ -96,7 +113,10 @@ impl ClipTransform {
 
     /// The eval variant into `out` (`image_len()` floats).
     pub fn eval(&self, image: &RgbImage, out: &mut [f32]) {
-        let (height, width) = shorter_side_to(self.size, image.width, image.height);
+        let (height, width) = match self.resize {
+            Resize::Shortest => shorter_side_to(self.size, image.width, image.height),
+            Resize::Squash => (self.size, self.size),
+        };
         // torchvision's CenterCrop: int(round((resized - size) / 2.0)), Python rounding half to even.
         let offset = |resized: usize| ((resized - self.size) as f64 / 2.0).round_ties_even() as usize;
         let window = Window {
