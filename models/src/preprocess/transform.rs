@@ -1,8 +1,8 @@
 //! open_clip's `image_transform` for one image, with CLIP's mean and std: the eval variant (`Resize(size)` of the
 //! shorter side and `CenterCrop(size)`, or with `resize_mode="squash"` the whole image to `Resize((size, size))`;
-//! then `Normalize`) and the train variant (`RandomResizedCrop(size, scale=(0.9, 1))`,
-//! `Normalize`), both bicubic with antialiasing as torchvision resizes tensors; plus an optional horizontal flip
-//! after the crop (open_clip has none: the caller decides, see the trainer's `flip`).
+//! then `Normalize`) and the train variant (`RandomResizedCrop(size, scale=(0.9, 1))`, `Normalize`), both bicubic
+//! with antialiasing as torchvision resizes tensors; plus an optional horizontal flip after the crop (open_clip has
+//! none: the caller decides, see the trainer's `flip`).
 
 use rand::Rng;
 
