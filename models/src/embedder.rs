@@ -9,6 +9,7 @@ use tch::{Device, TchError, Tensor};
 use crate::arch::Arch;
 use crate::clip::Clip;
 use crate::nn::normalize;
+use crate::preprocess::Resize;
 use crate::viclip::Viclip;
 use crate::weights::{self, KeyReport, WeightsError};
 
@@ -87,6 +88,14 @@ impl VideoTextModel {
         }
     }
 
+    /// How this model's eval transform fits a frame into its square input.
+    pub fn eval_resize(&self) -> Resize {
+        match &self.towers {
+            Towers::Clip(_) => Resize::CLIP,
+            Towers::Viclip(_) => Resize::VICLIP,
+        }
+    }
+
     /// Normalised clip embeddings [B, D] of `frames` [B, T, 3, H, W] (CLIP-normalised pixels).
     pub fn embed_clips(&self, frames: &Tensor) -> Result<Tensor, TchError> {
         tch::no_grad(|| match &self.towers {
@@ -117,5 +126,17 @@ impl VideoTextModel {
             Towers::Viclip(m) => Ok(normalize(&m.encode_text(ids, false)?)),
             Towers::Clip(m) => Ok(normalize(&m.text.encode(ids, false)?)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_model_fits_frames_its_own_way() {
+        let model = |name: &str| VideoTextModel::new(&Arch::by_name(name).unwrap(), Device::Cpu).unwrap();
+        assert_eq!(model("viclip-tiny").eval_resize(), Resize::Squash);
+        assert_eq!(model("clip-tiny").eval_resize(), Resize::Shortest);
     }
 }

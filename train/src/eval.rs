@@ -4,7 +4,7 @@
 
 use clipstream_models::Tokenizer;
 use clipstream_models::nn::normalize;
-use clipstream_models::preprocess::FrameTransform;
+use clipstream_models::preprocess::{FrameTransform, Resize};
 use clipstream_store::Output;
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
@@ -59,7 +59,7 @@ pub fn evaluate(
     copy_into(&vs, &loaded.model)?;
     let frames = loaded.state.config.frames;
     let size = model.vision.config().image_size;
-    let transform = FrameTransform::new(size as usize, frames);
+    let transform = FrameTransform::new(size as usize, frames, Resize::VICLIP);
     let tokenizer = Tokenizer::clip()?;
     let context = model.text.config().context_length as usize;
     let (mut videos, mut texts, mut keys) = (Vec::new(), Vec::new(), std::collections::BTreeSet::new());

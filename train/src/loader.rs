@@ -17,7 +17,7 @@ use crate::error::TrainError;
 
 use clipstream_schemas::config::BatchMode;
 
-use clipstream_models::preprocess::FrameTransform;
+use clipstream_models::preprocess::{FrameTransform, Resize};
 use clipstream_schemas::config::Flip;
 use rand::Rng;
 
@@ -115,7 +115,7 @@ fn run(config: &LoaderConfig, tx: &SyncSender<Result<Batch, TrainError>>) -> Res
         n => n,
     };
     let augment = Augment {
-        transform: FrameTransform::new(config.size, config.frames),
+        transform: FrameTransform::new(config.size, config.frames, Resize::VICLIP),
         flip: config.flip,
         threads,
         // Ranks draw different crops for their n-th batches.

@@ -1,6 +1,6 @@
 //! A clip's stored JPEG frames as one model input `[T, 3, size, size]`: `T` frames picked uniformly (empty stored
-//! frames skipped), decoded, and put through the CLIP transform: eval (the whole frame squashed to the square, as
-//! ViCLIP/UMT test) for scoring and evaluation, train (one random resized crop for the whole clip, drawn from the
+//! frames skipped), decoded, and put through the CLIP transform: eval (with the model's resize) for scoring and
+//! evaluation, train (one random resized crop for the whole clip, drawn from the
 //! first frame's size, as ViCLIP/UMT augment per video) for training. Deterministic given the caller's RNG.
 
 use rand::Rng;
@@ -25,11 +25,10 @@ pub struct FrameTransform {
 }
 
 impl FrameTransform {
-    /// `frames` frames of `size` x `size`, normalised with CLIP's mean and std; the eval variant squashes the whole
-    /// frame to `size` x `size` as ViCLIP's own test transform does (UMT's `Resize((size, size))`), the same
-    /// geometry as the train variant's near-whole-frame crops.
-    pub fn new(size: usize, frames: usize) -> Self {
-        Self { image: ClipTransform::new(size).with_resize(Resize::Squash), frames }
+    /// `frames` frames of `size` x `size`, normalised with CLIP's mean and std; the eval variant fits each frame
+    /// with `resize` (the model's own: [`Resize::VICLIP`] or [`Resize::CLIP`]).
+    pub fn new(size: usize, frames: usize, resize: Resize) -> Self {
+        Self { image: ClipTransform::new(size).with_resize(resize), frames }
     }
 
     /// Floats of one clip: `frames * 3 * size * size`.
@@ -131,7 +130,7 @@ mod tests {
 
     #[test]
     fn eval_squashes_each_whole_frame_and_is_deterministic() {
-        let transform = FrameTransform::new(8, 3);
+        let transform = FrameTransform::new(8, 3, Resize::Squash);
         let jpegs = vec![HALVES.to_vec(); 2];
         let out = transform.eval(&jpegs).unwrap();
         assert_eq!(out.len(), transform.clip_len());
@@ -149,7 +148,7 @@ mod tests {
 
     #[test]
     fn train_uses_one_crop_per_clip_is_seeded_and_flips_when_asked() {
-        let transform = FrameTransform::new(6, 4);
+        let transform = FrameTransform::new(6, 4, Resize::Squash);
         let jpegs = vec![HALVES.to_vec(); 5];
         let per_frame = 3 * 6 * 6;
         for seed in 0..20 {
@@ -173,7 +172,7 @@ mod tests {
 
     #[test]
     fn bad_or_missing_frames_are_errors_and_empty_ones_are_skipped() {
-        let transform = FrameTransform::new(4, 2);
+        let transform = FrameTransform::new(4, 2, Resize::Squash);
         assert_eq!(transform.eval::<Vec<u8>>(&[]), Err(FrameError::NoFrames));
         assert_eq!(transform.eval(&[Vec::new()]), Err(FrameError::NoFrames));
         let broken = vec![HALVES.to_vec(), b"junk".to_vec()];

@@ -85,6 +85,14 @@ pub enum Resize {
     Squash,
 }
 
+impl Resize {
+    /// ViCLIP's (and UMT's) test transform, `Resize((size, size))`: the same geometry as the training crops, which
+    /// take nearly the whole frame.
+    pub const VICLIP: Self = Self::Squash;
+    /// CLIP's, open_clip's default.
+    pub const CLIP: Self = Self::Shortest;
+}
+
 /// One image to a `[3, size, size]` model input.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipTransform {

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use clipstream_models::aesthetic::AestheticMlp;
+use clipstream_models::preprocess::Resize;
 use clipstream_models::{Arch, Tokenizer, VideoTextModel, weights};
 use clipstream_schemas::config::{ScoreConfig, SimilarityModel};
 use tch::nn::VarStore;
@@ -46,17 +47,18 @@ impl Aesthetic {
 pub struct ScoreModels {
     pub similarity: Option<Arc<Mutex<Similarity>>>,
     pub aesthetic: Option<Arc<Mutex<Aesthetic>>>,
-    /// The input image sizes of the two models (0 when absent), fixed at load: workers read them to prepare
-    /// pixels without waiting for a lock that another worker holds for a whole forward pass.
-    pub similarity_size: i64,
-    pub aesthetic_size: i64,
+    /// The input image size and eval resize of the two models (size 0 when absent), fixed at load: workers read
+    /// them to prepare pixels without waiting for a lock that another worker holds for a whole forward pass.
+    pub similarity_input: (i64, Resize),
+    pub aesthetic_input: (i64, Resize),
     /// Where the models run.
     pub device: Device,
 }
 
 impl Default for ScoreModels {
     fn default() -> Self {
-        Self { similarity: None, aesthetic: None, similarity_size: 0, aesthetic_size: 0, device: Device::Cpu }
+        let none = (0, Resize::CLIP);
+        Self { similarity: None, aesthetic: None, similarity_input: none, aesthetic_input: none, device: Device::Cpu }
     }
 }
 
@@ -118,7 +120,7 @@ impl ScoreModels {
 
     /// Loads what `config` asks for on `device` with parameters in `kind`.
     pub fn load_on(config: &ScoreConfig, device: Device, kind: Kind) -> Result<Self, LoadError> {
-        let mut sizes = (0, 0);
+        let mut inputs = ((0, Resize::CLIP), (0, Resize::CLIP));
         let similarity = match config.similarity {
             SimilarityModel::None => None,
             kind_of_model => {
@@ -134,7 +136,7 @@ impl ScoreModels {
                     path: "(embedded)".into(),
                     source: Box::new(e),
                 })?;
-                sizes.0 = model.image_size();
+                inputs.0 = (model.image_size(), model.eval_resize());
                 Some(Arc::new(Mutex::new(Similarity { model, tokenizer })))
             }
         };
@@ -150,9 +152,9 @@ impl ScoreModels {
                 path: config.aesthetic_weights.clone(),
                 source: Box::new(e),
             })?;
-            sizes.1 = clip.image_size();
+            inputs.1 = (clip.image_size(), clip.eval_resize());
             Some(Arc::new(Mutex::new(Aesthetic { clip, mlp, _mlp_vars: vars })))
         };
-        Ok(Self { similarity, aesthetic, similarity_size: sizes.0, aesthetic_size: sizes.1, device })
+        Ok(Self { similarity, aesthetic, similarity_input: inputs.0, aesthetic_input: inputs.1, device })
     }
 }

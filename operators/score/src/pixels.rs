@@ -1,12 +1,17 @@
 //! Model inputs of the score stage and the tags captioner: stored JPEG frames through the models crate's CLIP eval
 //! transform (the same pixels the trainer's eval sees), as tensors.
 
-use clipstream_models::preprocess::{ClipTransform, FrameError, FrameTransform, decode_jpeg};
+use clipstream_models::preprocess::{ClipTransform, FrameError, FrameTransform, Resize, decode_jpeg};
 use tch::{Device, Tensor};
 
-/// `n` uniformly chosen frames of a clip as a model input [n, 3, size, size] on `device`.
-pub fn clip_frames<J: AsRef<[u8]>>(frames: &[J], n: usize, size: i64, device: Device) -> Result<Tensor, FrameError> {
-    let pixels = FrameTransform::new(size as usize, n).eval(frames)?;
+/// `n` uniformly chosen frames of a clip as a model input [n, 3, size, size] on `device`, fitted with `resize`.
+pub fn clip_frames<J: AsRef<[u8]>>(
+    frames: &[J],
+    n: usize,
+    (size, resize): (i64, Resize),
+    device: Device,
+) -> Result<Tensor, FrameError> {
+    let pixels = FrameTransform::new(size as usize, n, resize).eval(frames)?;
     Ok(Tensor::from_slice(&pixels).view([n as i64, 3, size, size]).to_device(device))
 }
 
@@ -26,6 +31,6 @@ mod tests {
     #[test]
     fn corrupt_or_missing_frames_are_errors() {
         assert!(matches!(image(b"\xff\xd8 not really a jpeg", 56), Err(FrameError::Decode { .. })));
-        assert!(matches!(clip_frames::<Vec<u8>>(&[], 4, 56, Device::Cpu), Err(FrameError::NoFrames)));
+        assert!(matches!(clip_frames::<Vec<u8>>(&[], 4, (56, Resize::CLIP), Device::Cpu), Err(FrameError::NoFrames)));
     }
 }

@@ -15,7 +15,7 @@ use tch::{Device, Kind, Tensor};
 use crate::metrics;
 use crate::models::{ScoreModels, lock};
 use crate::pixels;
-use clipstream_models::preprocess::FrameError;
+use clipstream_models::preprocess::{FrameError, Resize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
@@ -171,7 +171,7 @@ fn prepare(models: &ScoreModels, config: &ScoreConfig, clips: &[ClipPayload]) ->
             let captioned: Vec<usize> = (0..clips.len()).filter(|&i| clips[i].record.caption.is_some()).collect();
             let frames = captioned
                 .iter()
-                .map(|&i| frames_of(&clips[i], config, models.similarity_size))
+                .map(|&i| frames_of(&clips[i], config, models.similarity_input))
                 .collect::<Result<Vec<_>, _>>()?;
             let captions = captioned
                 .iter()
@@ -189,7 +189,7 @@ fn prepare(models: &ScoreModels, config: &ScoreConfig, clips: &[ClipPayload]) ->
         Some(_) if !clips.is_empty() => {
             let frames = clips
                 .iter()
-                .map(|clip| frames_of(clip, config, models.aesthetic_size))
+                .map(|clip| frames_of(clip, config, models.aesthetic_input))
                 .collect::<Result<Vec<_>, _>>()?;
             let per_clip = frames[0].size()[0];
             Some((pinned(Tensor::cat(&frames, 0), models.device), per_clip))
@@ -253,11 +253,11 @@ fn run(models: &ScoreModels, inputs: Inputs) -> Result<Scores, ScoreError> {
 }
 
 /// The model input of one clip, on the CPU (decoded and transformed without any model lock).
-fn frames_of(clip: &ClipPayload, config: &ScoreConfig, size: i64) -> Result<Tensor, ScoreError> {
+fn frames_of(clip: &ClipPayload, config: &ScoreConfig, input: (i64, Resize)) -> Result<Tensor, ScoreError> {
     let index = clip.record.clip_index;
     let jpegs = clip.frames_jpeg.iter().map(Jpeg::bytes).collect::<Result<Vec<_>, _>>();
     let jpegs = jpegs.map_err(|source| ScoreError::Spill { clip: index, source })?;
-    pixels::clip_frames(&jpegs, config.frames as usize, size, Device::Cpu)
+    pixels::clip_frames(&jpegs, config.frames as usize, input, Device::Cpu)
         .map_err(|source| ScoreError::Frames { clip: index, source })
 }
 

@@ -62,11 +62,11 @@ impl ZeroShot for SharedSimilarity {
     fn embed_clips(&self, clips: &[&[Vec<u8>]], frames: usize) -> Vec<Result<Vec<f32>, CaptionError>> {
         let model = lock(&self.0);
         let started = Instant::now();
-        let (size, device) = (model.model.image_size(), model.model.device());
+        let (input, device) = ((model.model.image_size(), model.model.eval_resize()), model.model.device());
         let embedded = clips
             .iter()
             .map(|stored| {
-                let input = pixels::clip_frames(stored, frames, size, device).map_err(frames_error)?;
+                let input = pixels::clip_frames(stored, frames, input, device).map_err(frames_error)?;
                 floats(&model.model.embed_clips(&input.unsqueeze(0)).map_err(model_error)?.get(0))
             })
             .collect();

@@ -109,13 +109,15 @@ fn scores_equal_a_direct_model_computation_and_the_filter_drops_low_clips() -> a
     for clip in &scored.clips {
         assert!(clip.frames_jpeg.iter().all(|f| f.is_spilled()), "the frames stage spills its JPEGs");
         let jpegs = clip.frames_jpeg.iter().map(|f| f.bytes()).collect::<Result<Vec<_>, _>>()?;
-        let frames = pixels::clip_frames(&jpegs, 4, 56, Device::Cpu)?;
+        let frames = pixels::clip_frames(&jpegs, 4, models.similarity_input, Device::Cpu)?;
         let video = similarity.model.embed_clips(&frames.unsqueeze(0))?;
         let ids = similarity.tokenizer.tokenize(clip.record.caption.as_deref().unwrap_or_default(), 32)?;
         let text = similarity.model.embed_texts(&Tensor::from_slice(&ids).unsqueeze(0))?;
         let want = (video * text).sum(tch::Kind::Float).double_value(&[]);
         let got = clip.record.sim_score.expect("scored");
         assert!((got - want).abs() < 1e-5, "clip {}: {got} vs {want}", clip.record.clip_index);
+        // The aesthetic CLIP fits the frames its own way (centre crop), not ViCLIP's.
+        let frames = pixels::clip_frames(&jpegs, 4, models.aesthetic_input, Device::Cpu)?;
         let per_frame = aesthetic.score_images(&frames)?;
         let want = per_frame.max().double_value(&[]);
         let got = clip.record.aesthetic_score.expect("scored");
