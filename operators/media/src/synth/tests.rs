@@ -189,13 +189,26 @@ fn same_seed_same_dataset() {
             .expect("decode");
         rgb
     };
-    for video in &videos {
-        assert_eq!(first_frame(&a.join(&video.path)), first_frame(&b.join(&video.path)));
+    // The plan renders the same frames every time; the encodes are only close (libx264 is not
+    // bit-reproducible here, see spec.rs), so each decoded first frame is checked against the rendering.
+    for (index, video) in videos.iter().enumerate() {
+        let (plan, again) = (plan_video(&spec, index), plan_video(&spec, index));
+        let last = video.shots.last().expect("shots").end_frame - 1;
+        let mut rendered = (Vec::new(), Vec::new());
+        for frame in [0, last / 2, last] {
+            plan.render_frame(frame, &mut rendered.0);
+            again.render_frame(frame, &mut rendered.1);
+            assert_eq!(rendered.0, rendered.1, "{} frame {frame}", video.video);
+        }
+        plan.render_frame(0, &mut rendered.0);
+        for dir in [&a, &b] {
+            let decoded = first_frame(&dir.join(&video.path));
+            assert_eq!(decoded.len(), rendered.0.len());
+            let error: u64 = decoded.iter().zip(&rendered.0).map(|(&x, &y)| u64::from(x.abs_diff(y))).sum();
+            let mean = error as f64 / decoded.len() as f64;
+            assert!(mean < 8.0, "{}: decoded first frame {mean:.2} from the rendering", video.video);
+        }
     }
-    let mut rendered = (Vec::new(), Vec::new());
-    plan_video(&spec, 1).render_frame(0, &mut rendered.0);
-    plan_video(&spec, 1).render_frame(0, &mut rendered.1);
-    assert_eq!(rendered.0, rendered.1);
     // Another seed, another dataset.
     let other = plan_video(&SynthSpec { seed: 8, ..spec.clone() }, 0).truth;
     assert_ne!(other, videos[0]);
