@@ -88,12 +88,14 @@ impl VideoTextModel {
         }
     }
 
-    /// How this model's eval transform fits a frame into its square input.
-    pub fn eval_resize(&self) -> Resize {
-        match &self.towers {
+    /// This model's eval input: its square image size and how its eval transform fits a frame into it (what
+    /// `FrameTransform::new` and the score stage's `clip_frames` take).
+    pub fn eval_input(&self) -> (i64, Resize) {
+        let resize = match &self.towers {
             Towers::Clip(_) => Resize::CLIP,
             Towers::Viclip(_) => Resize::VICLIP,
-        }
+        };
+        (self.image_size(), resize)
     }
 
     /// Normalised clip embeddings [B, D] of `frames` [B, T, 3, H, W] (CLIP-normalised pixels).
@@ -136,7 +138,7 @@ mod tests {
     #[test]
     fn each_model_fits_frames_its_own_way() {
         let model = |name: &str| VideoTextModel::new(&Arch::by_name(name).unwrap(), Device::Cpu).unwrap();
-        assert_eq!(model("viclip-tiny").eval_resize(), Resize::Squash);
-        assert_eq!(model("clip-tiny").eval_resize(), Resize::Shortest);
+        assert_eq!(model("viclip-tiny").eval_input(), (56, Resize::Squash));
+        assert_eq!(model("clip-tiny").eval_input(), (56, Resize::Shortest));
     }
 }

@@ -136,7 +136,7 @@ impl ScoreModels {
                     path: "(embedded)".into(),
                     source: Box::new(e),
                 })?;
-                inputs.0 = (model.image_size(), model.eval_resize());
+                inputs.0 = model.eval_input();
                 Some(Arc::new(Mutex::new(Similarity { model, tokenizer })))
             }
         };
@@ -152,7 +152,7 @@ impl ScoreModels {
                 path: config.aesthetic_weights.clone(),
                 source: Box::new(e),
             })?;
-            inputs.1 = (clip.image_size(), clip.eval_resize());
+            inputs.1 = clip.eval_input();
             Some(Arc::new(Mutex::new(Aesthetic { clip, mlp, _mlp_vars: vars })))
         };
         Ok(Self { similarity, aesthetic, similarity_input: inputs.0, aesthetic_input: inputs.1, device })

@@ -62,7 +62,7 @@ impl ZeroShot for SharedSimilarity {
     fn embed_clips(&self, clips: &[&[Vec<u8>]], frames: usize) -> Vec<Result<Vec<f32>, CaptionError>> {
         let model = lock(&self.0);
         let started = Instant::now();
-        let (input, device) = ((model.model.image_size(), model.model.eval_resize()), model.model.device());
+        let (input, device) = (model.model.eval_input(), model.model.device());
         let embedded = clips
             .iter()
             .map(|stored| {
